@@ -1,0 +1,48 @@
+# Preflight. `make run` to try it, `make test` to check it. Needs only python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make run` is the zero-setup demo: SQLite, eager Celery, DEBUG on.
+DEV_ENV := DEBUG=1
+
+.PHONY: install run test lint format bench worker beat clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py demo
+	@echo "Serving Preflight on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: install
+	$(BIN)/celery -A training worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A training beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) preflight.sqlite3 staticfiles .pytest_cache

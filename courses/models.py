@@ -1,0 +1,235 @@
+"""Content: SDKs, skills, releases and their features, courses, lessons and quizzes.
+
+Content is kept apart from assignments (who must do what by when) and from attempts
+(what happened): attempts snapshot what they were graded against, so editing a quiz
+here never rewrites history.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from courses.versions import MAX_VERSION_LENGTH, SORT_KEY_LENGTH, Version
+
+
+class Sdk(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    webhook_url = models.URLField(
+        blank=True, help_text="Told (signed JSON POST) when a release of this SDK becomes ready."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "SDK"
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Skill(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Release(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        AVAILABLE = "available"
+        WITHDRAWN = "withdrawn"
+
+    sdk = models.ForeignKey(Sdk, on_delete=models.PROTECT, related_name="releases")
+    version = models.CharField(max_length=MAX_VERSION_LENGTH)
+    # SemVer precedence as a collation-proof string (see courses.versions).
+    sort_key = models.CharField(max_length=SORT_KEY_LENGTH, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    customer_available_at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sdk__slug", "-sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["sdk", "version"], name="release_unique_sdk_version"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="release_published_has_published_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="available") | Q(available_at__isnull=False),
+                name="release_available_has_available_at",
+            ),
+        ]
+        indexes = [
+            # Newest-first release lists per SDK.
+            models.Index(fields=["sdk", "sort_key"], name="release_sdk_sort_idx"),
+            # Readiness consoles and reconcile: releases published, not yet available.
+            models.Index(
+                fields=["status", "customer_available_at"], name="release_status_date_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sdk_id and self.sdk.slug} {self.version}"
+
+    @property
+    def parsed_version(self) -> Version:
+        return Version.parse(self.version)
+
+    @property
+    def due_at(self):
+        """When training on this release is due: the customer date less the lead time."""
+        return self.customer_available_at - settings.PREFLIGHT_DUE_LEAD
+
+
+class Feature(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="features")
+    key = models.SlugField(max_length=100)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    skills = models.ManyToManyField(Skill, related_name="features", blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["release", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "key"], name="feature_unique_release_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Course(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH_HANS = "zh-hans", "简体中文"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, null=True, blank=True, related_name="courses"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    feature = models.ForeignKey(
+        Feature, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons"
+    )
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "position"], name="lesson_unique_course_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Quiz(models.Model):
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, related_name="quiz")
+    pass_mark = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Percentage of questions to answer right to pass.",
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name_plural = "quizzes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=1, pass_mark__lte=100), name="quiz_pass_mark_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1), name="quiz_max_attempts_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quiz of {self.course}"
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single"
+        MULTIPLE = "multiple"
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField()
+    prompt = models.TextField(help_text="Markdown.")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
+    skill = models.ForeignKey(
+        Skill, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+    )
+    feature = models.ForeignKey(
+        Feature, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
+    )
+    explanation = models.TextField(blank=True, help_text="Markdown, shown after submission.")
+
+    class Meta:
+        ordering = ["quiz", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "position"], name="question_unique_quiz_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.prompt[:60]
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField()
+    text = models.TextField()
+    correct = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "position"], name="choice_unique_question_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

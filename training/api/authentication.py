@@ -1,0 +1,36 @@
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from training.models import ApiToken
+from training.models.tokens import hash_token
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <token>`. Sets request.auth to the ApiToken and leaves
+    request.user anonymous: a machine client is not a person."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() != self.keyword.lower():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        token = (
+            ApiToken.objects.filter(key_hash=hash_token(header[1]), revoked_at__isnull=True)
+            .only("id", "name", "scopes", "last_used_at")
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        now = timezone.now()
+        # Write at most once a minute per token, not on every request.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        from django.contrib.auth.models import AnonymousUser
+
+        return (AnonymousUser(), token)
+
+    def authenticate_header(self, request):
+        return self.keyword

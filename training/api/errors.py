@@ -1,0 +1,24 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from training.errors import Conflict, InvalidInput, NotFound
+
+
+def exception_handler(exc, context):
+    """The one error path of the API: service errors become DRF's usual bodies."""
+    if isinstance(exc, InvalidInput):
+        exc = exceptions.ValidationError(exc.detail)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    elif isinstance(exc, NotFound):
+        exc = exceptions.NotFound(exc.detail)
+    elif isinstance(exc, Conflict):
+        return Response({"detail": exc.detail, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,49 @@
+from rest_framework import exceptions, permissions
+
+from training.models import ApiToken, Scope
+
+# A scope also lets a token read what another scope writes where it implies it.
+IMPLIED_READ = {Scope.RELEASES_OVERRIDE: {Scope.RELEASES}}
+
+
+class HasScope(permissions.BasePermission):
+    """Scope rules of API v1.
+
+    Views declare `scope` (needed to write, and by default to read) and may set
+    `read_scope = None` to let any authenticated client read. A token needs the
+    scope; a signed-in staff user has every scope; another signed-in person may read
+    (views narrow what they see) but not write through the API.
+    """
+
+    message = "This token does not have the scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        scope = getattr(view, "scope", None)
+        read_scope = getattr(view, "read_scope", scope)
+        reading = request.method in permissions.SAFE_METHODS
+        needed = read_scope if reading else scope
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is not None:
+            if needed is None:
+                return True
+            granted = set(token.scopes)
+            if reading:
+                for have in list(granted):
+                    granted |= IMPLIED_READ.get(have, set())
+            if needed in granted:
+                return True
+            raise exceptions.PermissionDenied(f"This endpoint needs the '{needed}' scope.")
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise exceptions.NotAuthenticated()
+        if user.is_staff:
+            return True
+        if reading and getattr(view, "session_read", True):
+            return True
+        raise exceptions.PermissionDenied("Only staff may change this through the API.")
+
+
+def token_has_scope(request, scope: str) -> bool:
+    if isinstance(request.auth, ApiToken):
+        return request.auth.has_scope(scope)
+    return bool(request.user and request.user.is_authenticated and request.user.is_staff)

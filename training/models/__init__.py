@@ -1,0 +1,20 @@
+from training.models.activity import Attempt, LessonProgress
+from training.models.assignments import Assignment
+from training.models.audit import AuditEvent
+from training.models.people import Engineer, Region, SkillLevel, SkillRecord, Team, Tier
+from training.models.tokens import ApiToken, Scope
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "Attempt",
+    "AuditEvent",
+    "Engineer",
+    "LessonProgress",
+    "Region",
+    "Scope",
+    "SkillLevel",
+    "SkillRecord",
+    "Team",
+    "Tier",
+]

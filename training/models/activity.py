@@ -1,0 +1,73 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class LessonProgress(models.Model):
+    """An engineer has read a lesson."""
+
+    engineer = models.ForeignKey(
+        "training.Engineer", on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey("courses.Lesson", on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engineer", "lesson"], name="lessonprogress_unique_engineer_lesson"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} read {self.lesson}"
+
+
+class Attempt(models.Model):
+    """One go at a quiz: what was asked, what was answered, how it was graded.
+
+    `snapshot` holds the questions and choices (with the key) as they were when the
+    attempt started, in the order shown; grading uses it, never the live quiz, so a
+    later edit of the course cannot change a recorded score.
+    """
+
+    engineer = models.ForeignKey(
+        "training.Engineer", on_delete=models.CASCADE, related_name="attempts"
+    )
+    quiz = models.ForeignKey("courses.Quiz", on_delete=models.CASCADE, related_name="attempts")
+    assignment = models.ForeignKey(
+        "training.Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attempts",
+    )
+    number = models.PositiveSmallIntegerField()
+    pass_mark = models.PositiveSmallIntegerField()
+    snapshot = models.JSONField()
+    answers = models.JSONField(default=dict, blank=True)
+    skill_scores = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["engineer", "quiz", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engineer", "quiz", "number"], name="attempt_unique_engineer_quiz_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="attempt_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True, score__isnull=True, passed__isnull=True)
+                | Q(submitted_at__isnull=False, score__isnull=False, passed__isnull=False),
+                name="attempt_graded_iff_submitted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} {self.quiz} #{self.number}"

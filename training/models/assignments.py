@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Assignment(models.Model):
+    """One engineer must complete one course by a due date, and why."""
+
+    class Reason(models.TextChoices):
+        RELEASE = "release"
+        LEAD = "lead"
+        ONBOARDING = "onboarding"
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned"
+        IN_PROGRESS = "in_progress"
+        COMPLETE = "complete"
+        EXEMPT = "exempt"
+
+    DONE = (Status.COMPLETE, Status.EXEMPT)
+
+    engineer = models.ForeignKey(
+        "training.Engineer", on_delete=models.CASCADE, related_name="assignments"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="assignments"
+    )
+    # Copied from course.release so readiness and filters need no join through courses.
+    release = models.ForeignKey(
+        "courses.Release",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    mandatory = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ASSIGNED)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    exempt_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            # The fan-out relies on this for ON CONFLICT DO NOTHING: never two
+            # assignments of one course to one engineer, however often it runs.
+            models.UniqueConstraint(
+                fields=["engineer", "course"], name="assignment_unique_engineer_course"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("assigned_at")), name="assignment_due_after_assigned"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["complete", "exempt"], completed_at__isnull=False)
+                | (~Q(status__in=["complete", "exempt"]) & Q(completed_at__isnull=True)),
+                name="assignment_completed_at_iff_done",
+            ),
+        ]
+        indexes = [
+            # Readiness: a release's assignments by status.
+            models.Index(fields=["release", "status"], name="assignment_release_status_idx"),
+            # Dashboard: an engineer's assignments by status, soonest first.
+            models.Index(fields=["engineer", "status", "due_at"], name="assignment_engineer_idx"),
+            # Reminders and escalations scan open assignments by due date.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["assigned", "in_progress"]),
+                name="assignment_open_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} → {self.course}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in self.DONE
+
+    @property
+    def overdue(self) -> bool:
+        return not self.is_done and self.due_at < timezone.now()

@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    """What was done that someone must be able to account for later.
+
+    Written in the same transaction as the change it records (overrides, manual
+    assignments, exemptions, cancellations).
+    """
+
+    class Kind(models.TextChoices):
+        RELEASE_OVERRIDE = "release_override"
+        ASSIGNMENT_MANUAL = "assignment_manual"
+        ASSIGNMENT_CANCELLED = "assignment_cancelled"
+        ASSIGNMENT_EXEMPT = "assignment_exempt"
+        RELEASE_PUBLISHED = "release_published"
+        RELEASE_AVAILABLE = "release_available"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token = models.ForeignKey(
+        "training.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    release = models.ForeignKey(
+        "courses.Release", on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Release page and admin: a release's events, newest first.
+            models.Index(fields=["release", "created_at"], name="auditevent_release_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,118 @@
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone as dj_timezone
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Asia/Shanghai).")
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Tier(models.TextChoices):
+    L1 = "L1", "L1 — front line"
+    L2 = "L2", "L2 — engineer"
+    L3 = "L3", "L3 — expert"
+
+
+class Region(models.TextChoices):
+    APAC = "APAC"
+    EMEA = "EMEA"
+    AMER = "AMER"
+
+
+class SkillLevel(models.IntegerChoices):
+    AWARE = 1, "Aware"
+    PRACTITIONER = 2, "Practitioner"
+    PROFICIENT = 3, "Proficient"
+    EXPERT = 4, "Expert"
+
+
+class Team(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    sdks = models.ManyToManyField("courses.Sdk", related_name="teams", blank=True)
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="led_teams", blank=True)
+    onboarding_courses = models.ManyToManyField(
+        "courses.Course", related_name="onboarding_teams", blank=True
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Engineer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="engineer"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="engineers"
+    )
+    tier = models.CharField(max_length=2, choices=Tier.choices, default=Tier.L1)
+    region = models.CharField(max_length=4, choices=Region.choices)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    active = models.BooleanField(default=True)
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["user__username"]
+        indexes = [
+            # Release fan-out: active engineers of the teams that support an SDK.
+            models.Index(fields=["team", "active"], name="engineer_team_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.username
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class SkillRecord(models.Model):
+    engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="skill_records")
+    skill = models.ForeignKey("courses.Skill", on_delete=models.CASCADE, related_name="records")
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    evidence = models.ForeignKey(
+        "training.Attempt", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["engineer", "skill"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engineer", "skill"], name="skillrecord_unique_engineer_skill"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=4), name="skillrecord_level_range"
+            ),
+        ]
+        indexes = [
+            # Expert finder and exemptions: who holds a skill at a level.
+            models.Index(fields=["skill", "level"], name="skillrecord_skill_level_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} {self.skill} {self.get_level_display()}"

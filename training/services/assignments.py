@@ -1,0 +1,170 @@
+"""Creating assignments: the release fan-out, an engineer's backlog, manual assignment.
+
+Every path writes with one set-based INSERT ... SELECT ... ON CONFLICT DO NOTHING
+against the (engineer, course) unique constraint, so running any of them twice, or
+two of them at once, never duplicates an assignment and never loops over engineers
+in Python.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from courses.models import Course, Release
+from training.actors import Actor
+from training.errors import InvalidInput
+from training.models import Assignment, AuditEvent, Engineer, Team
+
+_ASSIGNMENT = Assignment._meta.db_table
+_ENGINEER = Engineer._meta.db_table
+_TEAM_SDKS = Team.sdks.through._meta.db_table
+_TEAM_ONBOARDING = Team.onboarding_courses.through._meta.db_table
+_COURSE = Course._meta.db_table
+_RELEASE = Release._meta.db_table
+
+_INSERT = f"""
+    INSERT INTO {_ASSIGNMENT}
+        (engineer_id, course_id, release_id, reason, mandatory, status,
+         assigned_by_id, assigned_at, due_at, exempt_reason)
+"""
+_ON_CONFLICT = "ON CONFLICT (engineer_id, course_id) DO NOTHING"
+
+
+def release_due_at(release: Release, *, now: datetime | None = None) -> datetime:
+    """Customer date less the lead time; if that has passed, due at once."""
+    now = now or timezone.now()
+    return max(release.due_at, now)
+
+
+def _execute(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+@transaction.atomic
+def release_assign_training(*, release: Release, engineer_ids: list[int] | None = None) -> int:
+    """Assign every course of a published release to each in-scope engineer.
+
+    In scope: active engineers on a team that supports the release's SDK (or only
+    those of `engineer_ids`). Returns how many assignments were created; those that
+    already existed are left exactly as they are. Does nothing unless the release is
+    published.
+    """
+    if release.status != Release.Status.PUBLISHED:
+        return 0
+    now = timezone.now()
+    sql = f"""{_INSERT}
+        SELECT e.id, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, ''
+        FROM {_ENGINEER} e
+        JOIN {_TEAM_SDKS} ts ON ts.team_id = e.team_id AND ts.sdk_id = %s
+        JOIN {_COURSE} c ON c.release_id = %s
+        WHERE e.active = %s {{engineers}}
+        {_ON_CONFLICT}
+    """
+    params = [
+        Assignment.Reason.RELEASE,
+        True,
+        Assignment.Status.ASSIGNED,
+        now,
+        release_due_at(release, now=now),
+        release.sdk_id,
+        release.pk,
+        True,
+    ]
+    if engineer_ids is not None:
+        if not engineer_ids:
+            return 0
+        placeholders = ", ".join(["%s"] * len(engineer_ids))
+        sql = sql.replace("{engineers}", f"AND e.id IN ({placeholders})")
+        params += list(engineer_ids)
+    else:
+        sql = sql.replace("{engineers}", "")
+    return _execute(sql, params)
+
+
+@transaction.atomic
+def engineer_assign_backlog(*, engineer: Engineer) -> int:
+    """Give an engineer what their team's people already have: the team's onboarding
+    courses, and the training of every published release of the team's SDKs that is
+    not yet with customers. Safe to call again; returns how many were created."""
+    if not engineer.active or engineer.team_id is None:
+        return 0
+    now = timezone.now()
+    onboarding_due = now + timedelta(days=settings.PREFLIGHT_ONBOARDING_DAYS)
+    created = _execute(
+        f"""{_INSERT}
+        SELECT %s, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, ''
+        FROM {_TEAM_ONBOARDING} o
+        JOIN {_COURSE} c ON c.id = o.course_id
+        WHERE o.team_id = %s
+        {_ON_CONFLICT}
+        """,
+        [
+            engineer.pk,
+            Assignment.Reason.ONBOARDING,
+            True,
+            Assignment.Status.ASSIGNED,
+            now,
+            onboarding_due,
+            engineer.team_id,
+        ],
+    )
+    releases = Release.objects.filter(
+        sdk__teams=engineer.team_id, status=Release.Status.PUBLISHED
+    ).distinct()
+    for release in releases:  # a handful of open releases, not thousands of rows
+        created += release_assign_training(release=release, engineer_ids=[engineer.pk])
+    return created
+
+
+@transaction.atomic
+def assignments_create_manual(
+    *, course: Course, engineer_ids: list[int], due_at: datetime, actor: Actor
+) -> tuple[int, int]:
+    """A lead's (or an API client's) assignment of a course to engineers.
+
+    Returns (created, existing). Engineers who already have the course keep their
+    assignment untouched. The assignment is audited in the same transaction.
+    """
+    now = timezone.now()
+    if due_at <= now:
+        raise InvalidInput({"due_at": ["The due date must be in the future."]})
+    engineer_ids = sorted(set(engineer_ids))
+    if not engineer_ids:
+        raise InvalidInput({"engineers": ["Name at least one engineer or a team with engineers."]})
+    placeholders = ", ".join(["%s"] * len(engineer_ids))
+    created = _execute(
+        f"""{_INSERT}
+        SELECT e.id, %s, %s, %s, %s, %s, %s, %s, %s, ''
+        FROM {_ENGINEER} e
+        WHERE e.id IN ({placeholders})
+        {_ON_CONFLICT}
+        """,
+        [
+            course.pk,
+            course.release_id,
+            Assignment.Reason.LEAD,
+            True,
+            Assignment.Status.ASSIGNED,
+            actor.user.pk if actor.user else None,
+            now,
+            due_at,
+            *engineer_ids,
+        ],
+    )
+    AuditEvent.objects.create(
+        kind=AuditEvent.Kind.ASSIGNMENT_MANUAL,
+        release_id=course.release_id,
+        details={
+            "course": course.slug,
+            "engineers": len(engineer_ids),
+            "created": created,
+            "due_at": due_at.isoformat(),
+            "by": actor.label,
+        },
+        **actor.audit_fields(),
+    )
+    return created, len(engineer_ids) - created
