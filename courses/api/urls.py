@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from courses.api import catalog, releases
+
+urlpatterns = [*catalog.urlpatterns, *releases.urlpatterns]

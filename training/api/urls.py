@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from training.api import assignments, people
+
+urlpatterns = [*people.urlpatterns, *assignments.urlpatterns]
