@@ -20,6 +20,11 @@ class Sdk(models.Model):
     webhook_url = models.URLField(
         blank=True, help_text="Told (signed JSON POST) when a release of this SDK becomes ready."
     )
+    webhook_secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Key of the HMAC-SHA256 signature in the X-Preflight-Signature header.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

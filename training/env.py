@@ -59,3 +59,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hours_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated positive whole hours, largest first (e.g. "72,24")."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return sorted(set(default), reverse=True)
+    try:
+        values = {int(item) for item in raw.split(",") if item.strip()}
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be whole hours like 72,24, not {raw!r}.") from None
+    if not values or min(values) <= 0:
+        raise ImproperlyConfigured(f"{name} must list positive hours like 72,24, not {raw!r}.")
+    return sorted(values, reverse=True)

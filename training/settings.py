@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from training.env import env_bool, env_float, env_int, env_list, env_str
+from training.env import env_bool, env_float, env_hours_list, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules
@@ -188,7 +188,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Preflight policy --------------------------------------------------------
 PREFLIGHT_DUE_LEAD_HOURS = env_float("PREFLIGHT_DUE_LEAD_HOURS", 48, minimum=0, maximum=24 * 90)
@@ -208,3 +207,18 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 PREFLIGHT_ONBOARDING_DAYS = env_int("PREFLIGHT_ONBOARDING_DAYS", 14, minimum=1, maximum=365)
+PREFLIGHT_EXEMPT_LEVEL = env_int("PREFLIGHT_EXEMPT_LEVEL", 3, minimum=1, maximum=4)
+PREFLIGHT_REMINDER_HOURS = env_hours_list("PREFLIGHT_REMINDER_HOURS", [72, 24])
+PREFLIGHT_WEBHOOK_TIMEOUT = env_float("PREFLIGHT_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+PREFLIGHT_SITE_URL = env_str("PREFLIGHT_SITE_URL", "http://127.0.0.1:8000")
+
+# The whole beat schedule, in one place. Every task is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {
+        "task": "training.tasks.reconcile",
+        "schedule": env_int("PREFLIGHT_RECONCILE_SECONDS", 600, minimum=30, maximum=86400),
+    },
+    "reminders": {"task": "training.tasks.send_reminders", "schedule": 300},
+    "escalations": {"task": "training.tasks.send_escalations", "schedule": 900},
+    "ready-releases": {"task": "training.tasks.notify_ready_releases", "schedule": 60},
+}

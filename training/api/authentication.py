@@ -1,4 +1,6 @@
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from training.models import ApiToken
@@ -28,9 +30,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         # Write at most once a minute per token, not on every request.
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        from django.contrib.auth.models import AnonymousUser
-
         return (AnonymousUser(), token)
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token in the OpenAPI schema (drf-spectacular finds it by class)."""
+
+    target_class = "training.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from `manage.py issue_token NAME --scope SCOPE`.",
+        }

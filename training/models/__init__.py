@@ -1,6 +1,7 @@
 from training.models.activity import Attempt, LessonProgress
 from training.models.assignments import Assignment
 from training.models.audit import AuditEvent
+from training.models.notifications import Notification, WebhookDelivery
 from training.models.people import Engineer, Region, SkillLevel, SkillRecord, Team, Tier
 from training.models.tokens import ApiToken, Scope
 
@@ -11,10 +12,12 @@ __all__ = [
     "AuditEvent",
     "Engineer",
     "LessonProgress",
+    "Notification",
     "Region",
     "Scope",
     "SkillLevel",
     "SkillRecord",
     "Team",
     "Tier",
+    "WebhookDelivery",
 ]

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from courses.models import Course, Release
+from courses.models import Course, Release, Skill
 from training.actors import Actor
 from training.errors import InvalidInput
-from training.models import Assignment, AuditEvent, Engineer, Team
+from training.models import Assignment, AuditEvent, Engineer, SkillRecord, Team
 
 _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table
@@ -24,10 +24,12 @@ _TEAM_ONBOARDING = Team.onboarding_courses.through._meta.db_table
 _COURSE = Course._meta.db_table
 _RELEASE = Release._meta.db_table
 
+_SKILL_RECORD = SkillRecord._meta.db_table
+
 _INSERT = f"""
     INSERT INTO {_ASSIGNMENT}
         (engineer_id, course_id, release_id, reason, mandatory, status,
-         assigned_by_id, assigned_at, due_at, exempt_reason)
+         assigned_by_id, assigned_at, due_at, completed_at, exempt_reason)
 """
 _ON_CONFLICT = "ON CONFLICT (engineer_id, course_id) DO NOTHING"
 
@@ -38,10 +40,33 @@ def release_due_at(release: Release, *, now: datetime | None = None) -> datetime
     return max(release.due_at, now)
 
 
+def onboarding_due_at(now: datetime) -> datetime:
+    return now + timedelta(days=settings.PREFLIGHT_ONBOARDING_DAYS)
+
+
+def adapt(value):
+    """Datetimes in raw SQL must be stored as the ORM stores them (on SQLite: naive
+    UTC text), or comparisons and equality against ORM-written rows go wrong."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
 def _execute(sql: str, params: list) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [adapt(p) for p in params])
         return max(cursor.rowcount, 0)
+
+
+def release_skill_ids(release: Release) -> list[int]:
+    return sorted(
+        Skill.objects.filter(features__release=release).values_list("id", flat=True).distinct()
+    )
+
+
+def skill_current_since(now: datetime | None = None) -> datetime:
+    """Skill records verified before this are no longer current."""
+    return (now or timezone.now()) - timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)
 
 
 @transaction.atomic
@@ -49,15 +74,38 @@ def release_assign_training(*, release: Release, engineer_ids: list[int] | None 
     """Assign every course of a published release to each in-scope engineer.
 
     In scope: active engineers on a team that supports the release's SDK (or only
-    those of `engineer_ids`). Returns how many assignments were created; those that
-    already existed are left exactly as they are. Does nothing unless the release is
-    published.
+    those of `engineer_ids`). An engineer whose current skill records already hold
+    every skill of the release's features at PREFLIGHT_EXEMPT_LEVEL or above gets the
+    assignment as `exempt`, with the reason, and counts as ready; the exemptions are
+    audited. Returns how many assignments were created; those that already existed
+    are left exactly as they are. Does nothing unless the release is published.
     """
     if release.status != Release.Status.PUBLISHED:
         return 0
     now = timezone.now()
+    skill_ids = release_skill_ids(release)
+    if skill_ids:
+        covered = f"""(
+            SELECT COUNT(*) FROM {_SKILL_RECORD} sr
+            WHERE sr.engineer_id = e.id AND sr.level >= %s AND sr.verified_at >= %s
+              AND sr.skill_id IN ({", ".join(["%s"] * len(skill_ids))})
+        ) = %s"""
+        covered_params = [
+            settings.PREFLIGHT_EXEMPT_LEVEL,
+            skill_current_since(now),
+            *skill_ids,
+            len(skill_ids),
+        ]
+    else:
+        # A release that touches no skill exempts nobody.
+        covered, covered_params = "1 = 0", []
+    reason = "Current skill records cover every skill of this release's features."
     sql = f"""{_INSERT}
-        SELECT e.id, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, ''
+        SELECT e.id, c.id, c.release_id, %s, %s,
+               CASE WHEN {covered} THEN %s ELSE %s END,
+               NULL, %s, %s,
+               CASE WHEN {covered} THEN %s ELSE NULL END,
+               CASE WHEN {covered} THEN %s ELSE '' END
         FROM {_ENGINEER} e
         JOIN {_TEAM_SDKS} ts ON ts.team_id = e.team_id AND ts.sdk_id = %s
         JOIN {_COURSE} c ON c.release_id = %s
@@ -65,15 +113,13 @@ def release_assign_training(*, release: Release, engineer_ids: list[int] | None 
         {_ON_CONFLICT}
     """
     params = [
-        Assignment.Reason.RELEASE,
-        True,
-        Assignment.Status.ASSIGNED,
-        now,
-        release_due_at(release, now=now),
-        release.sdk_id,
-        release.pk,
-        True,
-    ]
+        Assignment.Reason.RELEASE, True,
+        *covered_params, Assignment.Status.EXEMPT, Assignment.Status.ASSIGNED,
+        now, release_due_at(release, now=now),
+        *covered_params, now,
+        *covered_params, reason,
+        release.sdk_id, release.pk, True,
+    ]  # fmt: skip
     if engineer_ids is not None:
         if not engineer_ids:
             return 0
@@ -82,7 +128,47 @@ def release_assign_training(*, release: Release, engineer_ids: list[int] | None 
         params += list(engineer_ids)
     else:
         sql = sql.replace("{engineers}", "")
-    return _execute(sql, params)
+    created = _execute(sql, params)
+    if created and skill_ids:
+        _audit_exemptions(release=release, assigned_at=now)
+    return created
+
+
+def _audit_exemptions(*, release: Release, assigned_at: datetime) -> None:
+    exempted = list(
+        Assignment.objects.filter(
+            release=release, status=Assignment.Status.EXEMPT, assigned_at=assigned_at
+        ).values_list("engineer__user__username", flat=True)
+    )
+    if exempted:
+        AuditEvent.objects.create(
+            kind=AuditEvent.Kind.ASSIGNMENT_EXEMPT,
+            release=release,
+            details={"engineers": exempted, "level": settings.PREFLIGHT_EXEMPT_LEVEL},
+        )
+
+
+@transaction.atomic
+def onboarding_assign(*, engineer_id: int | None = None) -> int:
+    """Every active engineer (or just `engineer_id`) has each onboarding course of
+    their team, due PREFLIGHT_ONBOARDING_DAYS from now. Returns how many were created."""
+    now = timezone.now()
+    only = "AND e.id = %s" if engineer_id is not None else ""
+    return _execute(
+        f"""{_INSERT}
+        SELECT e.id, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, NULL, ''
+        FROM {_ENGINEER} e
+        JOIN {_TEAM_ONBOARDING} o ON o.team_id = e.team_id
+        JOIN {_COURSE} c ON c.id = o.course_id
+        WHERE e.active = %s {only}
+        {_ON_CONFLICT}
+        """,
+        [
+            Assignment.Reason.ONBOARDING, True, Assignment.Status.ASSIGNED,
+            now, onboarding_due_at(now), True,
+            *([engineer_id] if engineer_id is not None else []),
+        ],
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -92,26 +178,7 @@ def engineer_assign_backlog(*, engineer: Engineer) -> int:
     not yet with customers. Safe to call again; returns how many were created."""
     if not engineer.active or engineer.team_id is None:
         return 0
-    now = timezone.now()
-    onboarding_due = now + timedelta(days=settings.PREFLIGHT_ONBOARDING_DAYS)
-    created = _execute(
-        f"""{_INSERT}
-        SELECT %s, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, ''
-        FROM {_TEAM_ONBOARDING} o
-        JOIN {_COURSE} c ON c.id = o.course_id
-        WHERE o.team_id = %s
-        {_ON_CONFLICT}
-        """,
-        [
-            engineer.pk,
-            Assignment.Reason.ONBOARDING,
-            True,
-            Assignment.Status.ASSIGNED,
-            now,
-            onboarding_due,
-            engineer.team_id,
-        ],
-    )
+    created = onboarding_assign(engineer_id=engineer.pk)
     releases = Release.objects.filter(
         sdk__teams=engineer.team_id, status=Release.Status.PUBLISHED
     ).distinct()
@@ -138,7 +205,7 @@ def assignments_create_manual(
     placeholders = ", ".join(["%s"] * len(engineer_ids))
     created = _execute(
         f"""{_INSERT}
-        SELECT e.id, %s, %s, %s, %s, %s, %s, %s, %s, ''
+        SELECT e.id, %s, %s, %s, %s, %s, %s, %s, %s, NULL, ''
         FROM {_ENGINEER} e
         WHERE e.id IN ({placeholders})
         {_ON_CONFLICT}
