@@ -1,1 +1,313 @@
-urlpatterns: list = []
+"""API v1, catalog: SDKs, skills and courses (scope `catalog` to write; any
+authenticated client may read). The answer key of a course (which choices are
+correct, and the explanations) is shown only to clients with the `catalog` scope."""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from courses.documents import CourseDocumentSerializer
+from courses.models import Course, Lesson, Question, Quiz, Sdk, Skill
+from courses.selectors import catalog as selectors
+from courses.services.catalog import sdk_upsert, skill_upsert
+from courses.services.courses import course_put
+from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
+from training.actors import Actor
+from training.api.permissions import token_has_scope
+
+# --- serializers --------------------------------------------------------------
+
+
+class SdkCreateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+
+
+class SdkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sdk
+        fields = ["slug", "name"]
+        read_only_fields = fields
+
+
+class SkillCreateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+
+
+class SkillSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Skill
+        fields = ["slug", "name", "description"]
+        read_only_fields = fields
+
+
+class CourseReleaseSerializer(serializers.Serializer):
+    sdk = serializers.CharField(source="sdk.slug", read_only=True)
+    version = serializers.CharField(read_only=True)
+
+
+class CourseLessonSerializer(serializers.ModelSerializer):
+    feature = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Lesson
+        fields = ["title", "body", "feature"]
+        read_only_fields = fields
+
+
+def _answer_key(serializer: serializers.Serializer) -> bool:
+    return bool(serializer.context.get("answer_key"))
+
+
+class CourseChoiceSerializer(serializers.Serializer):
+    text = serializers.CharField(read_only=True)
+    # Not read-only, so the schema marks it optional: it is left out without the key.
+    correct = serializers.BooleanField(
+        required=False, help_text="Only for clients with the catalog scope."
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _answer_key(self):
+            data.pop("correct", None)
+        return data
+
+
+class CourseQuestionSerializer(serializers.ModelSerializer):
+    skill = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    feature = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    explanation = serializers.CharField(
+        required=False, help_text="Markdown. Only for clients with the catalog scope."
+    )
+    choices = CourseChoiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["prompt", "kind", "skill", "feature", "explanation", "choices"]
+        read_only_fields = ["prompt", "kind", "skill", "feature", "choices"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _answer_key(self):
+            data.pop("explanation", None)
+        return data
+
+
+class CourseQuizSerializer(serializers.ModelSerializer):
+    questions = CourseQuestionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Quiz
+        fields = ["pass_mark", "max_attempts", "questions"]
+        read_only_fields = fields
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    """A course as its document reads (see PUT), plus when it was made and changed."""
+
+    release = CourseReleaseSerializer(read_only=True, allow_null=True)
+    lessons = CourseLessonSerializer(many=True, read_only=True)
+    quiz = CourseQuizSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "release",
+            "status",
+            "language",
+            "lessons",
+            "quiz",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CourseFilterSerializer(serializers.Serializer):
+    release_sdk = serializers.SlugField(max_length=64, required=False)
+    release_version = serializers.CharField(max_length=MAX_VERSION_LENGTH, required=False)
+
+    def validate_release_version(self, value: str) -> str:
+        try:
+            return str(Version.parse(value))
+        except InvalidVersion as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+# --- views --------------------------------------------------------------------
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input; the body names each wrong field."),
+    401: OpenApiResponse(description="No or bad token."),
+    403: OpenApiResponse(description="The token lacks the `catalog` scope."),
+}
+_READ_ERRORS = {401: _ERRORS[401]}
+_NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
+
+
+class CatalogView(GenericAPIView):
+    scope = "catalog"
+    read_scope = None  # any authenticated client may read the catalog
+
+
+class SdkListView(CatalogView):
+    serializer_class = SdkSerializer
+
+    @extend_schema(
+        operation_id="sdks_list",
+        responses={200: SdkSerializer(many=True), **_READ_ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.sdk_list())
+        return self.get_paginated_response(SdkSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="sdks_create",
+        request=SdkCreateSerializer,
+        responses={
+            201: OpenApiResponse(SdkSerializer, description="Created."),
+            200: OpenApiResponse(SdkSerializer, description="Already there; returned unchanged."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request):
+        data = SdkCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sdk, created = sdk_upsert(**data.validated_data)
+        return Response(
+            SdkSerializer(sdk).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class SdkDetailView(CatalogView):
+    serializer_class = SdkSerializer
+
+    @extend_schema(
+        operation_id="sdks_retrieve",
+        responses={200: SdkSerializer, **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, slug: str):
+        return Response(SdkSerializer(selectors.sdk_get(slug=slug)).data)
+
+
+class SkillListView(CatalogView):
+    serializer_class = SkillSerializer
+
+    @extend_schema(
+        operation_id="skills_list",
+        responses={200: SkillSerializer(many=True), **_READ_ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.skill_list())
+        return self.get_paginated_response(SkillSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="skills_create",
+        request=SkillCreateSerializer,
+        responses={
+            201: OpenApiResponse(SkillSerializer, description="Created."),
+            200: OpenApiResponse(SkillSerializer, description="Already there; returned unchanged."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request):
+        data = SkillCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        skill, created = skill_upsert(**data.validated_data)
+        return Response(
+            SkillSerializer(skill).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class SkillDetailView(CatalogView):
+    serializer_class = SkillSerializer
+
+    @extend_schema(
+        operation_id="skills_retrieve",
+        responses={200: SkillSerializer, **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, slug: str):
+        return Response(SkillSerializer(selectors.skill_get(slug=slug)).data)
+
+
+def _course_context(request) -> dict:
+    return {"request": request, "answer_key": token_has_scope(request, "catalog")}
+
+
+class CourseListView(CatalogView):
+    serializer_class = CourseSerializer
+
+    @extend_schema(
+        operation_id="courses_list",
+        parameters=[
+            OpenApiParameter(
+                "release_sdk", str, description="Only courses of this SDK's releases."
+            ),
+            OpenApiParameter(
+                "release_version", str, description="Only courses of releases of this version."
+            ),
+        ],
+        responses={200: CourseSerializer(many=True), 400: _ERRORS[400], **_READ_ERRORS},
+    )
+    def get(self, request):
+        filters = CourseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.course_list(**filters.validated_data))
+        data = CourseSerializer(page, many=True, context=_course_context(request)).data
+        return self.get_paginated_response(data)
+
+
+class CourseDetailView(CatalogView):
+    serializer_class = CourseSerializer
+
+    @extend_schema(
+        operation_id="courses_retrieve",
+        responses={200: CourseSerializer, **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, slug: str):
+        course = selectors.course_get(slug=slug)
+        return Response(CourseSerializer(course, context=_course_context(request)).data)
+
+    @extend_schema(
+        operation_id="courses_put",
+        description=(
+            "Create or replace the course from a document. Replacing never changes a past "
+            "attempt's recorded score."
+        ),
+        request=CourseDocumentSerializer,
+        responses={
+            201: OpenApiResponse(CourseSerializer, description="Created."),
+            200: OpenApiResponse(CourseSerializer, description="Replaced."),
+            **_ERRORS,
+            409: OpenApiResponse(
+                description="The document drops the quiz of a course that has attempts."
+            ),
+        },
+    )
+    def put(self, request, slug: str):
+        course, created = course_put(
+            slug=slug, document=request.data, actor=Actor.from_request(request)
+        )
+        course = selectors.course_get(slug=course.slug)
+        return Response(
+            CourseSerializer(course, context=_course_context(request)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+urlpatterns = [
+    path("sdks/", SdkListView.as_view(), name="api-sdks"),
+    path("sdks/<slug:slug>/", SdkDetailView.as_view(), name="api-sdk"),
+    path("skills/", SkillListView.as_view(), name="api-skills"),
+    path("skills/<slug:slug>/", SkillDetailView.as_view(), name="api-skill"),
+    path("courses/", CourseListView.as_view(), name="api-courses"),
+    path("courses/<slug:slug>/", CourseDetailView.as_view(), name="api-course"),
+]

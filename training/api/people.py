@@ -1,1 +1,289 @@
-urlpatterns: list = []
+"""API v1, people: teams and engineers (scope `people`), as HR sync scripts use it."""
+
+from django.conf import settings
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from training.actors import Actor
+from training.errors import NotFound
+from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
+from training.selectors import people as selectors
+from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
+
+_LIST_MAX = 1000
+
+# --- serializers --------------------------------------------------------------
+
+
+class TeamCreateSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, help_text="Needed for a new team.")
+    sdks = serializers.ListField(
+        child=serializers.SlugField(max_length=64),
+        required=False,
+        max_length=_LIST_MAX,
+        help_text="SDK slugs the team supports; replaces the list.",
+    )
+    leads = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        max_length=_LIST_MAX,
+        help_text="Usernames of existing users; replaces the list.",
+    )
+
+
+class TeamUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    sdks = serializers.ListField(
+        child=serializers.SlugField(max_length=64), required=False, max_length=_LIST_MAX
+    )
+    leads = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=_LIST_MAX
+    )
+    onboarding_courses = serializers.ListField(
+        child=serializers.SlugField(max_length=100),
+        required=False,
+        max_length=_LIST_MAX,
+        help_text="Course slugs assigned to engineers who join the team.",
+    )
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    sdks = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    leads = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    onboarding_courses = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "sdks", "leads", "onboarding_courses"]
+        read_only_fields = fields
+
+
+class _EngineerFieldsSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    name = serializers.CharField(
+        max_length=301, required=False, allow_blank=True, help_text="Full name."
+    )
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    region = serializers.ChoiceField(choices=Region.choices, required=False)
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="IANA time zone, e.g. Asia/Shanghai."
+    )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    active = serializers.BooleanField(required=False)
+
+
+class EngineerCreateSerializer(_EngineerFieldsSerializer):
+    username = serializers.CharField(max_length=150)
+    team = serializers.SlugField(max_length=64, required=False, help_text="Team slug.")
+
+
+class EngineerUpdateSerializer(_EngineerFieldsSerializer):
+    team = serializers.SlugField(
+        max_length=64, required=False, allow_null=True, help_text="Team slug; null for none."
+    )
+
+
+class EngineerSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Engineer
+        fields = [
+            "username",
+            "email",
+            "name",
+            "team",
+            "tier",
+            "region",
+            "timezone",
+            "language",
+            "active",
+        ]
+        read_only_fields = fields
+
+
+class EngineerFilterSerializer(serializers.Serializer):
+    team = serializers.SlugField(max_length=64, required=False)
+    region = serializers.ChoiceField(choices=Region.choices, required=False)
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class SkillRecordSerializer(serializers.ModelSerializer):
+    skill = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    name = serializers.CharField(source="skill.name", read_only=True)
+    level_name = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta:
+        model = SkillRecord
+        fields = ["skill", "name", "level", "level_name", "verified_at", "evidence"]
+        read_only_fields = fields
+        extra_kwargs = {"evidence": {"help_text": "The attempt that showed the level, if any."}}
+
+
+# --- views --------------------------------------------------------------------
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input; the body names each wrong field."),
+    401: OpenApiResponse(description="No or bad token."),
+    403: OpenApiResponse(description="The token lacks the `people` scope."),
+}
+_READ_ERRORS = {401: _ERRORS[401], 403: _ERRORS[403]}
+_NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
+
+
+class PeopleView(GenericAPIView):
+    scope = "people"
+    session_read = False  # the directory is for staff and HR tokens, not every signed-in user
+
+
+class TeamListView(PeopleView):
+    serializer_class = TeamSerializer
+
+    @extend_schema(
+        operation_id="teams_list", responses={200: TeamSerializer(many=True), **_READ_ERRORS}
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.team_list())
+        return self.get_paginated_response(TeamSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="teams_create",
+        request=TeamCreateSerializer,
+        responses={
+            201: OpenApiResponse(TeamSerializer, description="Created."),
+            200: OpenApiResponse(TeamSerializer, description="Existed; given fields updated."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request):
+        data = TeamCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team, created = team_upsert(**data.validated_data, actor=Actor.from_request(request))
+        return Response(
+            TeamSerializer(selectors.team_get(slug=team.slug)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class TeamDetailView(PeopleView):
+    serializer_class = TeamSerializer
+
+    @extend_schema(
+        operation_id="teams_retrieve",
+        responses={200: TeamSerializer, **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, slug: str):
+        return Response(TeamSerializer(selectors.team_get(slug=slug)).data)
+
+    @extend_schema(
+        operation_id="teams_partial_update",
+        request=TeamUpdateSerializer,
+        responses={200: TeamSerializer, **_ERRORS, **_NOT_FOUND},
+    )
+    def patch(self, request, slug: str):
+        team = selectors.team_get(slug=slug)
+        data = TeamUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        team_update(team=team, **data.validated_data, actor=Actor.from_request(request))
+        return Response(TeamSerializer(selectors.team_get(slug=slug)).data)
+
+
+class EngineerListView(PeopleView):
+    serializer_class = EngineerSerializer
+
+    @extend_schema(
+        operation_id="engineers_list",
+        parameters=[
+            OpenApiParameter("team", str, description="Only this team's engineers (slug)."),
+            OpenApiParameter("region", str, enum=Region.values),
+            OpenApiParameter("active", bool),
+        ],
+        responses={200: EngineerSerializer(many=True), 400: _ERRORS[400], **_READ_ERRORS},
+    )
+    def get(self, request):
+        filters = EngineerFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.engineer_list(**filters.validated_data))
+        return self.get_paginated_response(EngineerSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="engineers_create",
+        request=EngineerCreateSerializer,
+        responses={
+            201: OpenApiResponse(EngineerSerializer, description="Created, with the user."),
+            200: OpenApiResponse(EngineerSerializer, description="Existed; given fields updated."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request):
+        data = EngineerCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engineer, created = engineer_upsert(
+            **data.validated_data, actor=Actor.from_request(request)
+        )
+        return Response(
+            EngineerSerializer(selectors.engineer_get(username=engineer.username)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class EngineerDetailView(PeopleView):
+    serializer_class = EngineerSerializer
+
+    @extend_schema(
+        operation_id="engineers_retrieve",
+        responses={200: EngineerSerializer, **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, username: str):
+        return Response(EngineerSerializer(selectors.engineer_get(username=username)).data)
+
+    @extend_schema(
+        operation_id="engineers_partial_update",
+        request=EngineerUpdateSerializer,
+        responses={200: EngineerSerializer, **_ERRORS, **_NOT_FOUND},
+    )
+    def patch(self, request, username: str):
+        engineer = selectors.engineer_get(username=username)
+        data = EngineerUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        engineer_update(engineer=engineer, **data.validated_data, actor=Actor.from_request(request))
+        return Response(EngineerSerializer(selectors.engineer_get(username=username)).data)
+
+
+class EngineerSkillsView(PeopleView):
+    """Tokens need `people`; staff may read anyone's, a signed-in engineer their own."""
+
+    serializer_class = SkillRecordSerializer
+    session_read = True
+
+    @extend_schema(
+        operation_id="engineers_skills_list",
+        responses={200: SkillRecordSerializer(many=True), **_READ_ERRORS, **_NOT_FOUND},
+    )
+    def get(self, request, username: str):
+        engineer = selectors.engineer_get(username=username)
+        is_token = isinstance(request.auth, ApiToken)
+        if not (is_token or request.user.is_staff or engineer.user_id == request.user.pk):
+            raise NotFound(f"No engineer '{username}'.")
+        page = self.paginate_queryset(selectors.engineer_skill_records(engineer=engineer))
+        return self.get_paginated_response(SkillRecordSerializer(page, many=True).data)
+
+
+urlpatterns = [
+    path("teams/", TeamListView.as_view(), name="api-teams"),
+    path("teams/<slug:slug>/", TeamDetailView.as_view(), name="api-team"),
+    path("engineers/", EngineerListView.as_view(), name="api-engineers"),
+    path("engineers/<str:username>/", EngineerDetailView.as_view(), name="api-engineer"),
+    path(
+        "engineers/<str:username>/skills/",
+        EngineerSkillsView.as_view(),
+        name="api-engineer-skills",
+    ),
+]

@@ -1,0 +1,273 @@
+"""Course documents: the one shape a course is written in, and its one validator.
+
+A course document (JSON or YAML; see API.md, `PUT /api/v1/courses/{slug}/`) holds
+the course's title, its release, its lessons and its quiz. The API, `manage.py
+import_course` and the admin all validate through `document_validate`, so a
+document is accepted or refused the same way everywhere, with errors that name
+the field path the DRF way (`{"quiz": {"questions": [{}, {"choices": [...]}]}}`).
+
+`course_to_document` is the inverse: document → course → document gives back the
+same document (with defaults filled in), which is what `export_course` writes.
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
+
+from courses.models import Course, Feature, Lesson, Question, Quiz, Release, Skill
+from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
+from training.errors import InvalidInput
+
+MAX_LESSONS = 500
+MAX_QUESTIONS = 500
+MAX_CHOICES = 26
+
+
+class MarkdownField(serializers.CharField):
+    """Text kept exactly as written (leading indentation is Markdown), but not blank."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not self.allow_blank and not value.strip():
+            self.fail("blank")
+        return value
+
+
+class DocumentListSerializer(serializers.ListSerializer):
+    """Errors about the list itself (too short, not a list) as `{"lessons": [msg]}`,
+    not DRF's `{"lessons": {"non_field_errors": [msg]}}`; item errors stay a list."""
+
+    def run_validation(self, data=empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and set(detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
+                raise serializers.ValidationError(
+                    detail[api_settings.NON_FIELD_ERRORS_KEY]
+                ) from exc
+            raise
+
+
+class ReleaseRefDocumentSerializer(serializers.Serializer):
+    sdk = serializers.SlugField(max_length=64, help_text="SDK slug, e.g. rtm-android.")
+    version = serializers.CharField(
+        max_length=MAX_VERSION_LENGTH, help_text="Semantic version; a leading v is dropped."
+    )
+
+    def validate_version(self, value: str) -> str:
+        try:
+            return str(Version.parse(value))
+        except InvalidVersion as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def validate(self, attrs) -> Release:
+        release = (
+            Release.objects.select_related("sdk")
+            .filter(sdk__slug=attrs["sdk"], version=attrs["version"])
+            .first()
+        )
+        if release is not None:
+            return release
+        if not Release.objects.filter(sdk__slug=attrs["sdk"]).exists():
+            raise serializers.ValidationError({"sdk": [f"Unknown SDK '{attrs['sdk']}'."]})
+        raise serializers.ValidationError(
+            {"version": [f"Unknown release {attrs['sdk']} {attrs['version']}."]}
+        )
+
+
+class ChoiceDocumentSerializer(serializers.Serializer):
+    text = MarkdownField()
+    correct = serializers.BooleanField(default=False)
+
+    class Meta:
+        list_serializer_class = DocumentListSerializer
+
+
+class QuestionDocumentSerializer(serializers.Serializer):
+    prompt = MarkdownField(help_text="Markdown.")
+    kind = serializers.ChoiceField(choices=Question.Kind.choices, default=Question.Kind.SINGLE)
+    skill = serializers.SlugField(
+        max_length=64, required=False, allow_null=True, help_text="Skill slug it tests."
+    )
+    feature = serializers.SlugField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="Key of a feature of the course's release.",
+    )
+    explanation = MarkdownField(
+        required=False, allow_blank=True, default="", help_text="Markdown, shown after submission."
+    )
+    choices = ChoiceDocumentSerializer(many=True, min_length=2, max_length=MAX_CHOICES)
+
+    class Meta:
+        list_serializer_class = DocumentListSerializer
+
+    def validate(self, attrs):
+        correct = sum(1 for choice in attrs["choices"] if choice["correct"])
+        if attrs["kind"] == Question.Kind.SINGLE and correct != 1:
+            raise serializers.ValidationError(
+                {"choices": ["A single-choice question needs exactly one correct choice."]}
+            )
+        if attrs["kind"] == Question.Kind.MULTIPLE and correct < 1:
+            raise serializers.ValidationError(
+                {"choices": ["A multiple-choice question needs at least one correct choice."]}
+            )
+        return attrs
+
+
+class QuizDocumentSerializer(serializers.Serializer):
+    pass_mark = serializers.IntegerField(
+        min_value=1, max_value=100, default=80, help_text="Percentage needed to pass."
+    )
+    max_attempts = serializers.IntegerField(min_value=1, max_value=100, default=3)
+    questions = QuestionDocumentSerializer(many=True, allow_empty=False, max_length=MAX_QUESTIONS)
+
+
+class LessonDocumentSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = MarkdownField(help_text="Markdown.")
+    feature = serializers.SlugField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="Key of a feature of the course's release.",
+    )
+
+    class Meta:
+        list_serializer_class = DocumentListSerializer
+
+
+class CourseDocumentSerializer(serializers.Serializer):
+    """A course document. References (release, features, skills) must exist."""
+
+    slug = serializers.SlugField(
+        max_length=100, required=False, help_text="Optional; must match the URL's slug."
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    release = ReleaseRefDocumentSerializer(
+        required=False, allow_null=True, help_text="Omit or null for an onboarding course."
+    )
+    language = serializers.ChoiceField(choices=Course.Language.choices, default=Course.Language.EN)
+    status = serializers.ChoiceField(choices=Course.Status.choices, default=Course.Status.PUBLISHED)
+    lessons = LessonDocumentSerializer(many=True, required=False, max_length=MAX_LESSONS)
+    quiz = QuizDocumentSerializer(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        release: Release | None = attrs.get("release")
+        lessons = attrs.setdefault("lessons", [])
+        quiz = attrs.setdefault("quiz", None)
+        attrs["release"] = release
+        errors: dict[str, Any] = {}
+        if not lessons and quiz is None:
+            errors["lessons"] = ["A course needs at least one lesson or a quiz."]
+
+        features = {f.key: f for f in release.features.all()} if release else {}
+        wanted_skills = {q["skill"] for q in (quiz or {}).get("questions", []) if q.get("skill")}
+        skills = {s.slug: s for s in Skill.objects.filter(slug__in=wanted_skills)}
+
+        def feature_of(key: str | None) -> tuple[Feature | None, list[str]]:
+            if not key:
+                return None, []
+            if release is None:
+                return None, [f"Feature '{key}' needs the course to have a release."]
+            if key not in features:
+                return None, [f"Unknown feature '{key}' in {release.sdk.slug} {release.version}."]
+            return features[key], []
+
+        lesson_errors = []
+        for lesson in lessons:
+            lesson["feature"], messages = feature_of(lesson.get("feature"))
+            lesson_errors.append({"feature": messages} if messages else {})
+        if any(lesson_errors):
+            errors["lessons"] = lesson_errors
+
+        if quiz is not None:
+            question_errors = []
+            for question in quiz["questions"]:
+                found: dict[str, list[str]] = {}
+                question["feature"], messages = feature_of(question.get("feature"))
+                if messages:
+                    found["feature"] = messages
+                slug = question.get("skill")
+                question["skill"] = skills.get(slug) if slug else None
+                if slug and question["skill"] is None:
+                    found["skill"] = [f"Unknown skill '{slug}'."]
+                question_errors.append(found)
+            if any(question_errors):
+                errors["quiz"] = {"questions": question_errors}
+
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def document_validate(document: Any) -> dict:
+    """Check a course document and resolve its references.
+
+    Returns the validated document with `release` a Release (or None), each lesson's
+    and question's `feature` a Feature (or None) and each question's `skill` a Skill
+    (or None), defaults filled in. Raises InvalidInput with DRF-shaped field errors.
+    """
+    serializer = CourseDocumentSerializer(data=document)
+    if not serializer.is_valid():
+        raise InvalidInput(serializer.errors)
+    return serializer.validated_data
+
+
+def course_to_document(course: Course) -> dict:
+    """The document that `course_put` would turn into this course.
+
+    Optional keys that hold nothing (no feature, no skill, no explanation, a wrong
+    choice's `correct`) are left out, so exports read like hand-written documents.
+    """
+    document: dict[str, Any] = {"slug": course.slug, "title": course.title}
+    if course.description:
+        document["description"] = course.description
+    release = course.release
+    document["release"] = (
+        {"sdk": release.sdk.slug, "version": release.version} if release is not None else None
+    )
+    document["language"] = course.language
+    document["status"] = course.status
+    lessons = []
+    for lesson in Lesson.objects.filter(course=course).select_related("feature"):
+        item = {"title": lesson.title, "body": lesson.body}
+        if lesson.feature is not None:
+            item["feature"] = lesson.feature.key
+        lessons.append(item)
+    document["lessons"] = lessons
+    quiz = Quiz.objects.filter(course=course).first()
+    if quiz is not None:
+        questions = []
+        for question in (
+            Question.objects.filter(quiz=quiz)
+            .select_related("skill", "feature")
+            .prefetch_related("choices")
+        ):
+            item: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind}
+            if question.skill is not None:
+                item["skill"] = question.skill.slug
+            if question.feature is not None:
+                item["feature"] = question.feature.key
+            if question.explanation:
+                item["explanation"] = question.explanation
+            item["choices"] = [
+                {"text": c.text, "correct": True} if c.correct else {"text": c.text}
+                for c in question.choices.all()
+            ]
+            questions.append(item)
+        document["quiz"] = {
+            "pass_mark": quiz.pass_mark,
+            "max_attempts": quiz.max_attempts,
+            "questions": questions,
+        }
+    return document

@@ -1,0 +1,65 @@
+"""Reading the catalog: SDKs, skills and courses, joined for the API that shows them."""
+
+from django.db.models import Prefetch, QuerySet
+
+from courses.models import Course, Lesson, Question, Sdk, Skill
+from training.errors import NotFound
+
+
+def sdk_list() -> QuerySet[Sdk]:
+    return Sdk.objects.order_by("slug")
+
+
+def sdk_get(*, slug: str) -> Sdk:
+    sdk = Sdk.objects.filter(slug=slug).first()
+    if sdk is None:
+        raise NotFound(f"No SDK '{slug}'.")
+    return sdk
+
+
+def skill_list() -> QuerySet[Skill]:
+    return Skill.objects.order_by("slug")
+
+
+def skill_get(*, slug: str) -> Skill:
+    skill = Skill.objects.filter(slug=slug).first()
+    if skill is None:
+        raise NotFound(f"No skill '{slug}'.")
+    return skill
+
+
+def _courses() -> QuerySet[Course]:
+    """Courses with everything their API body shows, in a fixed number of queries."""
+    return (
+        Course.objects.select_related("release__sdk", "quiz")
+        .prefetch_related(
+            Prefetch("lessons", queryset=Lesson.objects.select_related("feature")),
+            Prefetch(
+                "quiz__questions",
+                queryset=Question.objects.select_related("skill", "feature").prefetch_related(
+                    "choices"
+                ),
+            ),
+        )
+        .order_by("slug")
+    )
+
+
+def course_list(
+    *, release_sdk: str | None = None, release_version: str | None = None
+) -> QuerySet[Course]:
+    """All courses, or those of one SDK's releases, or of one release. `release_version`
+    must already be normalized (courses.versions.Version)."""
+    courses = _courses()
+    if release_sdk:
+        courses = courses.filter(release__sdk__slug=release_sdk)
+    if release_version:
+        courses = courses.filter(release__version=release_version)
+    return courses
+
+
+def course_get(*, slug: str) -> Course:
+    course = _courses().filter(slug=slug).first()
+    if course is None:
+        raise NotFound(f"No course '{slug}'.")
+    return course

@@ -1,0 +1,65 @@
+"""Writing the catalog's reference data: SDKs and skills.
+
+Both upserts are idempotent and safe to race: the slug's unique constraint decides
+which of two concurrent creators wins, and the loser re-reads the winner's row.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, models, transaction
+
+from courses.models import Sdk, Skill
+from training.errors import InvalidInput
+
+
+def _check(*, model: type[models.Model], slug: str, name: str) -> tuple[str, str]:
+    errors: dict[str, list[str]] = {}
+    slug = (slug or "").strip() if isinstance(slug, str) else ""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    slug_max = model._meta.get_field("slug").max_length
+    name_max = model._meta.get_field("name").max_length
+    if not slug:
+        errors["slug"] = ["This field is required."]
+    elif len(slug) > slug_max:
+        errors["slug"] = [f"Ensure this field has no more than {slug_max} characters."]
+    else:
+        try:
+            validate_slug(slug)
+        except ValidationError as exc:
+            errors["slug"] = list(exc.messages)
+    if not name:
+        errors["name"] = ["This field is required."]
+    elif len(name) > name_max:
+        errors["name"] = [f"Ensure this field has no more than {name_max} characters."]
+    if errors:
+        raise InvalidInput(errors)
+    return slug, name
+
+
+def _upsert(model: type[models.Model], *, slug: str, name: str):
+    slug, name = _check(model=model, slug=slug, name=name)
+    existing = model.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing, False
+    try:
+        # A savepoint, so losing the race does not break the caller's transaction.
+        with transaction.atomic():
+            return model.objects.create(slug=slug, name=name), True
+    except IntegrityError:
+        return model.objects.get(slug=slug), False
+
+
+def sdk_upsert(*, slug: str, name: str) -> tuple[Sdk, bool]:
+    """Create the SDK, or return the existing one with that slug unchanged.
+
+    Returns (sdk, created). Raises InvalidInput naming `slug` or `name`.
+    """
+    return _upsert(Sdk, slug=slug, name=name)
+
+
+def skill_upsert(*, slug: str, name: str) -> tuple[Skill, bool]:
+    """Create the skill, or return the existing one with that slug unchanged.
+
+    Returns (skill, created). Raises InvalidInput naming `slug` or `name`.
+    """
+    return _upsert(Skill, slug=slug, name=name)

@@ -1,0 +1,358 @@
+"""Writing people: teams and engineers, as an HR sync or an admin keeps them.
+
+Upserts are idempotent and safe to race. Two syncs posting one username at once
+make one user and one engineer: each creation runs in a savepoint against a unique
+constraint, and the loser re-reads the winner's row. The engineer row is then
+locked, so the two updates apply one after the other.
+
+Side effects (queued after commit, see training.queue):
+- an engineer who becomes active in a team (created so, moved to another team, or
+  re-activated) gets the team's backlog: `assign_engineer_backlog`;
+- a team that starts supporting an SDK gets the training of that SDK's published
+  releases: `assign_release_training` per such release.
+"""
+
+import zoneinfo
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, validate_slug
+from django.db import IntegrityError, transaction
+
+from courses.models import Course, Release, Sdk
+from training.actors import Actor
+from training.errors import InvalidInput
+from training.models import Engineer, Region, Team, Tier
+from training.queue import enqueue_on_commit
+
+User = get_user_model()
+
+ENGINEER_FIELDS = frozenset(
+    {"email", "name", "team", "tier", "region", "timezone", "language", "active"}
+)
+_NAME_PART_MAX = 150  # auth.User first_name / last_name
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _one_of(values: list[str]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+
+
+def _fail(field: str, message: str) -> None:
+    raise InvalidInput({field: [message]})
+
+
+def _check_slug(field: str, value: Any, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(field, "This field is required.")
+    value = value.strip()
+    if len(value) > max_length:
+        _fail(field, f"Ensure this field has no more than {max_length} characters.")
+    try:
+        validate_slug(value)
+    except ValidationError as exc:
+        _fail(field, exc.messages[0])
+    return value
+
+
+def _check_name(field: str, value: Any, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(field, "This field may not be blank.")
+    value = value.strip()
+    if len(value) > max_length:
+        _fail(field, f"Ensure this field has no more than {max_length} characters.")
+    return value
+
+
+def _by_key(model, field: str, keys: list[str], label: str, error_field: str) -> list:
+    keys = list(dict.fromkeys(keys))
+    found = {getattr(obj, field): obj for obj in model.objects.filter(**{f"{field}__in": keys})}
+    unknown = [key for key in keys if key not in found]
+    if unknown:
+        _fail(error_field, f"Unknown {label}: {', '.join(unknown)}.")
+    return [found[key] for key in keys]
+
+
+# --- teams ----------------------------------------------------------------------
+
+
+def team_upsert(
+    *,
+    slug: str,
+    name: str | None = None,
+    sdks: list[str] | None = None,
+    leads: list[str] | None = None,
+    actor: Actor,
+) -> tuple[Team, bool]:
+    """Create the team, or update the given fields of the existing one.
+
+    Returns (team, created). `None` leaves a field as it is; `sdks` and `leads`
+    replace the team's lists. Unknown SDK slugs or lead usernames → InvalidInput
+    naming `sdks` / `leads`; a new team needs a `name`.
+    """
+    slug = _check_slug("slug", slug, Team._meta.get_field("slug").max_length)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().filter(slug=slug).first()
+        created = False
+        if team is None:
+            if name is None:
+                _fail("name", "A new team needs a name.")
+            name = _check_name("name", name, Team._meta.get_field("name").max_length)
+            try:
+                with transaction.atomic():
+                    team = Team.objects.create(slug=slug, name=name)
+                    created = True
+            except IntegrityError:
+                team = Team.objects.select_for_update().get(slug=slug)
+        _team_apply(team=team, name=name, sdks=sdks, leads=leads)
+    return team, created
+
+
+@transaction.atomic
+def team_update(
+    *,
+    team: Team,
+    name: str | None = None,
+    sdks: list[str] | None = None,
+    leads: list[str] | None = None,
+    onboarding_courses: list[str] | None = None,
+    actor: Actor,
+) -> Team:
+    """Change the given fields of a team (`None` leaves one as it is). Lists replace
+    the team's lists; `onboarding_courses` are course slugs, given to engineers who
+    join the team from now on."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    _team_apply(team=team, name=name, sdks=sdks, leads=leads, onboarding_courses=onboarding_courses)
+    return team
+
+
+def _team_apply(
+    *,
+    team: Team,
+    name: str | None,
+    sdks: list[str] | None,
+    leads: list[str] | None,
+    onboarding_courses: list[str] | None = None,
+) -> None:
+    # Resolve everything before writing anything, so an error leaves no half-update.
+    sdk_objs = _by_key(Sdk, "slug", sdks, "SDK", "sdks") if sdks is not None else None
+    lead_objs = _by_key(User, "username", leads, "user", "leads") if leads is not None else None
+    course_objs = (
+        _by_key(Course, "slug", onboarding_courses, "course", "onboarding_courses")
+        if onboarding_courses is not None
+        else None
+    )
+    if name is not None:
+        name = _check_name("name", name, Team._meta.get_field("name").max_length)
+        if name != team.name:
+            team.name = name
+            team.save(update_fields=["name"])
+    if sdk_objs is not None:
+        before = set(team.sdks.values_list("id", flat=True))
+        team.sdks.set(sdk_objs)
+        added = {sdk.pk for sdk in sdk_objs} - before
+        if added:
+            # Imported here: the tasks module imports services; a top-level import could cycle.
+            from training.tasks import assign_release_training
+
+            # A handful of open releases per SDK: one set-based fan-out each.
+            for release_id in Release.objects.filter(
+                sdk__in=added, status=Release.Status.PUBLISHED
+            ).values_list("id", flat=True):
+                enqueue_on_commit(assign_release_training, release_id)
+    if lead_objs is not None:
+        team.leads.set(lead_objs)
+    if course_objs is not None:
+        team.onboarding_courses.set(course_objs)
+
+
+# --- engineers --------------------------------------------------------------------
+
+
+def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalize the given engineer fields; every error names its field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    languages = [code for code, _ in settings.LANGUAGES]
+    for field, value in fields.items():
+        if field == "email":
+            value = (value or "").strip()
+            if value:
+                try:
+                    EmailValidator()(value)
+                except ValidationError as exc:
+                    errors[field] = list(exc.messages)
+        elif field == "name":
+            value = " ".join((value or "").split())
+            first, _, last = value.partition(" ")
+            if len(first) > _NAME_PART_MAX or len(last) > _NAME_PART_MAX:
+                errors[field] = [f"A name part has at most {_NAME_PART_MAX} characters."]
+        elif field == "team":
+            if value is not None:
+                value = Team.objects.filter(slug=value).first() if isinstance(value, str) else None
+                if value is None:
+                    errors[field] = [f"Unknown team '{fields['team']}'."]
+        elif field == "tier":
+            if value not in Tier.values:
+                errors[field] = [f"'{value}' is not a tier: {_one_of(Tier.values)}."]
+        elif field == "region":
+            if value not in Region.values:
+                errors[field] = [f"'{value}' is not a region: {_one_of(Region.values)}."]
+        elif field == "timezone":
+            if value not in _time_zones():
+                errors[field] = [f"'{value}' is not an IANA time zone (e.g. Asia/Shanghai)."]
+        elif field == "language":
+            if value not in languages:
+                errors[field] = [f"'{value}' is not a language: {_one_of(languages)}."]
+        elif field == "active":
+            if not isinstance(value, bool):
+                errors[field] = ["Must be true or false."]
+        else:
+            raise TypeError(f"Unknown engineer field {field!r}")
+        clean[field] = value
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+def _check_username(username: Any) -> str:
+    if not isinstance(username, str) or not username.strip():
+        _fail("username", "This field is required.")
+    username = username.strip()
+    max_length = User._meta.get_field(User.USERNAME_FIELD).max_length
+    if len(username) > max_length:
+        _fail("username", f"Ensure this field has no more than {max_length} characters.")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        _fail("username", exc.messages[0])
+    return username
+
+
+def engineer_upsert(
+    *,
+    username: str,
+    email: str | None = None,
+    name: str | None = None,
+    team: str | None = None,
+    tier: str | None = None,
+    region: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    active: bool | None = None,
+    actor: Actor,
+) -> tuple[Engineer, bool]:
+    """Create the engineer (and their user, with no usable password), or update the
+    given fields of the existing one. `None` leaves a field as it is; `team` is a
+    team slug. Returns (engineer, created). A new engineer needs a `region`.
+
+    Queues the backlog after commit when the engineer is created active in a team,
+    moves to another team, or is re-activated.
+    """
+    username = _check_username(username)
+    given = {
+        "email": email,
+        "name": name,
+        "team": team,
+        "tier": tier,
+        "region": region,
+        "timezone": timezone,
+        "language": language,
+        "active": active,
+    }
+    fields = _check_engineer_fields({k: v for k, v in given.items() if v is not None})
+    with transaction.atomic():
+        engineer = (
+            Engineer.objects.select_for_update()
+            .select_related("user")
+            .filter(user__username=username)
+            .first()
+        )
+        created = False
+        if engineer is None:
+            if "region" not in fields:
+                _fail("region", "A new engineer needs a region.")
+            user = _user_get_or_create(username=username)
+            try:
+                with transaction.atomic():
+                    engineer = Engineer.objects.create(user=user, region=fields["region"])
+                    created = True
+            except IntegrityError:
+                # Another request made this engineer first; update theirs, in turn.
+                engineer = (
+                    Engineer.objects.select_for_update().select_related("user").get(user=user)
+                )
+        _engineer_apply(engineer=engineer, fields=fields, created=created)
+    return engineer, created
+
+
+@transaction.atomic
+def engineer_update(*, engineer: Engineer, actor: Actor, **fields: Any) -> Engineer:
+    """Change the given fields of an engineer (PATCH): any of email, name, team (a
+    slug, or None to leave every team), tier, region, timezone, language, active.
+    Queues the backlog as engineer_upsert does."""
+    unknown = set(fields) - ENGINEER_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown engineer fields: {', '.join(sorted(unknown))}")
+    fields = _check_engineer_fields(fields)
+    engineer = Engineer.objects.select_for_update().select_related("user").get(pk=engineer.pk)
+    _engineer_apply(engineer=engineer, fields=fields, created=False)
+    return engineer
+
+
+def _user_get_or_create(*, username: str):
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User(username=username)
+            user.set_unusable_password()
+            user.save()
+            return user
+    except IntegrityError:
+        return User.objects.get(username=username)
+
+
+def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool) -> None:
+    user = engineer.user
+    user_changed = []
+    if "email" in fields and user.email != fields["email"]:
+        user.email = fields["email"]
+        user_changed.append("email")
+    if "name" in fields:
+        first, _, last = fields["name"].partition(" ")
+        if (user.first_name, user.last_name) != (first, last):
+            user.first_name, user.last_name = first, last
+            user_changed += ["first_name", "last_name"]
+    if user_changed:
+        user.save(update_fields=user_changed)
+
+    was_team_id, was_active = engineer.team_id, engineer.active
+    changed = []
+    if "team" in fields:
+        team = fields["team"]
+        if engineer.team_id != (team.pk if team is not None else None):
+            engineer.team = team
+            changed.append("team")
+    for field in ("tier", "region", "timezone", "language", "active"):
+        if field in fields and getattr(engineer, field) != fields[field]:
+            setattr(engineer, field, fields[field])
+            changed.append(field)
+    if changed:
+        engineer.save(update_fields=changed)
+
+    joined = engineer.team_id is not None and (created or engineer.team_id != was_team_id)
+    if engineer.active and (joined or (engineer.team_id is not None and not was_active)):
+        # Imported here: the tasks module imports services; a top-level import could cycle.
+        from training.tasks import assign_engineer_backlog
+
+        enqueue_on_commit(assign_engineer_backlog, engineer.pk)
