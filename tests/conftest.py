@@ -49,14 +49,18 @@ def _fail_missing_browser(request):
 
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
-    """Unit tests run tasks in process; only `services` tests talk to a real broker."""
+    """Unit tests run tasks in process; only `services` tests talk to a real broker.
+
+    The app reads Django settings with namespace="CELERY", so the prefixed key is the
+    one that counts: `conf.task_always_eager = True` alone is shadowed by it.
+    """
     if "services" in request.keywords:
         yield
         return
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    previous = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    celery_app.conf.task_always_eager = previous
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 @pytest.fixture

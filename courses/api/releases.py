@@ -1,1 +1,434 @@
-urlpatterns: list = []
+"""API v1 releases: record, list, read, reschedule, publish, readiness, availability.
+
+Thin views: serializers check the shape of the input, services decide and write,
+the readiness selector reads; service errors reach the client through the one
+exception handler (training.api.errors).
+"""
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, mixins, serializers, status
+from rest_framework.response import Response
+
+from courses.models import Course, Feature, Release, Sdk, Skill
+from courses.services.releases import (
+    release_mark_available,
+    release_publish,
+    release_record,
+    release_update,
+)
+from courses.versions import InvalidVersion, Version
+from training.actors import Actor
+from training.api.permissions import token_has_scope
+from training.errors import NotFound
+from training.models import Scope
+from training.selectors.readiness import release_readiness
+
+# --- fields and input --------------------------------------------------------------
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its UTC offset.
+
+    DRF would silently read a time without offset in the server's zone; a release
+    pipeline in another zone would then be hours off. Checked on the raw string,
+    before DRF makes it aware.
+    """
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-12-15T09:00:00Z.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        elif isinstance(value, datetime) and timezone.is_naive(value):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class VersionField(serializers.CharField):
+    """A SemVer 2.0 version; a leading `v` is dropped. Gives a courses.versions.Version."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return Version.parse(text)
+        except InvalidVersion as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class FeatureInSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=Feature._meta.get_field("key").max_length)
+    title = serializers.CharField(max_length=Feature._meta.get_field("title").max_length)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    skills = serializers.ListField(
+        child=serializers.SlugField(max_length=64), required=False, default=list
+    )
+
+
+def _check_features(features: list[dict]) -> list[dict]:
+    """Unique keys, existing skills: one message naming what is wrong, under `features`."""
+    keys = [feature["key"] for feature in features]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise serializers.ValidationError(f"Duplicate feature key: {', '.join(duplicates)}.")
+    wanted = {slug for feature in features for slug in feature["skills"]}
+    known = set(Skill.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise serializers.ValidationError(f"Unknown skill: {', '.join(unknown)}.")
+    return features
+
+
+class ReleaseInSerializer(serializers.Serializer):
+    sdk = serializers.SlugField(max_length=64, help_text="SDK slug, e.g. rtm-android.")
+    version = VersionField(help_text="Semantic version, e.g. 2.4.0 or 2.4.0-rc.1.")
+    customer_available_at = AwareDateTimeField(help_text="When customers get the release.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    features = FeatureInSerializer(many=True, allow_empty=True)
+
+    def validate_features(self, value: list[dict]) -> list[dict]:
+        return _check_features(value)
+
+    def validate_sdk(self, value: str) -> Sdk:
+        sdk = Sdk.objects.filter(slug=value).first()
+        if sdk is None:
+            raise serializers.ValidationError(f"Unknown SDK: {value}.")
+        return sdk
+
+
+class ReleasePatchSerializer(serializers.Serializer):
+    customer_available_at = AwareDateTimeField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    features = FeatureInSerializer(many=True, allow_empty=True, required=False)
+
+    def validate_features(self, value: list[dict]) -> list[dict]:
+        return _check_features(value)
+
+
+class AvailabilityInSerializer(serializers.Serializer):
+    override = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReleaseFilterSerializer(serializers.Serializer):
+    sdk = serializers.CharField(required=False)
+    status = serializers.ChoiceField(choices=Release.Status.choices, required=False)
+
+
+# --- output ------------------------------------------------------------------------
+
+
+class FeatureSerializer(serializers.ModelSerializer):
+    skills = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Feature
+        fields = ["key", "title", "summary", "skills"]
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    sdk = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # A plain string in the schema: three models have a `status` with different
+    # choices, and drf-spectacular cannot name their enums apart without
+    # ENUM_NAME_OVERRIDES in settings.
+    status = serializers.CharField(
+        read_only=True, help_text="draft, published, available or withdrawn."
+    )
+    features = FeatureSerializer(many=True, read_only=True)
+    courses = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Release
+        fields = [
+            "sdk",
+            "version",
+            "status",
+            "customer_available_at",
+            "published_at",
+            "available_at",
+            "notes",
+            "features",
+            "courses",
+        ]
+
+
+class ReadinessRegionSerializer(serializers.Serializer):
+    required = serializers.IntegerField()
+    complete = serializers.IntegerField(help_text="Complete or exempt engineers.")
+
+
+class ReadinessPolicySerializer(serializers.Serializer):
+    min_completion = serializers.FloatField()
+    min_complete_per_region = serializers.IntegerField()
+
+
+class ReadinessSerializer(serializers.Serializer):
+    ready = serializers.BooleanField()
+    policy = ReadinessPolicySerializer()
+    required = serializers.IntegerField()
+    complete = serializers.IntegerField()
+    exempt = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    completion = serializers.FloatField(help_text="(complete + exempt) / required.")
+    due_at = serializers.DateTimeField()
+    regions = serializers.DictField(
+        child=ReadinessRegionSerializer(), help_text="APAC, EMEA, AMER: those with engineers."
+    )
+    blocking = serializers.ListField(child=serializers.CharField())
+
+
+class ReleaseConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    blocking = serializers.ListField(child=serializers.CharField(), required=False)
+    status = serializers.CharField(required=False)
+
+
+class ReleaseDetailErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+_400 = OpenApiResponse(
+    OpenApiTypes.OBJECT, description='Invalid input: {"field": ["message"]}, naming it.'
+)
+_404 = OpenApiResponse(ReleaseDetailErrorSerializer, description="No such release.")
+_409 = OpenApiResponse(ReleaseConflictSerializer, description="The release's state forbids it.")
+_PATH = [
+    OpenApiParameter("sdk", OpenApiTypes.STR, OpenApiParameter.PATH, description="SDK slug."),
+    OpenApiParameter(
+        "version", OpenApiTypes.STR, OpenApiParameter.PATH, description="e.g. 2.4.0 or v2.4.0."
+    ),
+]
+
+
+# --- reads -------------------------------------------------------------------------
+
+
+def _releases() -> QuerySet[Release]:
+    """Releases joined and prefetched for ReleaseSerializer: a constant number of
+    queries for a page of any size."""
+    return Release.objects.select_related("sdk").prefetch_related(
+        Prefetch("features", queryset=Feature.objects.prefetch_related("skills")),
+        Prefetch("courses", queryset=Course.objects.only("id", "slug", "release_id")),
+    )
+
+
+def _get_release(sdk: str, version: str) -> Release:
+    try:
+        normalised = str(Version.parse(version))
+    except InvalidVersion:
+        normalised = None
+    release = _releases().filter(sdk__slug=sdk, version=normalised).first() if normalised else None
+    if release is None:
+        raise NotFound(f"No release {version} of SDK {sdk}.")
+    return release
+
+
+def _render(release: Release, code: int) -> Response:
+    fresh = _releases().get(pk=release.pk)
+    return Response(ReleaseSerializer(fresh).data, status=code)
+
+
+# --- views -------------------------------------------------------------------------
+
+
+class ReleaseListView(mixins.ListModelMixin, generics.GenericAPIView):
+    scope = Scope.RELEASES
+    serializer_class = ReleaseSerializer
+
+    def get_queryset(self):
+        filters = ReleaseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = _releases().order_by("sdk__slug", "-sort_key", "id")
+        if sdk := filters.validated_data.get("sdk"):
+            queryset = queryset.filter(sdk__slug=sdk)
+        if state := filters.validated_data.get("status"):
+            queryset = queryset.filter(status=state)
+        return queryset
+
+    @extend_schema(
+        operation_id="releases_list",
+        summary="List releases, newest version first per SDK",
+        parameters=[
+            OpenApiParameter("sdk", OpenApiTypes.STR, description="SDK slug."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Release.Status.values),
+        ],
+        responses={200: ReleaseSerializer(many=True), 400: _400},
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        operation_id="releases_record",
+        summary="Record a release (idempotent)",
+        request=ReleaseInSerializer,
+        responses={
+            201: OpenApiResponse(ReleaseSerializer, description="Recorded."),
+            200: OpenApiResponse(ReleaseSerializer, description="Already recorded."),
+            400: _400,
+            409: _409,
+        },
+    )
+    def post(self, request):
+        body = ReleaseInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        release, created = release_record(
+            sdk=data["sdk"],
+            version=data["version"],
+            customer_available_at=data["customer_available_at"],
+            notes=data["notes"],
+            features=data["features"],
+            actor=Actor.from_request(request),
+        )
+        return _render(release, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ReleaseDetailView(generics.GenericAPIView):
+    scope = Scope.RELEASES
+    serializer_class = ReleaseSerializer
+
+    @extend_schema(
+        operation_id="releases_retrieve",
+        parameters=_PATH,
+        responses={200: ReleaseSerializer, 404: _404},
+    )
+    def get(self, request, sdk: str, version: str):
+        return Response(ReleaseSerializer(_get_release(sdk, version)).data)
+
+    @extend_schema(
+        operation_id="releases_update",
+        summary="Move the customer date; change notes, or features while a draft",
+        parameters=_PATH,
+        request=ReleasePatchSerializer,
+        responses={200: ReleaseSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    def patch(self, request, sdk: str, version: str):
+        release = _get_release(sdk, version)
+        body = ReleasePatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        release = release_update(
+            release=release, actor=Actor.from_request(request), **body.validated_data
+        )
+        return _render(release, status.HTTP_200_OK)
+
+
+class ReleasePublishView(generics.GenericAPIView):
+    scope = Scope.RELEASES
+    serializer_class = ReleaseSerializer
+
+    @extend_schema(
+        operation_id="releases_publish",
+        summary="Publish: assignments follow in the background",
+        parameters=_PATH,
+        request=None,
+        responses={
+            202: OpenApiResponse(ReleaseSerializer, description="Published; assigning."),
+            200: OpenApiResponse(ReleaseSerializer, description="Was already published."),
+            404: _404,
+            409: _409,
+        },
+    )
+    def post(self, request, sdk: str, version: str):
+        release = _get_release(sdk, version)
+        release, published = release_publish(release=release, actor=Actor.from_request(request))
+        return _render(release, status.HTTP_202_ACCEPTED if published else status.HTTP_200_OK)
+
+
+class ReleaseReadinessView(generics.GenericAPIView):
+    scope = Scope.RELEASES
+    serializer_class = ReadinessSerializer
+
+    @extend_schema(
+        operation_id="releases_readiness",
+        summary="Is support ready for this release?",
+        parameters=_PATH,
+        responses={200: ReadinessSerializer, 404: _404},
+    )
+    def get(self, request, sdk: str, version: str):
+        release = _get_release(sdk, version)
+        return Response(ReadinessSerializer(release_readiness(release)).data)
+
+
+class ReleaseAvailabilityView(generics.GenericAPIView):
+    # `releases:override` exists to mark releases available; it needs no second scope.
+    scope = (Scope.RELEASES, Scope.RELEASES_OVERRIDE)
+    read_scope = Scope.RELEASES
+    serializer_class = ReleaseSerializer
+
+    @extend_schema(
+        operation_id="releases_availability",
+        summary="Let customers have the release (the readiness gate)",
+        description=(
+            "200 when support is ready; otherwise 409 with `blocking`. "
+            '`{"override": true, "reason": "…"}` needs the `releases:override` scope '
+            "and is kept on the record with the readiness at that moment."
+        ),
+        parameters=_PATH,
+        request=AvailabilityInSerializer,
+        responses={
+            200: ReleaseSerializer,
+            400: _400,
+            403: OpenApiResponse(ReleaseDetailErrorSerializer, description="Override denied."),
+            404: _404,
+            409: _409,
+        },
+    )
+    def post(self, request, sdk: str, version: str):
+        release = _get_release(sdk, version)
+        body = AvailabilityInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        override, reason = body.validated_data["override"], body.validated_data["reason"].strip()
+        if override:
+            if not token_has_scope(request, Scope.RELEASES_OVERRIDE):
+                raise exceptions.PermissionDenied(
+                    f"Overriding the gate needs the '{Scope.RELEASES_OVERRIDE}' scope."
+                )
+            if not reason:
+                raise exceptions.ValidationError(
+                    {"reason": ["Give the reason for overriding the gate."]}
+                )
+        release = release_mark_available(
+            release=release, actor=Actor.from_request(request), override=override, reason=reason
+        )
+        return _render(release, status.HTTP_200_OK)
+
+
+urlpatterns = [
+    path("releases/", ReleaseListView.as_view(), name="api-releases"),
+    path(
+        "releases/<slug:sdk>/<str:version>/",
+        ReleaseDetailView.as_view(),
+        name="api-release",
+    ),
+    path(
+        "releases/<slug:sdk>/<str:version>/publish/",
+        ReleasePublishView.as_view(),
+        name="api-release-publish",
+    ),
+    path(
+        "releases/<slug:sdk>/<str:version>/readiness/",
+        ReleaseReadinessView.as_view(),
+        name="api-release-readiness",
+    ),
+    path(
+        "releases/<slug:sdk>/<str:version>/availability/",
+        ReleaseAvailabilityView.as_view(),
+        name="api-release-availability",
+    ),
+]

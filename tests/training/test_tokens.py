@@ -52,3 +52,18 @@ def test_the_override_scope_may_read_releases_but_not_record_them(token_client):
     client = token_client("releases:override")
     assert client.get("/api/v1/releases/").status_code == 200
     assert client.post("/api/v1/releases/", {}, format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_override_only_token_may_mark_a_release_available_over_the_gate(token_client, engineer):
+    from courses.models import Release
+    from tests.factories import ReleaseFactory
+
+    ReleaseFactory(sdk=engineer.team.sdks.get(), version="2.4.0", status=Release.Status.PUBLISHED)
+    client = token_client("releases:override")
+    url = "/api/v1/releases/rtm-android/2.4.0/availability/"
+
+    assert client.post(url, {}, format="json").status_code == 409
+    response = client.post(url, {"override": True, "reason": "Hotfix"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "available"

@@ -9,10 +9,11 @@ IMPLIED_READ = {Scope.RELEASES_OVERRIDE: {Scope.RELEASES}}
 class HasScope(permissions.BasePermission):
     """Scope rules of API v1.
 
-    Views declare `scope` (needed to write, and by default to read) and may set
-    `read_scope = None` to let any authenticated client read. A token needs the
-    scope; a signed-in staff user has every scope; another signed-in person may read
-    (views narrow what they see) but not write through the API.
+    Views declare `scope` (needed to write, and by default to read; a tuple means any
+    one of them) and may set `read_scope = None` to let any authenticated client
+    read. A token needs the scope; a signed-in staff user has every scope; another
+    signed-in person may read (views narrow what they see) but not write through the
+    API.
     """
 
     message = "This token does not have the scope this endpoint needs."
@@ -30,9 +31,11 @@ class HasScope(permissions.BasePermission):
             if reading:
                 for have in list(granted):
                     granted |= IMPLIED_READ.get(have, set())
-            if needed in granted:
+            acceptable = (needed,) if isinstance(needed, str) else tuple(needed)
+            if granted & set(acceptable):
                 return True
-            raise exceptions.PermissionDenied(f"This endpoint needs the '{needed}' scope.")
+            names = " or ".join(f"'{scope}'" for scope in acceptable)
+            raise exceptions.PermissionDenied(f"This endpoint needs the {names} scope.")
         user = request.user
         if not (user and user.is_authenticated):
             raise exceptions.NotAuthenticated()

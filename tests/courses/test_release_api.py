@@ -1,0 +1,520 @@
+"""API v1 releases: record, list, read, reschedule and publish."""
+
+import copy
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from courses.models import Course, Feature, Release
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    EngineerFactory,
+    FeatureFactory,
+    ReleaseFactory,
+    SdkFactory,
+    SkillFactory,
+    UserFactory,
+)
+from training.models import Assignment, AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+RELEASES = "/api/v1/releases/"
+BODY = {
+    "sdk": "rtm-android",
+    "version": "2.4.0",
+    "customer_available_at": "2030-12-15T09:00:00Z",
+    "notes": "Edit and recall.",
+    "features": [
+        {
+            "key": "message-edit",
+            "title": "Edit sent messages",
+            "summary": "Markdown…",
+            "skills": ["message-ordering"],
+        },
+        {"key": "recall", "title": "Recall messages", "summary": "", "skills": []},
+    ],
+}
+
+
+def body(**changes) -> dict:
+    data = copy.deepcopy(BODY)
+    data.update(changes)
+    return data
+
+
+def url(version: str = "2.4.0", action: str = "", sdk: str = "rtm-android") -> str:
+    return f"{RELEASES}{sdk}/{version}/" + (f"{action}/" if action else "")
+
+
+@pytest.fixture
+def skills(db):
+    return [SkillFactory(slug="message-ordering"), SkillFactory(slug="reconnection")]
+
+
+@pytest.fixture
+def recorded(pipeline, sdk, skills):
+    response = pipeline.post(RELEASES, BODY, format="json")
+    assert response.status_code == 201, response.data
+    return Release.objects.get()
+
+
+def test_recording_a_release_answers_201_with_the_draft(pipeline, sdk, skills):
+    response = pipeline.post(RELEASES, BODY, format="json")
+
+    assert response.status_code == 201
+    assert response.json() == {
+        "sdk": "rtm-android",
+        "version": "2.4.0",
+        "status": "draft",
+        "customer_available_at": "2030-12-15T09:00:00Z",
+        "published_at": None,
+        "available_at": None,
+        "notes": "Edit and recall.",
+        "features": BODY["features"],
+        "courses": [],
+    }
+    release = Release.objects.get()
+    assert release.sort_key == release.parsed_version.sort_key
+
+
+def test_recording_the_same_release_again_answers_200_with_the_stored_one(recorded, pipeline):
+    response = pipeline.post(RELEASES, BODY, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["version"] == "2.4.0"
+    assert Release.objects.count() == 1
+    assert Feature.objects.count() == 2
+
+
+def test_a_leading_v_is_dropped_so_v2_4_0_is_the_same_release(recorded, pipeline):
+    response = pipeline.post(RELEASES, body(version="v2.4.0"), format="json")
+
+    assert response.status_code == 200
+    assert Release.objects.get().version == "2.4.0"
+
+
+def test_a_time_with_an_offset_is_stored_and_answered_in_utc(pipeline, sdk, skills):
+    response = pipeline.post(
+        RELEASES, body(customer_available_at="2030-03-30T09:00:00+02:00"), format="json"
+    )
+
+    assert response.json()["customer_available_at"] == "2030-03-30T07:00:00Z"
+
+
+def test_recording_a_draft_again_updates_it_from_the_new_body(recorded, pipeline):
+    kept = Feature.objects.get(key="message-edit")
+    new_body = body(
+        customer_available_at="2030-12-20T09:00:00Z",
+        notes="New notes.",
+        features=[
+            {
+                "key": "message-edit",
+                "title": "Edit messages",
+                "summary": "Better.",
+                "skills": ["reconnection", "message-ordering"],
+            },
+            {"key": "pinning", "title": "Pin messages", "skills": ["reconnection"]},
+        ],
+    )
+
+    response = pipeline.post(RELEASES, new_body, format="json")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["customer_available_at"] == "2030-12-20T09:00:00Z"
+    assert data["notes"] == "New notes."
+    assert data["features"] == [
+        {
+            "key": "message-edit",
+            "title": "Edit messages",
+            "summary": "Better.",
+            "skills": ["message-ordering", "reconnection"],
+        },
+        {"key": "pinning", "title": "Pin messages", "summary": "", "skills": ["reconnection"]},
+    ]
+    # Replaced by key: the kept feature is the same row, so lessons still point at it.
+    assert Feature.objects.get(key="message-edit").pk == kept.pk
+    assert not Feature.objects.filter(key="recall").exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f[0].update(title="Another title"),
+        lambda f: f[0].update(summary="Another summary"),
+        lambda f: f[0].update(skills=["reconnection"]),
+        lambda f: f.append({"key": "extra", "title": "Extra"}),
+        lambda f: f.pop(),
+    ],
+    ids=["title", "summary", "skills", "added", "removed"],
+)
+def test_recording_a_published_release_with_different_features_conflicts(
+    recorded, pipeline, change
+):
+    pipeline.post(url(action="publish"))
+    features = copy.deepcopy(BODY["features"])
+    change(features)
+
+    response = pipeline.post(RELEASES, body(features=features), format="json")
+
+    assert response.status_code == 409
+    assert "features" in response.json()["detail"]
+    assert Feature.objects.get(key="message-edit").title == "Edit sent messages"
+
+
+def test_recording_a_published_release_with_the_same_features_changes_nothing(recorded, pipeline):
+    pipeline.post(url(action="publish"))
+    same = body(notes="Other notes.", features=list(reversed(BODY["features"])))
+
+    response = pipeline.post(RELEASES, same, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "published"
+    assert response.json()["notes"] == "Edit and recall."
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"version": "2.4"}, "version", "not a semantic version"),
+        ({"version": "latest"}, "version", "not a semantic version"),
+        ({"version": None}, "version", "null"),
+        ({"sdk": "rtm-nope"}, "sdk", "Unknown SDK: rtm-nope"),
+        ({"customer_available_at": None}, "customer_available_at", "null"),
+        ({"customer_available_at": "2030-12-15T09:00:00"}, "customer_available_at", "offset"),
+        ({"customer_available_at": "2030-12-15"}, "customer_available_at", "offset"),
+        ({"customer_available_at": "next week"}, "customer_available_at", "format"),
+        ({"customer_available_at": "2030-13-45T09:00:00Z"}, "customer_available_at", ""),
+        ({"features": "message-edit"}, "features", "list"),
+        ({"features": {"key": "x"}}, "features", "list"),
+        (
+            {"features": [{"key": "a", "title": "A"}, {"key": "a", "title": "B"}]},
+            "features",
+            "Duplicate feature key: a",
+        ),
+        ({"features": [{"key": "Bad key!", "title": "A"}]}, "features", "slug"),
+        ({"features": [{"key": "a"}]}, "features", "title"),
+        (
+            {"features": [{"key": "a", "title": "A", "skills": ["telepathy"]}]},
+            "features",
+            "Unknown skill: telepathy",
+        ),
+        ({"features": [{"key": "a", "title": "A", "skills": "push"}]}, "features", "list"),
+    ],
+)
+def test_each_malformed_part_of_the_body_is_a_400_naming_it(
+    pipeline, sdk, skills, changes, field, says
+):
+    response = pipeline.post(RELEASES, body(**changes), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()
+    assert list(errors) == [field]
+    assert says in str(errors[field])
+    assert not Release.objects.exists()
+
+
+@pytest.mark.parametrize("missing", ["sdk", "version", "customer_available_at", "features"])
+def test_a_missing_required_field_is_a_400_naming_it(pipeline, sdk, skills, missing):
+    data = body()
+    del data[missing]
+
+    response = pipeline.post(RELEASES, data, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {missing: ["This field is required."]}
+
+
+@pytest.mark.parametrize("raw", ["[]", "not json", '"text"'])
+def test_a_body_that_is_not_an_object_is_a_400(pipeline, sdk, raw):
+    response = pipeline.post(RELEASES, raw, content_type="application/json")
+
+    assert response.status_code == 400
+
+
+def test_the_list_filters_by_sdk_and_status_newest_version_first(pipeline, sdk):
+    web = SdkFactory(slug="rtm-web")
+    for version in ["2.4.0", "2.10.0", "2.4.0-rc.1"]:
+        ReleaseFactory(sdk=sdk, version=version)
+    ReleaseFactory(sdk=sdk, version="1.0.0", status=Release.Status.AVAILABLE)
+    ReleaseFactory(sdk=web, version="9.0.0")
+
+    everything = pipeline.get(RELEASES).json()
+    android = pipeline.get(RELEASES, {"sdk": "rtm-android"}).json()
+    drafts = pipeline.get(RELEASES, {"sdk": "rtm-android", "status": "draft"}).json()
+    available = pipeline.get(RELEASES, {"status": "available"}).json()
+
+    assert everything["count"] == 5
+    assert [r["version"] for r in android["results"]] == [
+        "2.10.0",
+        "2.4.0",
+        "2.4.0-rc.1",
+        "1.0.0",
+    ]
+    assert [r["version"] for r in drafts["results"]] == ["2.10.0", "2.4.0", "2.4.0-rc.1"]
+    assert [(r["sdk"], r["version"]) for r in available["results"]] == [("rtm-android", "1.0.0")]
+    assert pipeline.get(RELEASES, {"sdk": "unknown"}).json()["count"] == 0
+
+
+def test_an_unknown_status_filter_is_a_400(pipeline):
+    response = pipeline.get(RELEASES, {"status": "shipped"})
+
+    assert response.status_code == 400
+    assert "status" in response.json()
+
+
+def test_listing_releases_takes_the_same_number_of_queries_for_many(
+    pipeline, sdk, skills, django_assert_max_num_queries
+):
+    for n in range(15):
+        release = ReleaseFactory(sdk=sdk, version=f"3.{n}.0")
+        FeatureFactory(release=release, skills=skills)
+        FeatureFactory(release=release, skills=skills[:1])
+        CourseFactory(release=release)
+
+    # auth (token, last-used) + count + page + features + skills + courses
+    with django_assert_max_num_queries(8):
+        response = pipeline.get(RELEASES)
+
+    assert response.json()["count"] == 15
+    assert response.json()["results"][0]["features"][0]["skills"]
+
+
+@pytest.mark.parametrize("version", ["2.4.0-rc.1", "2.4.0+build.5", "v2.4.0-rc.1"])
+def test_the_detail_is_addressed_by_sdk_and_any_semantic_version(pipeline, sdk, version):
+    stored = version.removeprefix("v")
+    ReleaseFactory(sdk=sdk, version=stored)
+
+    response = pipeline.get(url(version))
+
+    assert response.status_code == 200
+    assert response.json()["version"] == stored
+
+
+@pytest.mark.parametrize(
+    ("sdk_slug", "version"),
+    [("rtm-android", "9.9.9"), ("rtm-web", "2.4.0"), ("rtm-android", "not-a-version")],
+)
+def test_an_unknown_release_is_404(pipeline, recorded, sdk_slug, version):
+    for action in ["", "publish", "readiness", "availability"]:
+        send = pipeline.get if action in ("", "readiness") else pipeline.post
+        response = send(url(version, action, sdk=sdk_slug), {}, format="json")
+        assert response.status_code == 404, action
+        assert "detail" in response.json()
+    assert pipeline.patch(url(version, sdk=sdk_slug), {}, format="json").status_code == 404
+
+
+def test_patching_the_customer_date_moves_fan_out_due_dates_but_not_a_leads(
+    recorded, pipeline, team, engineer, lead, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.post(url(action="publish"))
+    course = recorded.courses.get()
+    bob = EngineerFactory(user__username="bob", team=team)
+    carla = EngineerFactory(user__username="carla", team=team)
+    now = timezone.now()
+    fan_out = Assignment.objects.get(engineer=engineer)
+    by_lead = AssignmentFactory(
+        engineer=bob,
+        course=course,
+        reason=Assignment.Reason.LEAD,
+        assigned_by=lead,
+        due_at=now + timedelta(days=3),
+    )
+    done = AssignmentFactory(
+        engineer=carla,
+        course=course,
+        reason=Assignment.Reason.RELEASE,
+        status=Assignment.Status.COMPLETE,
+        completed_at=now,
+        due_at=now + timedelta(days=5),
+    )
+
+    response = pipeline.patch(
+        url(), {"customer_available_at": "2030-12-01T09:00:00+01:00"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["customer_available_at"] == "2030-12-01T08:00:00Z"
+    fan_out.refresh_from_db()
+    assert fan_out.due_at == parse_datetime("2030-11-29T08:00:00Z")
+    assert Assignment.objects.get(pk=by_lead.pk).due_at == by_lead.due_at
+    assert Assignment.objects.get(pk=done.pk).due_at == done.due_at
+
+
+def test_a_customer_date_moved_earlier_than_the_lead_time_makes_training_due_now(
+    recorded, pipeline, engineer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.post(url(action="publish"))
+    assignment = Assignment.objects.get(engineer=engineer)
+    soon = timezone.now() + timedelta(hours=1)
+
+    response = pipeline.patch(url(), {"customer_available_at": soon.isoformat()}, format="json")
+
+    assert response.status_code == 200
+    assignment.refresh_from_db()
+    assert assignment.due_at == assignment.assigned_at
+
+
+def test_patching_features_is_allowed_on_a_draft(recorded, pipeline):
+    features = [{"key": "pinning", "title": "Pin messages", "skills": ["reconnection"]}]
+
+    response = pipeline.patch(url(), {"features": features}, format="json")
+
+    assert response.status_code == 200
+    assert [f["key"] for f in response.json()["features"]] == ["pinning"]
+
+
+def test_patching_features_of_a_published_release_conflicts(recorded, pipeline):
+    pipeline.post(url(action="publish"))
+
+    response = pipeline.patch(
+        url(), {"features": [{"key": "pinning", "title": "Pin"}]}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert Feature.objects.filter(release=recorded).count() == 2
+
+
+def test_patching_an_available_release_conflicts(pipeline, sdk):
+    ReleaseFactory(sdk=sdk, version="2.4.0", status=Release.Status.AVAILABLE)
+
+    response = pipeline.patch(
+        url(), {"customer_available_at": "2030-12-20T09:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["status"] == "available"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"customer_available_at": "2030-12-20T09:00:00"}, "customer_available_at"),
+        ({"features": "x"}, "features"),
+        ({"features": [{"key": "a", "title": "A", "skills": ["nope"]}]}, "features"),
+    ],
+)
+def test_a_malformed_patch_is_a_400_naming_the_field(recorded, pipeline, data, field):
+    response = pipeline.patch(url(), data, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_publishing_answers_202_then_200_and_assigns_once(
+    recorded, pipeline, engineer, outsider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = pipeline.post(url(action="publish"))
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        second = pipeline.post(url(action="publish"))
+
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["status"] == "published"
+    assert first.json()["published_at"].endswith("Z")
+    assert second.json() == first.json()
+    assert (len(callbacks), len(again)) == (1, 0)
+    assignment = Assignment.objects.get()
+    assert (assignment.engineer, assignment.release) == (engineer, recorded)
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.RELEASE_PUBLISHED, release=recorded)
+    assert events.count() == 1
+
+
+def test_publishing_a_release_without_a_course_makes_a_draft_course_from_its_features(
+    recorded, pipeline, engineer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pipeline.post(url(action="publish"))
+
+    assert response.json()["courses"] == ["rtm-android-2-4-0"]
+    course = Course.objects.get(slug="rtm-android-2-4-0")
+    assert (course.status, course.release) == (Course.Status.DRAFT, recorded)
+    lessons = list(course.lessons.order_by("position"))
+    assert [lesson.title for lesson in lessons] == ["Edit sent messages", "Recall messages"]
+    assert lessons[0].feature.key == "message-edit"
+    assert "Markdown…" in lessons[0].body
+    assert "message-ordering" in lessons[0].body
+    assert Assignment.objects.get(engineer=engineer).course == course
+
+
+def test_the_draft_course_slug_does_not_take_one_already_used(recorded, pipeline):
+    CourseFactory(slug="rtm-android-2-4-0")
+
+    response = pipeline.post(url(action="publish"))
+
+    assert response.json()["courses"] == ["rtm-android-2-4-0-2"]
+
+
+def test_publishing_a_release_with_a_course_makes_no_other(recorded, pipeline):
+    CourseFactory(slug="rtm-android-24-whats-new", release=recorded)
+
+    response = pipeline.post(url(action="publish"))
+
+    assert response.json()["courses"] == ["rtm-android-24-whats-new"]
+    assert Course.objects.count() == 1
+
+
+@pytest.mark.parametrize("state", [Release.Status.AVAILABLE, Release.Status.WITHDRAWN])
+def test_publishing_an_available_or_withdrawn_release_conflicts(pipeline, sdk, state):
+    ReleaseFactory(sdk=sdk, version="2.4.0", status=state)
+
+    response = pipeline.post(url(action="publish"))
+
+    assert response.status_code == 409
+    assert response.json()["status"] == state
+
+
+ENDPOINTS = [
+    ("get", RELEASES),
+    ("post", RELEASES),
+    ("get", url()),
+    ("patch", url()),
+    ("post", url(action="publish")),
+    ("get", url(action="readiness")),
+    ("post", url(action="availability")),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_every_endpoint_wants_a_token(anon, recorded, method, path):
+    response = getattr(anon, method)(path, {}, format="json")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_every_endpoint_wants_the_releases_scope(token_client, recorded, method, path):
+    client = token_client("catalog", "people", "assignments")
+
+    response = getattr(client, method)(path, {}, format="json")
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "path"), [e for e in ENDPOINTS if e[0] != "get"])
+def test_a_person_who_is_not_staff_cannot_write(client, recorded, method, path):
+    client.force_login(UserFactory(username="nosy"))
+
+    response = getattr(client, method)(path, {}, content_type="application/json")
+
+    assert response.status_code == 403
+
+
+def test_a_bad_token_is_401(anon):
+    anon.credentials(HTTP_AUTHORIZATION="Bearer pf_nonsense")
+
+    assert anon.get(RELEASES).status_code == 401
+
+
+def test_the_override_scope_may_read_releases(token_client, recorded):
+    client = token_client("releases:override")
+
+    assert client.get(url()).status_code == 200
+    assert client.get(url(action="readiness")).status_code == 200

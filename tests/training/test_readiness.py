@@ -1,0 +1,328 @@
+"""Readiness of support for a release, and the availability gate it guards."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from courses.models import Release
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    EngineerFactory,
+    ReleaseFactory,
+    UserFactory,
+)
+from training.models import Assignment, AuditEvent
+from training.selectors.readiness import release_readiness
+
+pytestmark = pytest.mark.django_db
+
+DONE = {Assignment.Status.COMPLETE, Assignment.Status.EXEMPT}
+
+
+@pytest.fixture
+def release(sdk):
+    release = ReleaseFactory(sdk=sdk, version="2.4.0", status=Release.Status.PUBLISHED)
+    CourseFactory(slug="rtm-android-2-4-0", release=release)
+    return release
+
+
+def assign(release, engineer, status=Assignment.Status.ASSIGNED, *, course=None, **fields):
+    now = timezone.now()
+    fields.setdefault("due_at", now + timedelta(days=3))
+    fields.setdefault("reason", Assignment.Reason.RELEASE)
+    return AssignmentFactory(
+        engineer=engineer,
+        course=course or release.courses.order_by("id").first(),
+        status=status,
+        completed_at=now if status in DONE else None,
+        **fields,
+    )
+
+
+def people(team, region: str, count: int) -> list:
+    return [EngineerFactory(team=team, region=region) for _ in range(count)]
+
+
+def overdue(release, engineer):
+    past = timezone.now() - timedelta(hours=1)
+    return assign(release, engineer, assigned_at=past - timedelta(days=1), due_at=past)
+
+
+@pytest.fixture
+def mixed(release, team):
+    """APAC 3 complete + 1 exempt; EMEA 2 complete, 1 open, 1 overdue; AMER 1 open,
+    1 overdue."""
+    apac, emea, amer = people(team, "APAC", 4), people(team, "EMEA", 4), people(team, "AMER", 2)
+    for engineer in apac[:3] + emea[:2]:
+        assign(release, engineer, Assignment.Status.COMPLETE)
+    assign(release, apac[3], Assignment.Status.EXEMPT)
+    assign(release, emea[2], Assignment.Status.IN_PROGRESS)
+    overdue(release, emea[3])
+    assign(release, amer[0])
+    overdue(release, amer[1])
+    return release
+
+
+def test_readiness_counts_engineers_overall_and_per_region(mixed):
+    readiness = release_readiness(mixed)
+
+    assert readiness == {
+        "ready": False,
+        "policy": {"min_completion": 0.9, "min_complete_per_region": 1},
+        "required": 10,
+        "complete": 5,
+        "exempt": 1,
+        "overdue": 2,
+        "completion": 0.6,
+        "due_at": mixed.customer_available_at - timedelta(hours=48),
+        "regions": {
+            "APAC": {"required": 4, "complete": 4},
+            "EMEA": {"required": 4, "complete": 2},
+            "AMER": {"required": 2, "complete": 0},
+        },
+        "blocking": ["completion 60% is below 90%", "AMER has no complete engineer"],
+    }
+
+
+def test_readiness_is_one_query_whatever_the_team_size(mixed, team, django_assert_num_queries):
+    for engineer in people(team, "AMER", 25):
+        assign(mixed, engineer, Assignment.Status.COMPLETE)
+
+    with django_assert_num_queries(1):
+        readiness = release_readiness(mixed)
+
+    assert readiness["required"] == 35
+
+
+def test_a_release_nobody_must_train_for_is_ready(release):
+    readiness = release_readiness(release)
+
+    assert (readiness["required"], readiness["completion"], readiness["ready"]) == (0, 1.0, True)
+    assert readiness["regions"] == {}
+    assert readiness["blocking"] == []
+
+
+def test_an_engineer_is_complete_only_when_every_release_course_is_done(release, engineer):
+    second = CourseFactory(release=release)
+    assign(release, engineer, Assignment.Status.COMPLETE)
+    assign(release, engineer, Assignment.Status.IN_PROGRESS, course=second)
+
+    readiness = release_readiness(release)
+
+    assert (readiness["required"], readiness["complete"], readiness["exempt"]) == (1, 0, 0)
+
+
+def test_exempt_counts_apart_when_all_is_exempt_and_as_complete_otherwise(release, team):
+    all_exempt, half = people(team, "APAC", 2)
+    second = CourseFactory(release=release)
+    assign(release, all_exempt, Assignment.Status.EXEMPT)
+    assign(release, all_exempt, Assignment.Status.EXEMPT, course=second)
+    assign(release, half, Assignment.Status.EXEMPT)
+    assign(release, half, Assignment.Status.COMPLETE, course=second)
+
+    readiness = release_readiness(release)
+
+    assert (readiness["complete"], readiness["exempt"], readiness["completion"]) == (1, 1, 1.0)
+    assert readiness["regions"] == {"APAC": {"required": 2, "complete": 2}}
+    assert readiness["ready"] is True
+
+
+def test_every_active_engineer_in_scope_is_required_and_only_mandatory_training_completes(
+    release, team, engineer
+):
+    inactive = EngineerFactory(team=team, active=False)
+    optional, by_lead = people(team, "EMEA", 2)
+    other_release = ReleaseFactory(sdk=release.sdk, status=Release.Status.PUBLISHED)
+    assign(release, engineer, Assignment.Status.COMPLETE)
+    assign(release, inactive, Assignment.Status.COMPLETE)
+    assign(release, optional, Assignment.Status.COMPLETE, mandatory=False)
+    assign(release, by_lead, Assignment.Status.COMPLETE, reason=Assignment.Reason.LEAD)
+    assign(other_release, engineer, course=CourseFactory(release=other_release))
+
+    readiness = release_readiness(release)
+
+    assert (readiness["required"], readiness["complete"], readiness["ready"]) == (3, 1, False)
+    assert readiness["regions"] == {
+        "APAC": {"required": 1, "complete": 1},
+        "EMEA": {"required": 2, "complete": 0},
+    }
+
+
+def test_a_release_whose_fan_out_has_not_run_yet_is_not_ready(release, team, engineer):
+    readiness = release_readiness(release)
+
+    assert (readiness["required"], readiness["complete"], readiness["ready"]) == (1, 0, False)
+    assert readiness["blocking"] == ["completion 0% is below 90%", "APAC has no complete engineer"]
+
+
+def test_a_completion_just_under_the_bar_never_reads_as_meeting_it(release, team):
+    engineers = people(team, "APAC", 30)
+    for engineer in engineers[:26]:
+        assign(release, engineer, Assignment.Status.COMPLETE)
+    for engineer in engineers[26:]:
+        assign(release, engineer)
+
+    readiness = release_readiness(release)
+
+    assert readiness["completion"] == 0.8667
+    assert readiness["blocking"] == ["completion 86% is below 90%"]
+
+
+@override_settings(PREFLIGHT_MIN_COMPLETION=0.5, PREFLIGHT_MIN_COMPLETE_PER_REGION=3)
+def test_the_policy_comes_from_settings(mixed):
+    readiness = release_readiness(mixed)
+
+    assert readiness["policy"] == {"min_completion": 0.5, "min_complete_per_region": 3}
+    assert readiness["blocking"] == [
+        "EMEA has 2 complete engineers, fewer than 3",
+        "AMER has no complete engineer",
+    ]
+
+
+# --- the API ------------------------------------------------------------------------
+
+URL = "/api/v1/releases/rtm-android/2.4.0/"
+
+
+def test_the_readiness_endpoint_answers_the_contract_shape(pipeline, mixed):
+    response = pipeline.get(URL + "readiness/")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["due_at"].endswith("Z")
+    assert data["regions"]["AMER"] == {"required": 2, "complete": 0}
+    assert data["blocking"] == ["completion 60% is below 90%", "AMER has no complete engineer"]
+    assert set(data) == {
+        "ready",
+        "policy",
+        "required",
+        "complete",
+        "exempt",
+        "overdue",
+        "completion",
+        "due_at",
+        "regions",
+        "blocking",
+    }
+
+
+def test_availability_is_refused_with_the_reasons_while_support_is_not_ready(pipeline, mixed):
+    response = pipeline.post(URL + "availability/", {}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["blocking"] == [
+        "completion 60% is below 90%",
+        "AMER has no complete engineer",
+    ]
+    mixed.refresh_from_db()
+    assert (mixed.status, mixed.available_at) == (Release.Status.PUBLISHED, None)
+    assert not AuditEvent.objects.exists()
+
+
+def test_availability_is_granted_once_support_is_ready(pipeline, mixed):
+    assert pipeline.post(URL + "availability/", {}, format="json").status_code == 409
+    now = timezone.now()
+    Assignment.objects.exclude(status__in=DONE).update(
+        status=Assignment.Status.COMPLETE, completed_at=now
+    )
+
+    response = pipeline.post(URL + "availability/", {}, format="json")
+    again = pipeline.post(URL + "availability/", {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "available"
+    assert response.json()["available_at"].endswith("Z")
+    assert again.status_code == 200
+    assert again.json()["available_at"] == response.json()["available_at"]
+    event = AuditEvent.objects.get()
+    assert (event.kind, event.release) == (AuditEvent.Kind.RELEASE_AVAILABLE, mixed)
+
+
+def test_a_draft_cannot_become_available(pipeline, sdk):
+    ReleaseFactory(sdk=sdk, version="2.4.0")
+
+    response = pipeline.post(URL + "availability/", {}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["blocking"] == ["the release is draft"]
+
+
+def test_overriding_the_gate_needs_the_override_scope(pipeline, mixed):
+    response = pipeline.post(
+        URL + "availability/", {"override": True, "reason": "Hotfix"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "releases:override" in response.json()["detail"]
+    assert Release.objects.get().status == Release.Status.PUBLISHED
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_overriding_the_gate_needs_a_reason(token_client, mixed, reason):
+    client = token_client("releases", "releases:override")
+    data = {"override": True} if reason is None else {"override": True, "reason": reason}
+
+    response = client.post(URL + "availability/", data, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason"]
+    assert Release.objects.get().status == Release.Status.PUBLISHED
+
+
+def test_an_override_is_kept_on_the_record_with_the_readiness_of_that_moment(token_client, mixed):
+    client = token_client("releases", "releases:override")
+    before = release_readiness(mixed)
+
+    response = client.post(
+        URL + "availability/",
+        {"override": True, "reason": "Security fix; AMER briefed by phone."},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "available"
+    event = AuditEvent.objects.get()
+    assert event.kind == AuditEvent.Kind.RELEASE_OVERRIDE
+    assert event.release == mixed
+    assert event.token.name == "test-releases-releases:override"
+    assert event.details["reason"] == "Security fix; AMER briefed by phone."
+    assert event.details["by"] == "token:test-releases-releases:override"
+    assert event.details["readiness"] == {**before, "due_at": before["due_at"].isoformat()}
+    mixed.refresh_from_db()
+    assert event.created_at == mixed.available_at
+
+
+def test_a_staff_member_may_override_in_their_own_name(client, mixed):
+    stella = UserFactory(username="stella", is_staff=True)
+    client.force_login(stella)
+
+    response = client.post(
+        URL + "availability/",
+        {"override": True, "reason": "Agreed with R&D."},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.RELEASE_OVERRIDE)
+    assert (event.actor, event.details["by"]) == (stella, "stella")
+
+
+def test_an_override_of_a_ready_release_is_an_ordinary_availability(token_client, release):
+    client = token_client("releases", "releases:override")
+
+    response = client.post(
+        URL + "availability/", {"override": True, "reason": "Just in case."}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert AuditEvent.objects.get().kind == AuditEvent.Kind.RELEASE_AVAILABLE
+
+
+def test_a_malformed_availability_body_is_a_400(pipeline, mixed):
+    response = pipeline.post(URL + "availability/", {"override": "perhaps"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["override"]

@@ -1,0 +1,55 @@
+"""Reading assignments: the API list, filtered and narrowed to what the reader may see."""
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from training.models import Assignment, Team
+
+
+def assignments_visible_to(user) -> QuerySet[Assignment]:
+    """A signed-in person who is not staff sees their own assignments and those of
+    the engineers on the teams they lead; staff see all."""
+    queryset = Assignment.objects.all()
+    if user is None or user.is_staff:
+        return queryset
+    # A subquery, not a join through team.leads: the join would repeat an
+    # assignment once per lead of its team.
+    return queryset.filter(
+        Q(engineer__user=user) | Q(engineer__team__in=Team.objects.filter(leads=user))
+    )
+
+
+def assignments_list(
+    *,
+    queryset: QuerySet[Assignment] | None = None,
+    engineer: str | None = None,
+    course: str | None = None,
+    sdk: str | None = None,
+    version: str | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+) -> QuerySet[Assignment]:
+    """Assignments, soonest due first, joined with what the API item shows (engineer's
+    user, course, release and its SDK) so one page is one query.
+
+    Filters: engineer username, course slug, release SDK slug, release version
+    (normalised, as `str(Version)`), status, and overdue (past due and not done).
+    """
+    if queryset is None:
+        queryset = Assignment.objects.all()
+    if engineer:
+        queryset = queryset.filter(engineer__user__username=engineer)
+    if course:
+        queryset = queryset.filter(course__slug=course)
+    if sdk:
+        queryset = queryset.filter(release__sdk__slug=sdk)
+    if version:
+        queryset = queryset.filter(release__version=version)
+    if status:
+        queryset = queryset.filter(status=status)
+    if overdue is not None:
+        late = ~Q(status__in=Assignment.DONE) & Q(due_at__lt=timezone.now())
+        queryset = queryset.filter(late if overdue else ~late)
+    return queryset.select_related("engineer__user", "course", "release__sdk").order_by(
+        "due_at", "id"
+    )

@@ -1,0 +1,136 @@
+"""Readiness of the support team for one release, against the policy in settings.
+
+Computed in one SQL query whatever the team's size: the inner query folds each
+engineer's assignments into one row (GROUP BY engineer), the outer one folds those
+into one row per region (GROUP BY region); Python only adds up at most three rows.
+"""
+
+import math
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from courses.models import Release
+from training.models import Assignment, Engineer, Region
+
+_DONE = list(Assignment.DONE)
+
+
+def _per_engineer(release: Release, now: datetime):
+    """One row per required engineer — every active engineer on a team that supports
+    the release's SDK, whether or not the fan-out has reached them yet — with how many
+    mandatory release assignments of this release they hold, are done, are exempt,
+    are open past due. An engineer with none (the fan-out has not run, or a task was
+    lost) counts as not complete, so the gate never opens on an empty count."""
+    mine = Q(
+        assignments__release_id=release.pk,
+        assignments__reason=Assignment.Reason.RELEASE,
+        assignments__mandatory=True,
+    )
+    return (
+        Engineer.objects.filter(active=True, team__sdks=release.sdk_id)
+        .values("id", "region")
+        .annotate(
+            n=Count("assignments", filter=mine),
+            n_done=Count("assignments", filter=mine & Q(assignments__status__in=_DONE)),
+            n_exempt=Count(
+                "assignments", filter=mine & Q(assignments__status=Assignment.Status.EXEMPT)
+            ),
+            n_overdue=Count(
+                "assignments",
+                filter=mine & ~Q(assignments__status__in=_DONE) & Q(assignments__due_at__lt=now),
+            ),
+        )
+        .order_by()
+    )
+
+
+def _counts_by_region(release: Release, now: datetime) -> dict[str, dict[str, int]]:
+    inner, params = _per_engineer(release, now).query.sql_with_params()
+    # An engineer all of whose assignments are exempt counts as exempt, not complete.
+    sql = f"""
+        SELECT per.region,
+               COUNT(*),
+               SUM(CASE WHEN per.n > 0 AND per.n_done = per.n AND per.n_exempt < per.n
+                   THEN 1 ELSE 0 END),
+               SUM(CASE WHEN per.n > 0 AND per.n_exempt = per.n THEN 1 ELSE 0 END),
+               SUM(CASE WHEN per.n_overdue > 0 THEN 1 ELSE 0 END)
+        FROM ({inner}) per
+        GROUP BY per.region
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        region: {
+            "required": int(required),
+            "complete": int(complete or 0),
+            "exempt": int(exempt or 0),
+            "overdue": int(overdue or 0),
+        }
+        for region, required, complete, exempt, overdue in rows
+    }
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def release_readiness(release: Release, *, now: datetime | None = None) -> dict:
+    """The readiness of `release` as API v1 describes it.
+
+    Required: the engineers in scope (active, on a team that supports the SDK). An
+    engineer is complete when they hold the release's mandatory training and every
+    such assignment is complete or exempt, and exempt when all are exempt
+    (`complete` excludes them; `completion` and the regions' `complete` include
+    them). Overdue: engineers with an open one past due. Ready when completion meets
+    PREFLIGHT_MIN_COMPLETION and every region with required engineers has
+    PREFLIGHT_MIN_COMPLETE_PER_REGION complete ones; `blocking` says in words what
+    fails.
+    """
+    now = now or timezone.now()
+    min_completion = settings.PREFLIGHT_MIN_COMPLETION
+    min_per_region = settings.PREFLIGHT_MIN_COMPLETE_PER_REGION
+    counts = _counts_by_region(release, now)
+
+    required = sum(c["required"] for c in counts.values())
+    complete = sum(c["complete"] for c in counts.values())
+    exempt = sum(c["exempt"] for c in counts.values())
+    overdue = sum(c["overdue"] for c in counts.values())
+    completion = (complete + exempt) / required if required else 1.0
+
+    blocking = []
+    if completion < min_completion:
+        # Floor, so a completion just under the bar never reads as equal to it.
+        shown = math.floor(completion * 100 + 1e-9)
+        blocking.append(f"completion {shown}% is below {_percent(min_completion)}")
+    regions = {}
+    for region in Region.values:  # APAC, EMEA, AMER: follow-the-sun order
+        if region not in counts:
+            continue
+        region_complete = counts[region]["complete"] + counts[region]["exempt"]
+        regions[region] = {"required": counts[region]["required"], "complete": region_complete}
+        if region_complete < min_per_region:
+            if region_complete == 0:
+                blocking.append(f"{region} has no complete engineer")
+            else:
+                blocking.append(
+                    f"{region} has {region_complete} complete engineers, "
+                    f"fewer than {min_per_region}"
+                )
+
+    return {
+        "ready": not blocking,
+        "policy": {"min_completion": min_completion, "min_complete_per_region": min_per_region},
+        "required": required,
+        "complete": complete,
+        "exempt": exempt,
+        "overdue": overdue,
+        "completion": round(completion, 4),
+        "due_at": release.due_at,
+        "regions": regions,
+        "blocking": blocking,
+    }
