@@ -7,8 +7,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
-from training.models import Engineer
-from training.services import assignments
+from training.models import Engineer, WebhookDelivery
+from training.services import assignments, notifications, webhooks
+from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,47 @@ def assign_engineer_backlog(engineer_id: int) -> int:
     if engineer is None:
         return 0
     return assignments.engineer_assign_backlog(engineer=engineer)
+
+
+@shared_task(**_RETRY)
+def reconcile() -> dict:
+    created = reconciling.reconcile()
+    if any(created.values()):
+        logger.info("reconcile created %s", created)
+    return created
+
+
+@shared_task(**_RETRY)
+def send_reminders() -> int:
+    return notifications.send_reminders()
+
+
+@shared_task(**_RETRY)
+def send_escalations() -> int:
+    return notifications.send_escalations()
+
+
+@shared_task(**_RETRY)
+def notify_ready_releases() -> list[int]:
+    return webhooks.releases_notify_ready()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=10,
+    time_limit=60,
+)
+def deliver_webhook(self, delivery_id: int) -> bool:
+    delivery = WebhookDelivery.objects.select_related("release__sdk").filter(pk=delivery_id).first()
+    if delivery is None:
+        return False
+    try:
+        return webhooks.webhook_deliver(delivery=delivery)
+    except webhooks.WebhookFailed as error:
+        if self.request.retries >= self.max_retries:
+            webhooks.webhook_give_up(delivery_id=delivery_id)
+            return False
+        # 30 s, 60 s, 120 s … capped at 15 min: well below the visibility timeout.
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 900)) from error
