@@ -1,0 +1,123 @@
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from courses.models import Course, Release
+from training import demo_content
+from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord, Team
+
+User = get_user_model()
+
+
+def run_demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("auth", "courses", "training")
+    }
+
+
+@pytest.mark.django_db
+def test_running_the_demo_twice_creates_nothing_the_second_time():
+    first = run_demo()
+    counts = row_counts()
+    assignments = set(Assignment.objects.values_list("id", "status", "due_at", "completed_at"))
+    questions = set(Course.objects.values_list("quiz__questions__id", flat=True))
+
+    second = run_demo()
+
+    assert row_counts() == counts
+    assert set(Assignment.objects.values_list("id", "status", "due_at", "completed_at")) == (
+        assignments
+    )
+    # Courses are not re-put when already the same document (that would renumber questions).
+    assert set(Course.objects.values_list("quiz__questions__id", flat=True)) == questions
+    assert "Demo data loaded." in first
+    assert "nothing changed" in second
+
+
+@pytest.mark.django_db
+def test_the_demo_loads_three_sdks_three_teams_a_dozen_engineers_and_three_releases():
+    run_demo()
+    assert Team.objects.count() == 3
+    assert Engineer.objects.count() == len(demo_content.ENGINEERS) >= 12
+    assert set(Engineer.objects.values_list("region", flat=True)) == {"APAC", "EMEA", "AMER"}
+    assert Engineer.objects.filter(language="zh-hans").exists()
+    for team in Team.objects.prefetch_related("sdks", "leads", "onboarding_courses"):
+        assert {sdk.slug for sdk in team.sdks.all()} == {"rtm-android", "rtm-ios", "rtm-web"}
+        assert team.leads.count() == 1
+        assert [c.slug for c in team.onboarding_courses.all()] == ["preflight-onboarding"]
+    statuses = dict(Release.objects.values_list("sdk__slug", "status"))
+    assert statuses == {"rtm-android": "published", "rtm-ios": "published", "rtm-web": "draft"}
+    # Every release has its own course, written by hand, not the draft made on publish.
+    for release in Release.objects.all():
+        course = release.courses.get()
+        assert course.status == Course.Status.PUBLISHED
+        assert 2 <= course.lessons.count() <= 4
+        assert 3 <= course.quiz.questions.count() <= 5
+
+
+@pytest.mark.django_db
+def test_engineers_are_assigned_the_published_releases_and_not_the_draft():
+    run_demo()
+    engineers = Engineer.objects.count()
+    for release in Release.objects.filter(status=Release.Status.PUBLISHED):
+        assert release.assignments.count() == engineers
+    draft = Release.objects.get(status=Release.Status.DRAFT)
+    assert not draft.assignments.exists()
+    onboarding = Assignment.objects.filter(reason=Assignment.Reason.ONBOARDING)
+    assert onboarding.count() == engineers
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_some_progress_made_through_the_services():
+    run_demo()
+    alice_android = Assignment.objects.get(
+        engineer__user__username="alice", course__slug="rtm-android-2-4"
+    )
+    assert alice_android.status == Assignment.Status.COMPLETE
+    assert Attempt.objects.filter(engineer=alice_android.engineer, passed=True).exists()
+    assert SkillRecord.objects.filter(
+        engineer=alice_android.engineer, evidence__isnull=False
+    ).exists()
+    bob_android = Assignment.objects.get(
+        engineer__user__username="bob", course__slug="rtm-android-2-4"
+    )
+    assert bob_android.status == Assignment.Status.IN_PROGRESS
+    assert LessonProgress.objects.filter(engineer=bob_android.engineer).count() == 2
+    # The expert's skill records cover every skill of the iOS release: exempt, not assigned.
+    yuki_ios = Assignment.objects.get(engineer__user__username="yuki", course__slug="rtm-ios-3-1")
+    assert yuki_ios.status == Assignment.Status.EXEMPT
+
+
+@pytest.mark.django_db
+def test_the_output_says_how_to_log_in_as_an_engineer_a_lead_and_the_admin():
+    output = run_demo()
+    for text in ("alice", "lena", "admin", demo_content.DEMO_PASSWORD, "http://127.0.0.1:8000/"):
+        assert text in output
+    for username in ("alice", "lena", "admin"):
+        assert User.objects.get(username=username).check_password(demo_content.DEMO_PASSWORD)
+    assert User.objects.get(username="admin").is_superuser
+
+
+@pytest.mark.django_db
+def test_the_demo_never_resets_the_password_of_an_existing_user():
+    User.objects.create_user("alice", password="alices-own-secret")
+    User.objects.create_superuser("admin", password="the-real-admin-password")
+
+    output = run_demo()
+
+    assert User.objects.get(username="alice").check_password("alices-own-secret")
+    assert User.objects.get(username="admin").check_password("the-real-admin-password")
+    assert "already had a password" in output
+    # Users the demo created get the demo password.
+    assert User.objects.get(username="bob").check_password(demo_content.DEMO_PASSWORD)

@@ -1,0 +1,804 @@
+"""What `manage.py demo` loads: SDKs, skills, teams, engineers, releases and their
+course documents, and a little progress.
+
+Plain data, no database access, so the command reads as the steps it takes and
+this module reads as the content. Course documents have the shape of
+`PUT /api/v1/courses/{slug}/` (see API.md). Customer dates are days from "now"
+(rounded to 09:00 UTC) so that, whenever the demo is loaded, one release is at
+risk and one has time to spare.
+"""
+
+from textwrap import dedent
+
+DEMO_PASSWORD = "preflight-demo"
+ADMIN_USERNAME = "admin"
+
+
+def md(text: str) -> str:
+    """Markdown written indented in this file, stored flush left."""
+    return dedent(text).strip() + "\n"
+
+
+SDKS = [
+    ("rtm-android", "RTM SDK for Android"),
+    ("rtm-ios", "RTM SDK for iOS"),
+    ("rtm-web", "RTM SDK for Web"),
+]
+
+SKILLS = [
+    ("message-ordering", "Message ordering"),
+    ("reconnection", "Reconnection"),
+    ("push", "Push notifications"),
+    ("offline-sync", "Offline sync"),
+    ("message-edit", "Message editing"),
+    ("presence", "Presence"),
+    ("token-auth", "Token authentication"),
+    ("rate-limits", "Rate limits"),
+    ("channel-metadata", "Channel metadata"),
+    ("encryption", "End-to-end encryption"),
+    ("logging-diagnostics", "Logging and diagnostics"),
+    ("sdk-upgrade", "SDK upgrades"),
+]
+
+ALL_SDKS = [slug for slug, _ in SDKS]
+
+# Leads are people, not engineers on the rota: plain users named on their team.
+LEADS = [
+    {"username": "lena", "first_name": "Lena", "last_name": "Wong"},
+    {"username": "leo", "first_name": "Leo", "last_name": "Fischer"},
+    {"username": "lara", "first_name": "Lara", "last_name": "Costa"},
+]
+
+TEAMS = [
+    {"slug": "apac-rtm", "name": "APAC RTM", "sdks": ALL_SDKS, "leads": ["lena"]},
+    {"slug": "emea-rtm", "name": "EMEA RTM", "sdks": ALL_SDKS, "leads": ["leo"]},
+    {"slug": "amer-rtm", "name": "AMER RTM", "sdks": ALL_SDKS, "leads": ["lara"]},
+]
+
+
+def _engineer(username, name, team, tier, region, tz, language="en"):
+    return {
+        "username": username,
+        "email": f"{username}@example.com",
+        "name": name,
+        "team": team,
+        "tier": tier,
+        "region": region,
+        "timezone": tz,
+        "language": language,
+    }
+
+
+ENGINEERS = [
+    _engineer("alice", "Alice Chen", "apac-rtm", "L1", "APAC", "Asia/Shanghai"),
+    _engineer("wei", "Wei Zhang", "apac-rtm", "L2", "APAC", "Asia/Shanghai", "zh-hans"),
+    _engineer("priya", "Priya Nair", "apac-rtm", "L1", "APAC", "Asia/Singapore"),
+    _engineer("yuki", "Yuki Tanaka", "apac-rtm", "L3", "APAC", "Asia/Tokyo"),
+    _engineer("jack", "Jack Wilson", "apac-rtm", "L2", "APAC", "Australia/Sydney"),
+    _engineer("bob", "Bob Schmidt", "emea-rtm", "L1", "EMEA", "Europe/Berlin"),
+    _engineer("emma", "Emma Hughes", "emea-rtm", "L2", "EMEA", "Europe/London"),
+    _engineer("sean", "Sean Murphy", "emea-rtm", "L1", "EMEA", "Europe/Dublin"),
+    _engineer("carlos", "Carlos Silva", "amer-rtm", "L2", "AMER", "America/Sao_Paulo"),
+    _engineer("dana", "Dana Brooks", "amer-rtm", "L1", "AMER", "America/New_York"),
+    _engineer("marcus", "Marcus Reed", "amer-rtm", "L3", "AMER", "America/Chicago"),
+    _engineer("sofia", "Sofia Martinez", "amer-rtm", "L1", "AMER", "America/Los_Angeles"),
+]
+
+# --- Onboarding ------------------------------------------------------------------
+
+ONBOARDING_COURSE = {
+    "slug": "preflight-onboarding",
+    "title": "Preflight onboarding: how we support RTM",
+    "description": "How releases reach support, how we hand over between regions, "
+    "and what to collect on every RTM ticket.",
+    "release": None,
+    "lessons": [
+        {
+            "title": "How a release reaches support",
+            "body": md(
+                """
+                # How a release reaches support
+
+                Every RTM SDK version goes through the same steps before customers get it:
+
+                1. **Recorded.** The release pipeline tells Preflight the version, its
+                   features and the *customer date* — when app developers can download it.
+                2. **Published.** Preflight assigns the release's course to every engineer
+                   on a team that supports the SDK. It is **due 48 hours before the
+                   customer date**, so the first tickets never find us unprepared.
+                3. **Gated.** Before the version goes out, the pipeline asks whether support
+                   is *ready*: at least 90 % of us have completed the training, and every
+                   region has at least one engineer who has.
+
+                ## What this means for you
+
+                - Your dashboard shows what is due and when, **in your own time zone**.
+                - A course is complete when every lesson is read and its quiz is passed.
+                - If you already hold every skill of a release at *Proficient* or above,
+                  you are exempt — it says so on the assignment.
+
+                > Training that is late does not just affect you: it can hold a release
+                > back for every customer.
+                """
+            ),
+        },
+        {
+            "title": "Follow the sun: regions and handover",
+            "body": md(
+                """
+                # Follow the sun
+
+                We answer developers around the clock from three regions:
+
+                | Region | Covers (UTC)  | Hands over to |
+                | ------ | ------------- | ------------- |
+                | APAC   | 00:00 - 08:00 | EMEA          |
+                | EMEA   | 08:00 - 16:00 | AMER          |
+                | AMER   | 16:00 - 24:00 | APAC          |
+
+                ## A good handover note
+
+                Write it so the next region can act **without asking you anything**:
+
+                - the customer's app id and SDK + version (`rtm-android 2.4.0`);
+                - what they see, in their words, and what you have ruled out;
+                - the logs you have, with the time range **in UTC**;
+                - the next step, and who is waiting for what.
+
+                ```text
+                [handover] app 7f3a… rtm-ios 3.1.0 — push not delivered while offline.
+                Checked: APNs key uploaded, sandbox vs production OK.
+                Next: ask for device token + SDK log 14:05-14:20 UTC.
+                ```
+                """
+            ),
+        },
+        {
+            "title": "Triage: what to collect on every RTM ticket",
+            "body": md(
+                """
+                # Triage checklist
+
+                Most RTM tickets can be solved on the first reply if you ask for the right
+                things at once:
+
+                1. **SDK and version** — `RtmClient.getSdkVersion()` on every platform.
+                2. **App id and user id** of an affected user.
+                3. **When** it happened, in UTC, to the minute.
+                4. **The SDK log** at debug level covering that time:
+
+                ```kotlin
+                val config = RtmConfig.Builder(appId, userId)
+                    .logLevel(RtmLogLevel.DEBUG)
+                    .logFile(File(context.filesDir, "rtm.log"))
+                    .build()
+                ```
+
+                5. **Network**: Wi-Fi or cellular, VPN or proxy, and whether it reproduces
+                   on another network.
+
+                ## Escalate to L3 when
+
+                - the log shows a server error code you cannot find in the docs;
+                - several apps report the same symptom within an hour;
+                - data may be lost or leaked (encryption, message deletion).
+                """
+            ),
+        },
+    ],
+    "quiz": {
+        "pass_mark": 66,
+        "max_attempts": 3,
+        "questions": [
+            {
+                "prompt": "When is the training for a release **due**?",
+                "kind": "single",
+                "skill": "sdk-upgrade",
+                "explanation": "Training is due a lead time (48 hours by default) before the "
+                "customer date, so support is ready on the day customers get the version.",
+                "choices": [
+                    {"text": "48 hours before the customer date", "correct": True},
+                    {"text": "On the customer date"},
+                    {"text": "A week after the release is published"},
+                ],
+            },
+            {
+                "prompt": "Which belong in every handover note? Choose all that apply.",
+                "kind": "multiple",
+                "skill": "logging-diagnostics",
+                "explanation": "The next region must be able to act without reaching you: "
+                "the SDK and version, times in UTC and the next step. Your own shift "
+                "hours are not needed.",
+                "choices": [
+                    {"text": "The SDK and its version", "correct": True},
+                    {"text": "Log time ranges in UTC", "correct": True},
+                    {"text": "The next step and who is waiting", "correct": True},
+                    {"text": "Your own shift hours"},
+                ],
+            },
+            {
+                "prompt": "A customer reports lost messages in several apps within the "
+                "same hour. What do you do?",
+                "kind": "single",
+                "skill": "logging-diagnostics",
+                "explanation": "Several apps with the same symptom at once suggests a "
+                "server-side or release problem: escalate to L3 at once.",
+                "choices": [
+                    {"text": "Escalate to L3 straight away", "correct": True},
+                    {"text": "Ask each customer to upgrade the SDK"},
+                    {"text": "Wait for the next region to pick it up"},
+                ],
+            },
+        ],
+    },
+}
+
+# --- Releases ----------------------------------------------------------------------
+
+ANDROID_FEATURES = [
+    {
+        "key": "message-edit",
+        "title": "Edit sent messages",
+        "summary": "Senders can edit a message's text within an edit window (24 h by "
+        "default, set per app in the console). Recipients receive an `onMessageEdited` "
+        "event; offline recipients get only the latest version.",
+        "skills": ["message-edit", "message-ordering"],
+    },
+    {
+        "key": "offline-sync",
+        "title": "Offline message sync",
+        "summary": "On reconnect the SDK fetches the messages a user missed, bounded by "
+        "`offlineSync.maxMessages` and `offlineSync.maxAge`, and delivers them in order "
+        "before live messages.",
+        "skills": ["offline-sync", "reconnection"],
+    },
+    {
+        "key": "ordering-jitter",
+        "title": "Ordering under network jitter",
+        "summary": "A reorder buffer (`orderingWindowMs`, 300 ms by default) holds "
+        "messages that arrive out of sequence so the app sees them in server order.",
+        "skills": ["message-ordering", "logging-diagnostics"],
+    },
+]
+
+IOS_FEATURES = [
+    {
+        "key": "reconnection",
+        "title": "Faster reconnection with backoff",
+        "summary": "After a network change the client retries at once, then with "
+        "exponential backoff (0.5 s doubling to 30 s, with jitter), and resumes the "
+        "session instead of logging in again.",
+        "skills": ["reconnection", "logging-diagnostics"],
+    },
+    {
+        "key": "push",
+        "title": "Push notifications for offline users",
+        "summary": "Messages to a user with no live connection are delivered through "
+        "APNs once the app registers its device token with `registerForPush`.",
+        "skills": ["push"],
+    },
+]
+
+WEB_FEATURES = [
+    {
+        "key": "presence",
+        "title": "Presence with custom states",
+        "summary": "Users publish a state (`online`, `away`, `busy` or a custom string) "
+        "with up to 8 key-value pairs; subscribers get `presence` events per channel.",
+        "skills": ["presence", "channel-metadata"],
+    },
+    {
+        "key": "token-auth",
+        "title": "Token renewal without reconnecting",
+        "summary": "`client.renewToken(token)` swaps an expiring token on the live "
+        "connection; the SDK emits `tokenPrivilegeWillExpire` 30 s before expiry.",
+        "skills": ["token-auth", "rate-limits"],
+    },
+]
+
+ANDROID_COURSE = {
+    "slug": "rtm-android-2-4",
+    "title": "RTM Android 2.4 — what's new",
+    "description": "Message editing, offline sync and ordering under jitter in 2.4.0.",
+    "release": {"sdk": "rtm-android", "version": "2.4.0"},
+    "lessons": [
+        {
+            "title": "Editing sent messages",
+            "feature": "message-edit",
+            "body": md(
+                """
+                # Editing sent messages
+
+                From 2.4.0 a sender can change the text of a message they sent:
+
+                ```kotlin
+                rtmClient.editMessage(
+                    channelName = "support-42",
+                    messageId = message.id,
+                    text = "Meeting moved to 3 pm",
+                ) { result ->
+                    when (result) {
+                        is RtmResult.Success -> Log.d(TAG, "edited")
+                        is RtmResult.Failure -> Log.w(TAG, "edit failed: ${result.errorCode}")
+                    }
+                }
+                ```
+
+                Recipients get an `onMessageEdited(event)` callback with the message id,
+                the new text and `editedAt`. The message **keeps its original timestamp
+                and position** in the conversation.
+
+                ## Rules customers ask about
+
+                - Only the **sender** can edit, and only the **text** (not attachments).
+                - The edit window is **24 hours** by default; apps change it in the
+                  console under *Messaging → Editing*.
+                - A recipient who was offline gets only the **latest** version on sync.
+
+                ## Common problems
+
+                | Error code              | Cause                                   |
+                | ----------------------- | --------------------------------------- |
+                | `EDIT_WINDOW_EXPIRED`   | the message is older than the window    |
+                | `EDIT_NOT_SENDER`       | the user id is not the original sender  |
+                | `EDIT_DISABLED`         | editing is off for the app (console)    |
+
+                If customers see an edited message as a **new** message, they are handling
+                `onMessage` but not `onMessageEdited` — point them to the upgrade guide.
+                """
+            ),
+        },
+        {
+            "title": "Offline message sync",
+            "feature": "offline-sync",
+            "body": md(
+                """
+                # Offline message sync
+
+                When a client reconnects, 2.4.0 fetches what the user missed **before**
+                delivering live messages, so the conversation never has holes.
+
+                ```kotlin
+                val config = RtmConfig.Builder(appId, userId)
+                    .offlineSync(
+                        OfflineSyncConfig(
+                            maxMessages = 200,          // per channel
+                            maxAge = Duration.ofDays(3) // older messages are skipped
+                        )
+                    )
+                    .build()
+                ```
+
+                The SDK reports progress with `onSyncStateChanged(SYNCING → SYNCED)`.
+
+                ## Diagnosing "messages missing after I was offline"
+
+                1. Was the user offline for longer than `maxAge`? Older messages are not
+                   synced by design — the app should load them with `getHistory`.
+                2. Did more than `maxMessages` arrive? Look for
+                   `sync truncated channel=… dropped=N` in the SDK log.
+                3. Did the app call `logout()` while offline? A logout discards the sync
+                   cursor; the next login starts from *now*.
+
+                > Sync counts against the **history rate limit**: an app reconnecting
+                > thousands of clients at once may see `RATE_LIMITED` and a slower sync.
+                """
+            ),
+        },
+        {
+            "title": "Ordering under network jitter",
+            "feature": "ordering-jitter",
+            "body": md(
+                """
+                # Ordering under network jitter
+
+                On mobile networks packets arrive late and out of order. 2.4.0 holds
+                out-of-sequence messages in a small **reorder buffer** and hands them to
+                the app in server order.
+
+                - `orderingWindowMs` (default **300 ms**): how long the SDK waits for a gap
+                  to fill before delivering what it has.
+                - If a gap is still open after the window, the SDK delivers anyway and
+                  logs `ordering gap channel=… expected=… got=…`.
+
+                ```kotlin
+                RtmConfig.Builder(appId, userId)
+                    .orderingWindowMs(500) // on very poor networks
+                ```
+
+                ## What to ask for
+
+                - The SDK log at `DEBUG` for the affected minutes (UTC).
+                - Whether the customer changed `orderingWindowMs` — `0` turns the buffer
+                  off and brings back the 2.3 behaviour.
+                - Whether they sort messages themselves by **client** time: client clocks
+                  differ; only the server sequence number is reliable.
+                """
+            ),
+        },
+    ],
+    "quiz": {
+        "pass_mark": 75,
+        "max_attempts": 3,
+        "questions": [
+            {
+                "prompt": "A recipient was offline while a message was edited twice. What "
+                "do they see when they reconnect?",
+                "kind": "single",
+                "skill": "message-edit",
+                "feature": "message-edit",
+                "explanation": "Offline recipients get only the latest version of an edited "
+                "message, in its original position.",
+                "choices": [
+                    {"text": "The latest version, in the original position", "correct": True},
+                    {"text": "All three versions as separate messages"},
+                    {"text": "The original version only"},
+                    {"text": "Nothing: edits are not synced"},
+                ],
+            },
+            {
+                "prompt": "`editMessage` fails with `EDIT_WINDOW_EXPIRED`. What is the "
+                "most likely cause?",
+                "kind": "single",
+                "skill": "message-edit",
+                "feature": "message-edit",
+                "explanation": "The message is older than the app's edit window (24 h by "
+                "default, configurable in the console).",
+                "choices": [
+                    {"text": "The message is older than the app's edit window", "correct": True},
+                    {"text": "The user is not the sender"},
+                    {"text": "The device is offline"},
+                ],
+            },
+            {
+                "prompt": "Which settings bound what is synced after a reconnect? Choose "
+                "all that apply.",
+                "kind": "multiple",
+                "skill": "offline-sync",
+                "feature": "offline-sync",
+                "explanation": "`maxMessages` caps the count per channel and `maxAge` skips "
+                "older messages; the log level and `orderingWindowMs` do not limit sync.",
+                "choices": [
+                    {"text": "`offlineSync.maxMessages`", "correct": True},
+                    {"text": "`offlineSync.maxAge`", "correct": True},
+                    {"text": "`logLevel`"},
+                    {"text": "`orderingWindowMs`"},
+                ],
+            },
+            {
+                "prompt": "After upgrading to 2.4.0 a customer still sees messages out of "
+                "order. What do you check first?",
+                "kind": "single",
+                "skill": "message-ordering",
+                "feature": "ordering-jitter",
+                "explanation": "`orderingWindowMs = 0` switches the reorder buffer off. "
+                "Sorting by client time is the other usual cause.",
+                "choices": [
+                    {
+                        "text": "Whether they set `orderingWindowMs` to 0 or sort by client time",
+                        "correct": True,
+                    },
+                    {"text": "Whether push notifications are enabled"},
+                    {"text": "Whether their token is about to expire"},
+                ],
+            },
+        ],
+    },
+}
+
+IOS_COURSE = {
+    "slug": "rtm-ios-3-1",
+    "title": "RTM iOS 3.1 — what's new",
+    "description": "Faster reconnection and push for offline users in 3.1.0.",
+    "release": {"sdk": "rtm-ios", "version": "3.1.0"},
+    "lessons": [
+        {
+            "title": "Faster reconnection with backoff",
+            "feature": "reconnection",
+            "body": md(
+                """
+                # Faster reconnection with backoff
+
+                3.1.0 reacts to network changes (Wi-Fi ↔ cellular, leaving a lift) at once
+                and **resumes** the session instead of logging in again, so channels,
+                presence and subscriptions survive a short drop.
+
+                ## The schedule
+
+                1. Immediate retry on `NWPathMonitor` change.
+                2. Then 0.5 s, 1 s, 2 s, 4 s … up to **30 s**, with ±20 % jitter so a
+                   million clients do not retry in step.
+                3. After **10 minutes** without success the state becomes `.failed` and
+                   the app must call `login` again.
+
+                ```swift
+                client.addDelegate(self)
+
+                func rtmKit(_ kit: RtmClientKit,
+                            connectionChanged state: RtmConnectionState,
+                            reason: RtmConnectionChangeReason) {
+                    switch state {
+                    case .reconnecting: showBanner("Reconnecting…")
+                    case .connected:    hideBanner()
+                    case .failed:       relogin()
+                    default:            break
+                    }
+                }
+                ```
+
+                ## Diagnosing "stuck on reconnecting"
+
+                - Look for `reconnect attempt=N delay=…` lines: growing delays are normal.
+                - `reason: .bannedByServer` or `.tokenExpired` will **not** recover by
+                  retrying — see token renewal.
+                - Corporate proxies that block WebSocket upgrades show endless
+                  `handshake timeout`: ask the customer to test on cellular.
+                """
+            ),
+        },
+        {
+            "title": "Push notifications for offline users",
+            "feature": "push",
+            "body": md(
+                """
+                # Push notifications for offline users
+
+                When a user has no live connection, 3.1.0 delivers messages through APNs.
+
+                ```swift
+                func application(_ app: UIApplication,
+                                 didRegisterForRemoteNotificationsWithDeviceToken token: Data) {
+                    client.registerForPush(deviceToken: token, environment: .production)
+                }
+                ```
+
+                ## Checklist when "push does not arrive"
+
+                - [ ] The APNs **auth key** (.p8) is uploaded in the console for the app's
+                      bundle id.
+                - [ ] `environment` matches the build: `.sandbox` for Xcode builds,
+                      `.production` for TestFlight and the App Store.
+                - [ ] `registerForPush` is called **after** `login` succeeds.
+                - [ ] The user really was offline: online users get the message over the
+                      connection, not by push.
+
+                The console's *Push log* shows every attempt with the APNs response;
+                `BadDeviceToken` almost always means a sandbox/production mix-up.
+                """
+            ),
+        },
+    ],
+    "quiz": {
+        "pass_mark": 66,
+        "max_attempts": 3,
+        "questions": [
+            {
+                "prompt": "A client shows `.reconnecting` with delays growing to 30 s. "
+                "What does that mean?",
+                "kind": "single",
+                "skill": "reconnection",
+                "feature": "reconnection",
+                "explanation": "Exponential backoff up to 30 s is the designed behaviour; "
+                "the client gives up only after 10 minutes.",
+                "choices": [
+                    {
+                        "text": "Normal backoff; it keeps retrying for up to 10 minutes",
+                        "correct": True,
+                    },
+                    {"text": "The SDK has crashed"},
+                    {"text": "The user was banned"},
+                ],
+            },
+            {
+                "prompt": "Push works from Xcode but not from TestFlight. Which are likely "
+                "causes? Choose all that apply.",
+                "kind": "multiple",
+                "skill": "push",
+                "feature": "push",
+                "explanation": "TestFlight uses the production APNs environment; a "
+                "`.sandbox` registration or a key uploaded for the wrong bundle id fails.",
+                "choices": [
+                    {"text": "`registerForPush` uses `.sandbox`", "correct": True},
+                    {"text": "The APNs key is for another bundle id", "correct": True},
+                    {"text": "`orderingWindowMs` is too small"},
+                ],
+            },
+            {
+                "prompt": "Which reconnection reason will **not** recover by retrying?",
+                "kind": "single",
+                "skill": "reconnection",
+                "feature": "reconnection",
+                "explanation": "An expired token needs a new token (or `login`); retrying "
+                "with the old one fails every time.",
+                "choices": [
+                    {"text": "`.tokenExpired`", "correct": True},
+                    {"text": "`.networkChanged`"},
+                    {"text": "`.interrupted`"},
+                ],
+            },
+        ],
+    },
+}
+
+WEB_COURSE = {
+    "slug": "rtm-web-1-8",
+    "title": "RTM Web 1.8 — what's new",
+    "description": "Presence with custom states and token renewal in 1.8.",
+    "release": {"sdk": "rtm-web", "version": "1.8.0-rc.1"},
+    "lessons": [
+        {
+            "title": "Presence with custom states",
+            "feature": "presence",
+            "body": md(
+                """
+                # Presence with custom states
+
+                ```js
+                await client.presence.setState("support-42", {
+                  status: "busy",
+                  mood: "on a call",
+                });
+
+                client.addEventListener("presence", (event) => {
+                  console.log(event.publisher, event.stateChanged);
+                });
+                ```
+
+                - States are **per channel**, up to **8** key-value pairs, 32 bytes a key.
+                - An `interval` event batches changes in big channels (over 50 members)
+                  instead of one event per change — customers sometimes read this as
+                  "presence is delayed".
+                """
+            ),
+        },
+        {
+            "title": "Token renewal without reconnecting",
+            "feature": "token-auth",
+            "body": md(
+                """
+                # Token renewal without reconnecting
+
+                ```js
+                client.addEventListener("tokenPrivilegeWillExpire", async () => {
+                  const token = await fetchTokenFromYourServer();
+                  await client.renewToken(token);
+                });
+                ```
+
+                - The event fires **30 s** before expiry; a renewal after expiry fails
+                  with `TOKEN_EXPIRED` and the client disconnects.
+                - `renewToken` is rate limited (10 calls a minute per user): apps that
+                  renew in a loop get `RATE_LIMITED`.
+                """
+            ),
+        },
+    ],
+    "quiz": {
+        "pass_mark": 66,
+        "max_attempts": 3,
+        "questions": [
+            {
+                "prompt": "Presence events arrive in batches in a 200-member channel. Why?",
+                "kind": "single",
+                "skill": "presence",
+                "feature": "presence",
+                "explanation": "Channels over 50 members get `interval` events that batch changes.",
+                "choices": [
+                    {"text": "Big channels get batched `interval` events", "correct": True},
+                    {"text": "The token is about to expire"},
+                    {"text": "The browser throttles WebSockets"},
+                ],
+            },
+            {
+                "prompt": "An app renews its token every second and starts failing. What "
+                "does the customer see?",
+                "kind": "single",
+                "skill": "rate-limits",
+                "feature": "token-auth",
+                "explanation": "`renewToken` allows 10 calls a minute per user.",
+                "choices": [
+                    {"text": "`RATE_LIMITED`", "correct": True},
+                    {"text": "`TOKEN_EXPIRED`"},
+                    {"text": "`EDIT_WINDOW_EXPIRED`"},
+                ],
+            },
+            {
+                "prompt": "When should the app call `renewToken`? Choose all that apply.",
+                "kind": "multiple",
+                "skill": "token-auth",
+                "feature": "token-auth",
+                "explanation": "Renew on `tokenPrivilegeWillExpire`, before the token "
+                "expires; after expiry the client must log in again.",
+                "choices": [
+                    {"text": "On `tokenPrivilegeWillExpire`", "correct": True},
+                    {"text": "Before the current token expires", "correct": True},
+                    {"text": "After `TOKEN_EXPIRED` disconnected the client"},
+                ],
+            },
+        ],
+    },
+}
+
+RELEASES = [
+    {
+        "sdk": "rtm-android",
+        "version": "2.4.0",
+        "customer_in_days": 3,  # due in a day: at risk
+        "publish": True,
+        "features": ANDROID_FEATURES,
+        "course": ANDROID_COURSE,
+        "notes": md(
+            """
+            ## RTM SDK for Android 2.4.0
+
+            ### New
+            - **Edit sent messages** — `editMessage()` and the `onMessageEdited` callback.
+            - **Offline message sync** — missed messages are fetched on reconnect, in order.
+            - **Ordering under network jitter** — a reorder buffer (`orderingWindowMs`).
+
+            ### Upgrading
+            Apps that persist messages should handle `onMessageEdited`, or edited
+            messages will look like new ones.
+            """
+        ),
+    },
+    {
+        "sdk": "rtm-ios",
+        "version": "3.1.0",
+        "customer_in_days": 16,
+        "publish": True,
+        "features": IOS_FEATURES,
+        "course": IOS_COURSE,
+        "notes": md(
+            """
+            ## RTM SDK for iOS 3.1.0
+
+            ### New
+            - **Faster reconnection** — immediate retry on network change, then
+              exponential backoff; sessions resume instead of logging in again.
+            - **Push for offline users** — `registerForPush(deviceToken:environment:)`.
+
+            ### Fixed
+            - A crash when the app was backgrounded during login.
+            """
+        ),
+    },
+    {
+        "sdk": "rtm-web",
+        "version": "1.8.0-rc.1",
+        "customer_in_days": 30,
+        "publish": False,  # left as a draft
+        "features": WEB_FEATURES,
+        "course": WEB_COURSE,
+        "notes": md(
+            """
+            ## RTM SDK for Web 1.8.0-rc.1
+
+            Release candidate.
+
+            - **Presence with custom states** — `presence.setState()` with key-value pairs.
+            - **Token renewal** — `renewToken()` on the live connection.
+            """
+        ),
+    },
+]
+
+# --- A little progress -------------------------------------------------------------
+
+# (username, course slug, how many of its lessons they have read, pass the quiz?)
+PROGRESS = [
+    ("alice", "rtm-android-2-4", 3, True),
+    ("marcus", "rtm-android-2-4", 3, True),
+    ("bob", "rtm-android-2-4", 2, False),
+    ("carlos", "rtm-ios-3-1", 1, False),
+    ("emma", "preflight-onboarding", 3, True),
+    ("alice", "preflight-onboarding", 1, False),
+]
+
+# An expert whose skills a person vouched for (Expert is never granted by a quiz):
+# recorded before the releases are published, so the iOS fan-out exempts her.
+EXPERT_SKILLS = [
+    ("yuki", "reconnection", 4),
+    ("yuki", "logging-diagnostics", 4),
+    ("yuki", "push", 4),
+]

@@ -1,0 +1,321 @@
+"""`manage.py demo`: load a demo that shows every part of Preflight.
+
+Everything is written through the services the API uses (SDKs, skills, teams,
+engineers, releases, courses, publishing, lessons read, quiz attempts), so the
+demo has exactly the state real use would produce. Running it again changes
+nothing: each step looks before it writes, and the services are idempotent.
+Content lives in training.demo_content.
+
+Passwords are set only on users this command creates or that have no usable
+password (as engineers made by the people services do): a real user's password
+is never touched.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from courses.documents import course_to_document
+from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
+from courses.services.catalog import sdk_upsert, skill_upsert
+from courses.services.courses import course_put
+from courses.services.releases import release_publish, release_record
+from training import demo_content as content
+from training.actors import SYSTEM
+from training.errors import PreflightError
+from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
+from training.services.assignments import engineer_assign_backlog, release_assign_training
+from training.services.attempts import attempt_start, attempt_submit
+from training.services.people import engineer_upsert, team_update, team_upsert
+from training.services.progress import lesson_mark_read
+
+User = get_user_model()
+SITE_URL = "http://127.0.0.1:8000/"
+
+
+def canonical_document(document: dict) -> dict:
+    """A course document in the form `course_to_document` gives back, defaults
+    filled in, so "is the stored course already this document?" is one `==`."""
+
+    def optional(item: dict, *keys: str) -> dict:
+        return {key: item[key] for key in keys if item.get(key)}
+
+    result = {"slug": document["slug"], "title": document["title"]}
+    result |= optional(document, "description")
+    result["release"] = document.get("release")
+    result["language"] = document.get("language", Course.Language.EN)
+    result["status"] = document.get("status", Course.Status.PUBLISHED)
+    result["lessons"] = [
+        {"title": lesson["title"], "body": lesson["body"]} | optional(lesson, "feature")
+        for lesson in document.get("lessons", [])
+    ]
+    quiz = document.get("quiz")
+    if quiz is not None:
+        result["quiz"] = {
+            "pass_mark": quiz.get("pass_mark", 80),
+            "max_attempts": quiz.get("max_attempts", 3),
+            "questions": [
+                {"prompt": question["prompt"], "kind": question.get("kind", "single")}
+                | optional(question, "skill", "feature", "explanation")
+                | {
+                    "choices": [
+                        {"text": choice["text"], "correct": True}
+                        if choice.get("correct")
+                        else {"text": choice["text"]}
+                        for choice in question["choices"]
+                    ]
+                }
+                for question in quiz["questions"]
+            ],
+        }
+    return result
+
+
+def _feature_signature(features) -> list[tuple]:
+    return [(f["key"], f["title"], f["summary"], tuple(sorted(f["skills"]))) for f in features]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data (SDKs, skills, teams, engineers, releases, courses, some "
+        "progress) through the services. Safe to run again: nothing is duplicated."
+    )
+
+    def handle(self, *args, **options):
+        self.now = timezone.now()
+        self.created: dict[str, int] = {}
+        self.new_users: set[str] = set()
+
+        self._catalog()
+        self._leads()
+        self._course(content.ONBOARDING_COURSE)
+        self._teams()
+        self._engineers()
+        self._expert_skills()
+        releases = self._releases()
+        self._progress()
+        kept = self._passwords() + self._admin()
+        self._report(releases, kept)
+
+    # --- steps ---------------------------------------------------------------
+
+    def _count(self, what: str, created: bool) -> None:
+        self.created[what] = self.created.get(what, 0) + int(created)
+
+    def _catalog(self) -> None:
+        for slug, name in content.SDKS:
+            _, created = sdk_upsert(slug=slug, name=name)
+            self._count("SDKs", created)
+        for slug, name in content.SKILLS:
+            _, created = skill_upsert(slug=slug, name=name)
+            self._count("skills", created)
+
+    def _leads(self) -> None:
+        # Leads are plain users; no service owns users beyond engineers.
+        for lead in content.LEADS:
+            user, created = User.objects.get_or_create(
+                username=lead["username"],
+                defaults={
+                    "first_name": lead["first_name"],
+                    "last_name": lead["last_name"],
+                    "email": f"{lead['username']}@example.com",
+                },
+            )
+            if created:
+                self.new_users.add(user.get_username())
+            self._count("leads", created)
+
+    def _course(self, document: dict) -> Course:
+        wanted = canonical_document(document)
+        course = Course.objects.select_related("release__sdk").filter(slug=wanted["slug"]).first()
+        if course is not None and course_to_document(course) == wanted:
+            return course  # already this document: putting it again would renumber questions
+        course, created = course_put(slug=wanted["slug"], document=document, actor=SYSTEM)
+        self._count("courses", created)
+        return course
+
+    def _teams(self) -> None:
+        onboarding = [content.ONBOARDING_COURSE["slug"]]
+        for spec in content.TEAMS:
+            team, created = team_upsert(
+                slug=spec["slug"],
+                name=spec["name"],
+                sdks=spec["sdks"],
+                leads=spec["leads"],
+                actor=SYSTEM,
+            )
+            team_update(team=team, onboarding_courses=onboarding, actor=SYSTEM)
+            self._count("teams", created)
+
+    def _engineers(self) -> None:
+        for spec in content.ENGINEERS:
+            # The engineer may be new while the user is not (a lead, an HR import).
+            had_user = User.objects.filter(username=spec["username"]).exists()
+            engineer, created = engineer_upsert(**spec, actor=SYSTEM)
+            if not had_user:
+                self.new_users.add(spec["username"])
+            self._count("engineers", created)
+            # The service queues this; with a real broker the worker may not have run
+            # yet, and the progress below needs the assignments now. Idempotent.
+            engineer_assign_backlog(engineer=engineer)
+
+    def _expert_skills(self) -> None:
+        # Expert is granted by a person, never by a quiz, so there is no attempt to
+        # replay: these records are written as a lead's judgement would be.
+        for username, skill_slug, level in content.EXPERT_SKILLS:
+            _, created = SkillRecord.objects.get_or_create(
+                engineer=Engineer.objects.get(user__username=username),
+                skill=Skill.objects.get(slug=skill_slug),
+                defaults={"level": level, "verified_at": self.now},
+            )
+            self._count("expert skill records", created)
+
+    def _releases(self) -> list[Release]:
+        releases = []
+        for spec in content.RELEASES:
+            sdk = Sdk.objects.get(slug=spec["sdk"])
+            release = Release.objects.filter(sdk=sdk, version=spec["version"]).first()
+            unchanged = release is not None and (
+                release.notes == spec["notes"]
+                and _feature_signature(
+                    {
+                        "key": f.key,
+                        "title": f.title,
+                        "summary": f.summary,
+                        "skills": [s.slug for s in f.skills.all()],
+                    }
+                    for f in release.features.prefetch_related("skills")
+                )
+                == _feature_signature(spec["features"])
+            )
+            if not unchanged:
+                day = self.now + timedelta(days=spec["customer_in_days"])
+                release, created = release_record(
+                    sdk=sdk,
+                    version=spec["version"],
+                    # An existing release keeps its date: the demo never moves it.
+                    customer_available_at=release.customer_available_at
+                    if release is not None
+                    else day.replace(hour=9, minute=0, second=0, microsecond=0),
+                    notes=spec["notes"],
+                    features=spec["features"],
+                    actor=SYSTEM,
+                )
+                self._count("releases", created)
+            # The course first, so publishing does not make a draft course of its own.
+            self._course(spec["course"])
+            if spec["publish"]:
+                release, newly = release_publish(release=release, actor=SYSTEM)
+                self._count("releases published", newly)
+                # Queued by publish; run here too so the demo does not wait on a worker.
+                release_assign_training(release=release)
+            releases.append(release)
+        return releases
+
+    def _progress(self) -> None:
+        for username, course_slug, lessons_read, pass_quiz in content.PROGRESS:
+            assignment = (
+                Assignment.objects.select_related("engineer__user", "course")
+                .filter(engineer__user__username=username, course__slug=course_slug)
+                .first()
+            )
+            if assignment is None or assignment.status == Assignment.Status.EXEMPT:
+                continue
+            for lesson in Lesson.objects.filter(course=assignment.course).order_by("position")[
+                :lessons_read
+            ]:
+                lesson_mark_read(assignment=assignment, lesson=lesson)
+            quiz = Quiz.objects.filter(course=assignment.course).first()
+            if not pass_quiz or quiz is None:
+                continue
+            engineer = assignment.engineer
+            if Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    attempt = attempt_start(engineer=engineer, quiz=quiz)
+                    answers = {
+                        str(question["id"]): [
+                            choice["key"] for choice in question["choices"] if choice["correct"]
+                        ]
+                        for question in attempt.snapshot["questions"]
+                    }
+                    attempt_submit(attempt=attempt, answers=answers)
+            except PreflightError as exc:  # e.g. every attempt used on a real database
+                self.stderr.write(f"Skipped {username}'s quiz on {course_slug}: {exc.detail}")
+                continue
+            self._count("quizzes passed", True)
+
+    def _passwords(self) -> list[str]:
+        """Set the demo password where it harms nobody; return who kept their own."""
+        usernames = [lead["username"] for lead in content.LEADS] + [
+            spec["username"] for spec in content.ENGINEERS
+        ]
+        kept = []
+        for user in User.objects.filter(username__in=usernames).order_by("username"):
+            if user.get_username() in self.new_users or not user.has_usable_password():
+                user.set_password(content.DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            elif not user.check_password(content.DEMO_PASSWORD):
+                kept.append(user.get_username())
+        return kept
+
+    def _admin(self) -> list[str]:
+        admin = User.objects.filter(username=content.ADMIN_USERNAME).first()
+        if admin is None:
+            User.objects.create_superuser(
+                content.ADMIN_USERNAME, "admin@example.com", content.DEMO_PASSWORD
+            )
+            self._count("admin users", True)
+            return []
+        elif content.ADMIN_USERNAME in self.new_users or not admin.has_usable_password():
+            admin.set_password(content.DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+        elif not admin.check_password(content.DEMO_PASSWORD):
+            return [content.ADMIN_USERNAME]
+        return []
+
+    # --- output --------------------------------------------------------------
+
+    def _report(self, releases: list[Release], kept: list[str]) -> None:
+        out = self.stdout
+        totals = [
+            ("SDKs", Sdk.objects.count()),
+            ("skills", Skill.objects.count()),
+            ("teams", Team.objects.count()),
+            ("engineers", Engineer.objects.count()),
+            ("releases", Release.objects.count()),
+            ("courses", Course.objects.count()),
+            ("assignments", Assignment.objects.count()),
+            ("skill records", SkillRecord.objects.count()),
+        ]
+        new = sum(self.created.values())
+        out.write(
+            self.style.SUCCESS(
+                "Demo data loaded." if new else "Demo data already loaded; nothing changed."
+            )
+        )
+        out.write("  " + ", ".join(f"{count} {label}" for label, count in totals))
+        for release in releases:
+            due = release.due_at
+            risk = "  (at risk: due within 2 days)" if due - self.now < timedelta(days=2) else ""
+            out.write(
+                f"  {release.sdk.slug} {release.version}: {release.status}, customers "
+                f"{release.customer_available_at:%Y-%m-%d %H:%M} UTC, training due "
+                f"{due:%Y-%m-%d %H:%M} UTC{risk}"
+            )
+        out.write("")
+        out.write(self.style.MIGRATE_HEADING(f"Open {SITE_URL} and log in as:"))
+        out.write("  engineer  alice  (APAC, Asia/Shanghai; also bob, wei, marcus …)")
+        out.write("  lead      lena   (APAC RTM; also leo for EMEA, lara for AMER)")
+        out.write(f"  admin     {content.ADMIN_USERNAME}  ({SITE_URL}admin/)")
+        out.write(f"  password  {content.DEMO_PASSWORD}  (the same for every demo user)")
+        if kept:
+            out.write(
+                self.style.WARNING(
+                    "  These users already had a password, which was kept: " + ", ".join(kept)
+                )
+            )
