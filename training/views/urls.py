@@ -1,9 +1,25 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
+
+from training.views import auth, calendar, engineer
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signed in: the dashboard; otherwise login_required sends the visitor to sign-in.
+    path("", engineer.home, name="home"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("assignments/<int:pk>/", engineer.assignment_detail, name="assignment"),
+    path("assignments/<int:pk>/resume/", engineer.assignment_resume, name="assignment_resume"),
+    path("assignments/<int:pk>/lessons/<int:position>/", engineer.lesson_detail, name="lesson"),
+    path(
+        "assignments/<int:pk>/lessons/<int:position>/read/",
+        engineer.lesson_read,
+        name="lesson_read",
+    ),
+    path("assignments/<int:pk>/quiz/", engineer.quiz_detail, name="quiz"),
+    path("assignments/<int:pk>/quiz/start/", engineer.quiz_start, name="quiz_start"),
+    path("attempts/<int:pk>/", engineer.attempt_detail, name="attempt"),
+    path("skills/", engineer.skills, name="skills"),
+    path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
 ]

@@ -1,0 +1,113 @@
+"""Reads for the engineer's pages: the dashboard and "My skills".
+
+Progress is annotated in SQL (lesson counts, read counts, a passed attempt), so
+the dashboard costs one query whatever the number of assignments.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from courses.models import Lesson, Quiz
+from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord
+from training.services.progress import progress_percent
+
+
+def assignments_with_progress(*, engineer: Engineer) -> QuerySet[Assignment]:
+    """The engineer's assignments with course, release and SDK joined, and
+    annotated with `lessons_total`, `lessons_read`, `has_quiz` and `quiz_passed`."""
+    lessons = Lesson.objects.filter(course=OuterRef("course_id"))
+    read = LessonProgress.objects.filter(
+        engineer=OuterRef("engineer_id"), lesson__course=OuterRef("course_id")
+    )
+    return (
+        Assignment.objects.filter(engineer=engineer)
+        .select_related("course", "release__sdk")
+        .annotate(
+            lessons_total=Coalesce(
+                Subquery(
+                    lessons.order_by().values("course_id").annotate(n=Count("pk")).values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            lessons_read=Coalesce(
+                Subquery(
+                    read.order_by().values("engineer_id").annotate(n=Count("pk")).values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            has_quiz=Exists(Quiz.objects.filter(course=OuterRef("course_id"))),
+            quiz_passed=Exists(
+                Attempt.objects.filter(
+                    engineer=OuterRef("engineer_id"),
+                    quiz__course=OuterRef("course_id"),
+                    passed=True,
+                )
+            ),
+        )
+        .order_by("due_at", "id")
+    )
+
+
+@dataclass(slots=True)
+class DashboardItem:
+    assignment: Assignment
+    percent: int
+    steps_done: int
+    steps_total: int
+
+
+@dataclass(slots=True)
+class Dashboard:
+    overdue: list[DashboardItem] = field(default_factory=list)
+    due: list[DashboardItem] = field(default_factory=list)
+    complete: list[DashboardItem] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.due or self.complete)
+
+
+def dashboard(*, engineer: Engineer, now: datetime | None = None) -> Dashboard:
+    """The engineer's assignments in three groups: overdue (most overdue first), due
+    (soonest first) and complete (latest first), each with its progress."""
+    now = now or timezone.now()
+    board = Dashboard()
+    for assignment in assignments_with_progress(engineer=engineer):
+        steps_total = assignment.lessons_total + int(assignment.has_quiz)
+        if assignment.is_done:
+            steps_done = steps_total
+        else:
+            steps_done = min(assignment.lessons_read, assignment.lessons_total) + int(
+                assignment.has_quiz and assignment.quiz_passed
+            )
+        item = DashboardItem(
+            assignment=assignment,
+            percent=100 if assignment.is_done else progress_percent(steps_done, steps_total),
+            steps_done=steps_done,
+            steps_total=steps_total,
+        )
+        if assignment.is_done:
+            board.complete.append(item)
+        elif assignment.due_at < now:
+            board.overdue.append(item)
+        else:
+            board.due.append(item)
+    board.complete.sort(
+        key=lambda item: item.assignment.completed_at or item.assignment.due_at, reverse=True
+    )
+    return board
+
+
+def skill_records(*, engineer: Engineer) -> QuerySet[SkillRecord]:
+    """The engineer's skill records with the skill and the evidence's course joined."""
+    return (
+        SkillRecord.objects.filter(engineer=engineer)
+        .select_related("skill", "evidence__quiz__course")
+        .order_by("skill__name", "skill__slug")
+    )

@@ -1,0 +1,257 @@
+"""Quiz attempts: start one from a snapshot of the quiz, grade it once.
+
+The snapshot holds the questions and choices with the key, in the order this
+attempt shows them (shuffled with a seed kept in the snapshot), plus the quiz's
+pass mark and attempt limit at that moment. Pages show it, grading reads it; the
+live quiz is never consulted again, so editing a course cannot rewrite a score.
+
+Choices are addressed in forms by their position in the attempt's own shuffled
+order ("0", "1", …): an id or a stored position could leak which choice was
+written first, and authors often write the right one first.
+"""
+
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from courses.models import Question, Quiz
+from training.errors import Conflict, InvalidInput
+from training.models import Assignment, Attempt, Engineer
+from training.services.progress import assignment_complete_if_done, assignment_start
+from training.services.skills import skill_records_update_from_attempt
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResult:
+    """One graded question, for the result page."""
+
+    question: dict
+    selected: frozenset[str]
+    right: bool
+
+
+def quiz_snapshot(*, quiz: Quiz, seed: int) -> dict:
+    """The quiz as it is now, questions and each question's choices shuffled by `seed`."""
+    rng = random.Random(seed)
+    questions = []
+    for question in quiz.questions.select_related("skill").prefetch_related("choices"):
+        choices = [
+            {"id": choice.pk, "text": choice.text, "correct": choice.correct}
+            for choice in question.choices.all()
+        ]
+        rng.shuffle(choices)
+        for key, choice in enumerate(choices):
+            choice["key"] = str(key)
+        questions.append(
+            {
+                "id": question.pk,
+                "kind": question.kind,
+                "prompt": question.prompt,
+                "explanation": question.explanation,
+                "skill": question.skill.slug if question.skill_id else None,
+                "choices": choices,
+            }
+        )
+    rng.shuffle(questions)
+    return {
+        "version": SNAPSHOT_VERSION,
+        "seed": seed,
+        "pass_mark": quiz.pass_mark,
+        "max_attempts": quiz.max_attempts,
+        "questions": questions,
+    }
+
+
+@transaction.atomic
+def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None) -> Attempt:
+    """Start an attempt, or return the engineer's attempt of this quiz still open.
+
+    Raises Conflict when the quiz is already passed, has no questions, or every
+    attempt the quiz allows is used. Two starts at once (two tabs) cannot both
+    create attempt N: the (engineer, quiz, number) constraint lets one win and the
+    other returns the winner's attempt. Starts the engineer's assignment of the
+    course.
+    """
+    now = now or timezone.now()
+    attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz)
+    open_attempt = attempts.filter(submitted_at__isnull=True).order_by("number").first()
+    if open_attempt is not None:
+        return open_attempt
+    if attempts.filter(passed=True).exists():
+        raise Conflict("You have already passed this quiz.")
+    number = (attempts.aggregate(last=Max("number"))["last"] or 0) + 1
+    if number > quiz.max_attempts:
+        raise Conflict(
+            "You have used every attempt this quiz allows.", max_attempts=quiz.max_attempts
+        )
+    if not quiz.questions.exists():
+        raise Conflict("This quiz has no questions yet.")
+    assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                engineer=engineer,
+                quiz=quiz,
+                assignment=assignment,
+                number=number,
+                pass_mark=quiz.pass_mark,
+                snapshot=quiz_snapshot(quiz=quiz, seed=secrets.randbits(32)),
+                started_at=now,
+            )
+    except IntegrityError:
+        # Lost the race for this number: the winner's attempt is the one to show.
+        return attempts.get(number=number)
+    if assignment is not None:
+        assignment_start(assignment=assignment, now=now)
+    return attempt
+
+
+def clean_answers(*, snapshot: dict, answers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Check submitted answers against the snapshot: every question answered, only
+    its own choice keys, exactly one for a single-choice question.
+
+    `answers` maps a question id (as a string) to choice keys. Raises InvalidInput
+    naming each question (`q<id>`) that is wrong; returns the answers normalised.
+    """
+    cleaned: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    for question in snapshot["questions"]:
+        field = str(question["id"])
+        keys = {choice["key"] for choice in question["choices"]}
+        given = sorted(set(answers.get(field) or []))
+        if not given:
+            errors[f"q{field}"] = ["Choose an answer."]
+        elif not set(given) <= keys:
+            errors[f"q{field}"] = ["Choose among the answers shown."]
+        elif question["kind"] == Question.Kind.SINGLE and len(given) != 1:
+            errors[f"q{field}"] = ["Choose one answer."]
+        else:
+            cleaned[field] = given
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def grade(*, snapshot: dict, answers: dict[str, list[str]]) -> tuple[int, dict]:
+    """Score (whole percent of questions right, rounded down) and per-skill scores.
+
+    A question is right only when the selected choices are exactly its correct
+    ones: for multiple choice, every correct choice and no wrong one.
+    """
+    right_total = 0
+    per_skill: dict[str, dict[str, int]] = {}
+    for question in snapshot["questions"]:
+        right = is_right(question=question, selected=answers.get(str(question["id"]), []))
+        right_total += right
+        if question["skill"]:
+            tally = per_skill.setdefault(question["skill"], {"right": 0, "total": 0})
+            tally["right"] += right
+            tally["total"] += 1
+    for tally in per_skill.values():
+        tally["score"] = tally["right"] * 100 // tally["total"]
+    total = len(snapshot["questions"])
+    score = right_total * 100 // total if total else 100
+    return score, per_skill
+
+
+def is_right(*, question: dict, selected: list[str] | frozenset[str]) -> bool:
+    correct = {choice["key"] for choice in question["choices"] if choice["correct"]}
+    return set(selected) == correct
+
+
+def attempt_results(*, attempt: Attempt) -> list[QuestionResult]:
+    """The graded questions of a submitted attempt, in the order they were shown."""
+    return [
+        QuestionResult(
+            question=question,
+            selected=frozenset(attempt.answers.get(str(question["id"]), [])),
+            right=is_right(
+                question=question, selected=attempt.answers.get(str(question["id"]), [])
+            ),
+        )
+        for question in attempt.snapshot["questions"]
+    ]
+
+
+@transaction.atomic
+def attempt_submit(
+    *, attempt: Attempt, answers: dict[str, list[str]], now: datetime | None = None
+) -> Attempt:
+    """Grade an attempt once and record what follows from it.
+
+    The grade is written by a conditional UPDATE that only an ungraded attempt
+    matches, so a double click or a second tab cannot grade it again: the later
+    submission gets the attempt as first graded, and its answers are ignored.
+    Answers are validated first (InvalidInput, nothing written).
+
+    The one grading call then: on a pass, raises the engineer's skill records and
+    completes the assignment if every lesson is read; on a failed last attempt,
+    emails the team's leads once the transaction commits.
+    """
+    if attempt.submitted_at is not None:
+        return attempt
+    cleaned = clean_answers(snapshot=attempt.snapshot, answers=answers)
+    score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
+    passed = score >= attempt.pass_mark
+    now = now or timezone.now()
+    claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
+        submitted_at=now, answers=cleaned, score=score, passed=passed, skill_scores=skill_scores
+    )
+    attempt.refresh_from_db()
+    if not claimed:
+        return attempt
+
+    assignment = attempt.assignment
+    if passed:
+        skill_records_update_from_attempt(attempt=attempt)
+        if assignment is not None:
+            assignment_complete_if_done(assignment=assignment, now=now)
+    elif attempt.number >= attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts):
+        attempt_id = attempt.pk
+        transaction.on_commit(lambda: notify_leads_of_last_failed_attempt(attempt_id=attempt_id))
+    return attempt
+
+
+def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
+    """Email the engineer's team leads that the engineer failed their last attempt.
+
+    Runs after the grade is committed; a mail server that is down is logged, not
+    raised, since the engineer's result is already recorded. Returns messages sent.
+    """
+    attempt = Attempt.objects.select_related(
+        "engineer__user", "engineer__team", "quiz__course"
+    ).get(pk=attempt_id)
+    engineer = attempt.engineer
+    if engineer.team is None:
+        return 0
+    recipients = sorted(
+        {email for email in engineer.team.leads.values_list("email", flat=True) if email}
+    )
+    if not recipients:
+        return 0
+    course = attempt.quiz.course
+    subject = f"[Preflight] {engineer.name} failed the quiz of {course.title}"
+    body = (
+        f"{engineer.name} ({engineer.username}, {engineer.region}) has used all "
+        f"{attempt.number} attempts at the quiz of “{course.title}” without passing.\n\n"
+        f"Last score: {attempt.score}% (pass mark {attempt.pass_mark}%).\n"
+        "They cannot take the quiz again; please follow up with them.\n"
+    )
+    try:
+        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except (SMTPException, OSError):
+        logger.exception("could not email the leads about attempt %s", attempt_id)
+        return 0

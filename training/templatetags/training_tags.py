@@ -1,0 +1,60 @@
+"""Template helpers for the engineer's pages."""
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+
+from courses.markdown import render_markdown
+
+register = template.Library()
+
+
+def _span(delta: timedelta) -> str:
+    """A short, rounded-down length of time: "3 days", "5 h", "12 min"."""
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days >= 2:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if days == 1:
+        hours += 24
+    if hours:
+        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
+    return ngettext("%(n)d min", "%(n)d min", max(minutes, 1)) % {"n": max(minutes, 1)}
+
+
+@register.filter
+def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
+    """ "due in 3 days" before the due date, "overdue by 5 h" after it."""
+    if due_at is None:
+        return ""
+    delta = due_at - (now or timezone.now())
+    if delta.total_seconds() >= 0:
+        return gettext("due in %(span)s") % {"span": _span(delta)}
+    return gettext("overdue by %(span)s") % {"span": _span(delta)}
+
+
+@register.filter
+def markdown(text: str, heading_offset: int = 0) -> str:
+    """Course Markdown as sanitized HTML (see courses.markdown)."""
+    return mark_safe(render_markdown(text or "", heading_offset=int(heading_offset)))
+
+
+@register.filter
+def accessible_widget(field):
+    """A form field's widget tied to its help text and errors for screen readers."""
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        described.append(f"{field.auto_id}_errors")
+    attrs = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

@@ -1,0 +1,307 @@
+"""The engineer's pages: dashboard, course player, quiz, results, skills.
+
+Every object is looked up through the signed-in engineer's own querysets, so
+another engineer's assignment or attempt is a 404, never a 403 that confirms it
+exists. Pages render in the engineer's time zone.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from courses.models import Lesson, Quiz
+from training.errors import Conflict, InvalidInput
+from training.models import Assignment, Attempt, Engineer
+from training.selectors.dashboard import dashboard, skill_records
+from training.services.attempts import attempt_results, attempt_start, attempt_submit
+from training.services.calendar import calendar_token_reset
+from training.services.progress import assignment_start, course_progress, lesson_mark_read
+
+
+def engineer_view(view=None, *, optional: bool = False):
+    """Require a session and an engineer profile; render in the engineer's zone.
+
+    Sets `request.engineer`. A signed-in user without a profile (a lead, an
+    admin) gets a page saying so where `optional`, a 404 elsewhere.
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            engineer = Engineer.objects.select_related("user").filter(user=request.user).first()
+            if engineer is None:
+                if optional:
+                    return render(request, "training/no_engineer.html")
+                raise Http404("No engineer profile.")
+            request.engineer = engineer
+            with timezone.override(engineer.zone):
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+            return response
+
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
+
+
+def _assignment(request: HttpRequest, pk: int) -> Assignment:
+    return get_object_or_404(
+        Assignment.objects.filter(engineer=request.engineer).select_related(
+            "course", "release__sdk"
+        ),
+        pk=pk,
+    )
+
+
+def _quiz(assignment: Assignment) -> Quiz:
+    quiz = Quiz.objects.filter(course_id=assignment.course_id).first()
+    if quiz is None:
+        raise Http404("This course has no quiz.")
+    return quiz
+
+
+@require_GET
+@engineer_view(optional=True)
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: overdue, due and complete assignments with progress."""
+    feed_path = reverse("calendar_feed", args=[request.engineer.calendar_token])
+    return render(
+        request,
+        "training/dashboard.html",
+        {
+            "board": dashboard(engineer=request.engineer),
+            "calendar_url": request.build_absolute_uri(feed_path),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_GET
+@engineer_view
+def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A course's overview: its lessons (read or not), the quiz, where to resume."""
+    assignment = _assignment(request, pk)
+    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    lessons = Lesson.objects.filter(course_id=assignment.course_id).only(
+        "id", "position", "title", "course_id"
+    )
+    quiz = Quiz.objects.filter(course_id=assignment.course_id).first()
+    return render(
+        request,
+        "training/assignment.html",
+        {
+            "assignment": assignment,
+            "progress": progress,
+            "lessons": lessons,
+            "quiz": quiz,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_GET
+@engineer_view
+def assignment_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Continue where the engineer left off: the first unread lesson, else the quiz."""
+    assignment = _assignment(request, pk)
+    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    if progress.next_lesson is not None:
+        return redirect("lesson", pk=assignment.pk, position=progress.next_lesson.position)
+    if progress.has_quiz and not progress.quiz_passed:
+        return redirect("quiz", pk=assignment.pk)
+    return redirect("assignment", pk=assignment.pk)
+
+
+def _lesson_context(request: HttpRequest, assignment: Assignment, lesson: Lesson) -> dict:
+    lessons = list(
+        Lesson.objects.filter(course_id=assignment.course_id)
+        .only("id", "position", "title", "course_id")
+        .order_by("position")
+    )
+    index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
+    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    return {
+        "assignment": assignment,
+        "lesson": lesson,
+        "lessons": lessons,
+        "number": index + 1,
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "progress": progress,
+        "is_read": lesson.pk in progress.read_lesson_ids,
+    }
+
+
+@require_GET
+@engineer_view
+def lesson_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    lesson = get_object_or_404(Lesson, course_id=assignment.course_id, position=position)
+    # Opening a lesson is starting the course.
+    assignment_start(assignment=assignment)
+    return render(request, "training/lesson.html", _lesson_context(request, assignment, lesson))
+
+
+@require_POST
+@engineer_view
+def lesson_read(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    """Mark a lesson read. htmx gets the updated status panel (and lesson list); a
+    plain form post comes back to the lesson, where the same panel now says so."""
+    assignment = _assignment(request, pk)
+    lesson = get_object_or_404(Lesson, course_id=assignment.course_id, position=position)
+    lesson_mark_read(assignment=assignment, lesson=lesson)
+    if request.htmx:
+        context = _lesson_context(request, assignment, lesson)
+        return render(request, "training/partials/lesson_status.html", context)
+    url = reverse("lesson", kwargs={"pk": assignment.pk, "position": lesson.position})
+    return redirect(url + "#lesson-status")
+
+
+@require_GET
+@engineer_view
+def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quiz's rules, the engineer's attempts so far, and the way in."""
+    assignment = _assignment(request, pk)
+    quiz = _quiz(assignment)
+    attempts = list(Attempt.objects.filter(engineer=request.engineer, quiz=quiz).order_by("number"))
+    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    return render(
+        request,
+        "training/quiz.html",
+        {
+            "assignment": assignment,
+            "quiz": quiz,
+            "attempts": attempts,
+            "open_attempt": next((a for a in attempts if a.submitted_at is None), None),
+            "passed": any(a.passed for a in attempts),
+            "attempts_left": max(quiz.max_attempts - len(attempts), 0),
+            "question_count": quiz.questions.count(),
+            "progress": progress,
+        },
+    )
+
+
+@require_POST
+@engineer_view
+def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _assignment(request, pk)
+    quiz = _quiz(assignment)
+    try:
+        attempt = attempt_start(engineer=request.engineer, quiz=quiz)
+    except Conflict as exc:
+        messages.error(request, exc.detail)
+        return redirect("quiz", pk=assignment.pk)
+    return redirect("attempt", pk=attempt.pk)
+
+
+def _answers_from(request: HttpRequest, attempt: Attempt) -> dict[str, list[str]]:
+    return {
+        str(question["id"]): request.POST.getlist(f"q{question['id']}")
+        for question in attempt.snapshot["questions"]
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@engineer_view
+def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An open attempt's form, or a submitted attempt's result.
+
+    Before submission the page gets the prompts and choice texts only: no
+    explanation, nothing that tells a right choice from a wrong one.
+    """
+    attempt = get_object_or_404(
+        Attempt.objects.filter(engineer=request.engineer).select_related(
+            "quiz__course", "assignment"
+        ),
+        pk=pk,
+    )
+    errors: dict = {}
+    answers: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if attempt.submitted_at is None:
+            answers = _answers_from(request, attempt)
+            try:
+                attempt_submit(attempt=attempt, answers=answers)
+            except InvalidInput as exc:
+                errors = exc.detail
+            else:
+                return redirect("attempt", pk=attempt.pk)
+        else:
+            # A second tab or a double click: the first submission's grade stands.
+            messages.info(request, _("This attempt was already submitted; here is its result."))
+            return redirect("attempt", pk=attempt.pk)
+
+    if attempt.submitted_at is not None:
+        return _attempt_result(request, attempt)
+
+    questions = [
+        {
+            "id": question["id"],
+            "field": f"q{question['id']}",
+            "kind": question["kind"],
+            "prompt": question["prompt"],
+            "choices": [
+                {
+                    "key": choice["key"],
+                    "text": choice["text"],
+                    "checked": choice["key"] in answers.get(str(question["id"]), []),
+                }
+                for choice in question["choices"]
+            ],
+            "errors": errors.get(f"q{question['id']}", []),
+        }
+        for question in attempt.snapshot["questions"]
+    ]
+    return render(
+        request,
+        "training/attempt_form.html",
+        {"attempt": attempt, "questions": questions, "has_errors": bool(errors)},
+        status=400 if errors else 200,
+    )
+
+
+def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    used = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).count()
+    max_attempts = attempt.quiz.max_attempts
+    return render(
+        request,
+        "training/attempt_result.html",
+        {
+            "attempt": attempt,
+            "results": attempt_results(attempt=attempt),
+            "assignment": attempt.assignment,
+            "attempts_left": max(max_attempts - used, 0),
+            "is_latest": not Attempt.objects.filter(
+                engineer=request.engineer, quiz_id=attempt.quiz_id, number__gt=attempt.number
+            ).exists(),
+        },
+    )
+
+
+@require_GET
+@engineer_view
+def skills(request: HttpRequest) -> HttpResponse:
+    """My skills: level, when last verified, and the attempt that showed it."""
+    return render(
+        request, "training/skills.html", {"records": skill_records(engineer=request.engineer)}
+    )
+
+
+@require_POST
+@engineer_view
+def calendar_reset(request: HttpRequest) -> HttpResponse:
+    calendar_token_reset(engineer=request.engineer)
+    messages.success(
+        request,
+        _("Your calendar link has been reset. Subscribe again with the new link below."),
+    )
+    return redirect(reverse("home") + "#calendar")
