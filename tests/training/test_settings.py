@@ -12,8 +12,11 @@ def _start(env: dict) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "training.settings", **env},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "training.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
