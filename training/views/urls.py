@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from training.views import auth, calendar, engineer
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("skills/", engineer.skills, name="skills"),
     path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    # Leads: readiness console, assigning, overrides (training.views.lead).
+    path("lead/", include("training.views.lead_urls")),
+    # Leads: skill matrix, CSV export, expert finder (training.views.matrix).
+    path("team/", include("training.views.matrix_urls")),
 ]
