@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
 from training.models import Engineer, WebhookDelivery
-from training.services import assignments, notifications, webhooks
+from training.services import assignments, attempts, notifications, webhooks
 from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,11 @@ def assign_engineer_backlog(engineer_id: int) -> int:
     if engineer is None:
         return 0
     return assignments.engineer_assign_backlog(engineer=engineer)
+
+
+@shared_task(**_RETRY)
+def notify_last_failed_attempt(attempt_id: int) -> int:
+    return attempts.notify_leads_of_last_failed_attempt(attempt_id=attempt_id)
 
 
 @shared_task(**_RETRY)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from courses.models import Question, Quiz
 from training.errors import Conflict, InvalidInput
 from training.models import Assignment, Attempt, Engineer
+from training.queue import enqueue_on_commit
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
 
@@ -220,8 +221,10 @@ def attempt_submit(
         if assignment is not None:
             assignment_complete_if_done(assignment=assignment, now=now)
     elif attempt.number >= attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts):
-        attempt_id = attempt.pk
-        transaction.on_commit(lambda: notify_leads_of_last_failed_attempt(attempt_id=attempt_id))
+        # A task, so the engineer's request never waits on the mail server.
+        from training.tasks import notify_last_failed_attempt
+
+        enqueue_on_commit(notify_last_failed_attempt, attempt.pk)
     return attempt
 
 
