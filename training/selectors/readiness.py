@@ -19,7 +19,7 @@ from training.models import Assignment, Engineer, Region
 _DONE = list(Assignment.DONE)
 
 
-def _per_engineer(release: Release, now: datetime):
+def engineer_progress(release: Release, now: datetime, *, team_ids=None):
     """One row per required engineer — every active engineer on a team that supports
     the release's SDK, whether or not the fan-out has reached them yet — with how many
     mandatory release assignments of this release they hold, are done, are exempt,
@@ -30,9 +30,11 @@ def _per_engineer(release: Release, now: datetime):
         assignments__reason=Assignment.Reason.RELEASE,
         assignments__mandatory=True,
     )
+    engineers = Engineer.objects.filter(active=True, team__sdks=release.sdk_id)
+    if team_ids is not None:
+        engineers = engineers.filter(team_id__in=team_ids)
     return (
-        Engineer.objects.filter(active=True, team__sdks=release.sdk_id)
-        .values("id", "region")
+        engineers.values("id", "region")
         .annotate(
             n=Count("assignments", filter=mine),
             n_done=Count("assignments", filter=mine & Q(assignments__status__in=_DONE)),
@@ -48,8 +50,12 @@ def _per_engineer(release: Release, now: datetime):
     )
 
 
-def _counts_by_region(release: Release, now: datetime) -> dict[str, dict[str, int]]:
-    inner, params = _per_engineer(release, now).query.sql_with_params()
+def counts_by_region(
+    release: Release, *, now: datetime, team_ids=None
+) -> dict[str, dict[str, int]]:
+    """{region: {required, complete, exempt, overdue}} in one query; only the engineers
+    of `team_ids` when given (a lead's view of their own teams)."""
+    inner, params = engineer_progress(release, now, team_ids=team_ids).query.sql_with_params()
     # An engineer all of whose assignments are exempt counts as exempt, not complete.
     sql = f"""
         SELECT per.region,
@@ -94,7 +100,7 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     min_completion = settings.PREFLIGHT_MIN_COMPLETION
     min_per_region = settings.PREFLIGHT_MIN_COMPLETE_PER_REGION
-    counts = _counts_by_region(release, now)
+    counts = counts_by_region(release, now=now)
 
     required = sum(c["required"] for c in counts.values())
     complete = sum(c["complete"] for c in counts.values())

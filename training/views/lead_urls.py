@@ -1,1 +1,21 @@
-urlpatterns: list = []
+"""The lead pages, under /lead/ (training.views.lead)."""
+
+from django.urls import path
+
+from training.views import lead
+
+urlpatterns = [
+    path("", lead.lead_home, name="lead_home"),
+    path("assign/", lead.lead_assign, name="lead_assign"),
+    path(
+        "assignments/<int:pk>/cancel/",
+        lead.lead_assignment_cancel,
+        name="lead_assignment_cancel",
+    ),
+    path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
+    path(
+        "releases/<slug:sdk>/<str:version>/availability/",
+        lead.lead_release_availability,
+        name="lead_release_availability",
+    ),
+]

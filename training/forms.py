@@ -1,0 +1,131 @@
+"""Forms of the lead pages: assign training, override a release gate, filter a
+release's engineers. They check the input; the services decide and write."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Course
+from training.models import Engineer, Region, Team
+from training.selectors.leads import EngineerStatus, LeadScope
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class EngineerChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, engineer: Engineer) -> str:
+        return f"{engineer.name} ({engineer.username}) — {engineer.team.name}, {engineer.region}"
+
+
+class TeamChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, team: Team) -> str:
+        return f"{team.name} ({team.slug})"
+
+
+class CourseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, course: Course) -> str:
+        if course.release_id:
+            return f"{course.title} ({course.release.sdk.slug} {course.release.version})"
+        return course.title
+
+
+class AssignForm(forms.Form):
+    """A published course for chosen engineers and/or whole teams of mine, due at a
+    future time. `due_at` is read in the current time zone, which the lead pages set
+    to the lead's own (see LeadScope.zone)."""
+
+    course = CourseChoiceField(
+        queryset=Course.objects.none(),
+        to_field_name="slug",
+        label=_("Course"),
+        empty_label=_("Choose a course…"),
+    )
+    teams = TeamChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Whole teams"),
+        help_text=_("Every active engineer of the team gets the course."),
+    )
+    engineers = EngineerChoiceField(
+        queryset=Engineer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Engineers"),
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+
+    def __init__(self, *args, scope: LeadScope, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        self.fields["course"].queryset = (
+            Course.objects.filter(status=Course.Status.PUBLISHED)
+            .select_related("release__sdk")
+            .order_by("title", "slug")
+        )
+        self.fields["teams"].queryset = Team.objects.filter(pk__in=scope.team_ids).order_by(
+            "name", "slug"
+        )
+        self.fields["engineers"].queryset = (
+            Engineer.objects.filter(team_id__in=scope.team_ids, active=True)
+            .select_related("user", "team")
+            .order_by("team__name", "user__first_name", "user__last_name", "user__username")
+        )
+        zone = timezone.get_current_timezone_name()
+        if scope.is_engineer:
+            help_text = _("In your time zone, %(zone)s.") % {"zone": zone}
+        else:
+            help_text = _("In UTC (you have no engineer profile with a time zone).")
+        self.fields["due_at"].help_text = help_text
+        self.fields["due_at"].widget.attrs["min"] = timezone.localtime().strftime(DATETIME_LOCAL)
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        if due_at <= timezone.now():
+            raise forms.ValidationError(_("The due date must be in the future."))
+        return due_at
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not cleaned.get("engineers")
+            and not cleaned.get("teams")
+            and not self.has_error("engineers")
+        ):
+            raise forms.ValidationError(_("Choose at least one engineer or team."))
+        return cleaned
+
+
+class OverrideForm(forms.Form):
+    """Why the release may go to customers although support is not ready."""
+
+    reason = forms.CharField(
+        label=_("Reason for the override"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded with your name, the time and the readiness at this moment."),
+        error_messages={"required": _("Give the reason for overriding the gate.")},
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for overriding the gate."))
+        return reason
+
+
+class EngineerFilterForm(forms.Form):
+    """The release page's filters (GET)."""
+
+    region = forms.ChoiceField(
+        choices=[("", _("All regions")), *Region.choices], required=False, label=_("Region")
+    )
+    status = forms.ChoiceField(
+        choices=[("", _("All statuses")), *EngineerStatus.CHOICES],
+        required=False,
+        label=_("Status"),
+    )

@@ -1,0 +1,292 @@
+"""The lead's pages: readiness of my teams' releases, a release's engineers, the
+override of its gate, and assigning (or cancelling) training by hand.
+
+A lead sees and acts on their own teams only; staff on every team. Someone who
+leads no team gets a 404 on every page here, and so does a release, an engineer or
+an assignment outside my teams: objects are looked up through my scope, never
+fetched first and refused after, so a 404 never confirms that they exist. Pages
+render in the lead's time zone when the lead is also an engineer, else in UTC.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from courses.models import Course, Release
+from courses.services.releases import release_mark_available
+from training.actors import Actor
+from training.errors import Conflict, InvalidInput
+from training.forms import AssignForm, EngineerFilterForm, OverrideForm
+from training.labels import blocking_reason
+from training.models import Assignment
+from training.selectors.leads import (
+    EngineerStatus,
+    lead_assignments_open,
+    lead_release_get,
+    lead_releases_open,
+    lead_scope,
+    release_engineer_rows,
+    release_engineers,
+    release_overrides,
+    release_risks,
+    release_steps_total,
+    release_team_regions,
+    team_engineer_ids,
+)
+from training.selectors.readiness import release_readiness
+from training.services.assignments import assignment_cancel, assignments_create_manual
+
+
+def lead_view(view):
+    """Require a session and a lead (or staff) user; 404 for anyone else.
+
+    Sets `request.lead` (a LeadScope) and, for the navigation, `request.is_lead`
+    and `request.is_engineer`; renders in the lead's time zone.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        scope = lead_scope(user=request.user)
+        if scope is None:
+            raise Http404("Not a lead.")
+        request.lead = scope
+        request.is_lead = True
+        request.is_engineer = scope.is_engineer
+        with timezone.override(scope.zone):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    return wrapped
+
+
+def _release(request: HttpRequest, sdk: str, version: str) -> Release:
+    release = lead_release_get(scope=request.lead, sdk=sdk, version=version)
+    if release is None:
+        raise Http404("No such release of your teams.")
+    return release
+
+
+@require_GET
+@lead_view
+def lead_home(request: HttpRequest) -> HttpResponse:
+    """Every release of my teams' SDKs that is published but not yet with
+    customers: readiness overall and per region of my teams, dates, at-risk."""
+    scope = request.lead
+    now = timezone.now()
+    items = []
+    for release in lead_releases_open(scope=scope):  # a handful, never one per engineer
+        readiness = release_readiness(release, now=now)
+        items.append(
+            {
+                "release": release,
+                "readiness": readiness,
+                "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
+                "risks": release_risks(release=release, readiness=readiness, now=now),
+            }
+        )
+    return render(
+        request,
+        "training/lead/home.html",
+        {
+            "items": items,
+            "scope": scope,
+            "now": now,
+            "at_risk": sum(1 for item in items if item["risks"]),
+        },
+    )
+
+
+def _release_page(
+    request: HttpRequest, release: Release, *, override_form: OverrideForm | None = None, status=200
+) -> HttpResponse:
+    scope = request.lead
+    now = timezone.now()
+    filters = EngineerFilterForm(request.GET or None)
+    region = status_filter = None
+    if filters.is_valid():
+        region = filters.cleaned_data["region"] or None
+        status_filter = filters.cleaned_data["status"] or None
+    elif filters.is_bound:
+        status = 400
+    readiness = release_readiness(release, now=now)
+    steps_total = release_steps_total(release=release)
+    rows = release_engineer_rows(
+        engineers=release_engineers(
+            release=release,
+            team_ids=scope.team_ids,
+            region=region,
+            status=status_filter,
+            now=now,
+        ),
+        steps_total=steps_total,
+    )
+    courses = list(
+        Course.objects.filter(release=release, status=Course.Status.PUBLISHED).only(
+            "id", "slug", "title", "release_id"
+        )
+    )
+    return render(
+        request,
+        "training/lead/release.html",
+        {
+            "release": release,
+            "readiness": readiness,
+            "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
+            "risks": release_risks(release=release, readiness=readiness, now=now)
+            if release.status == Release.Status.PUBLISHED
+            else [],
+            "rows": rows,
+            "filters": filters,
+            "filtered": bool(region or status_filter),
+            "statuses": EngineerStatus,
+            "overrides": list(release_overrides(release=release)),
+            "override_form": override_form or OverrideForm(),
+            "courses": courses,
+            "scope": scope,
+            "now": now,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@lead_view
+def lead_release(request: HttpRequest, sdk: str, version: str) -> HttpResponse:
+    """A release's readiness and its engineers of my teams, overdue first."""
+    return _release_page(request, _release(request, sdk, version))
+
+
+@require_POST
+@lead_view
+def lead_release_availability(request: HttpRequest, sdk: str, version: str) -> HttpResponse:
+    """Mark the release available when support is ready, or override the failed
+    gate with a reason (kept on the record with the readiness at that moment)."""
+    release = _release(request, sdk, version)
+    override = request.POST.get("override") == "1"
+    reason = ""
+    if override:
+        form = OverrideForm(request.POST)
+        if not form.is_valid():
+            return _release_page(request, release, override_form=form, status=400)
+        reason = form.cleaned_data["reason"]
+    try:
+        release = release_mark_available(
+            release=release, actor=Actor(user=request.user), override=override, reason=reason
+        )
+    except InvalidInput as exc:
+        form = OverrideForm(request.POST)
+        form.is_valid()
+        _add_errors(form, exc, default="reason" if override else None)
+        return _release_page(request, release, override_form=form, status=400)
+    except Conflict as exc:
+        blocking = exc.extra.get("blocking") or []
+        text = str(exc.detail)
+        if blocking:
+            reasons = _("; ").join(blocking_reason(reason) for reason in blocking)
+            text += " " + _("Blocking: %(reasons)s.") % {"reasons": reasons}
+        messages.error(request, text)
+        return redirect(_release_url(release))
+    if override:
+        messages.success(request, _("Gate overridden: the release is now available to customers."))
+    else:
+        messages.success(request, _("The release is now available to customers."))
+    return redirect(_release_url(release))
+
+
+def _release_url(release: Release) -> str:
+    return reverse("lead_release", args=[release.sdk.slug, release.version])
+
+
+def _add_errors(form, exc: InvalidInput, *, default: str | None = None) -> None:
+    """Show a service's InvalidInput on the form: on the field it names when the
+    form has one, else on `default` (None: the form as a whole)."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}
+    for field, errors in detail.items():
+        for message in errors if isinstance(errors, list) else [errors]:
+            form.add_error(field if field in form.fields else default, str(message))
+
+
+@require_http_methods(["GET", "POST"])
+@lead_view
+def lead_assign(request: HttpRequest) -> HttpResponse:
+    """Assign a published course to engineers and/or whole teams of mine, due at a
+    future time. Idempotent: who already has the course keeps their assignment, and
+    the page says how many were created and how many already had it."""
+    scope = request.lead
+    if request.method == "POST":
+        form = AssignForm(request.POST, scope=scope)
+        if form.is_valid():
+            course = form.cleaned_data["course"]
+            engineer_ids = {engineer.pk for engineer in form.cleaned_data["engineers"]}
+            engineer_ids.update(
+                team_engineer_ids(team_ids=[team.pk for team in form.cleaned_data["teams"]])
+            )
+            try:
+                created, existing = assignments_create_manual(
+                    course=course,
+                    engineer_ids=sorted(engineer_ids),
+                    due_at=form.cleaned_data["due_at"],
+                    actor=Actor(user=request.user),
+                )
+            except InvalidInput as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(course)s: created %(created)d, already had %(existing)d.")
+                    % {"course": course.title, "created": created, "existing": existing},
+                )
+                return redirect("lead_assign")
+        status = 400
+    else:
+        form = AssignForm(initial={"course": request.GET.get("course")}, scope=scope)
+        status = 200
+    return render(
+        request,
+        "training/lead/assign.html",
+        {
+            "form": form,
+            "scope": scope,
+            "open_assignments": list(lead_assignments_open(scope=scope)),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@lead_view
+def lead_assignment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a lead-made, unfinished assignment of an engineer of my teams."""
+    assignment = get_object_or_404(
+        Assignment.objects.filter(engineer__team_id__in=request.lead.team_ids).select_related(
+            "course", "engineer__user"
+        ),
+        pk=pk,
+    )
+    try:
+        assignment_cancel(assignment=assignment, actor=Actor(user=request.user))
+    except Conflict as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            _("Cancelled %(course)s for %(engineer)s.")
+            % {"course": assignment.course.title, "engineer": assignment.engineer.name},
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("lead_assign")
+    return redirect(target)
