@@ -1,8 +1,11 @@
 """Django admin for content: SDKs, skills, releases and their features, courses.
 
-Content authoring (titles, lessons, questions) is plain editing. What carries a
-business rule goes through the services: a release is published with the
-"Publish selected releases" action (`release_publish`, which queues the
+Content authoring (titles, lessons, questions, choices) is plain editing, checked
+before it is saved by the course document validator the API and `import_course`
+use (see "Courses" below), with rendered Markdown previews; "Export as YAML"
+downloads what `export_course` writes. What carries a business rule goes
+through the services: a release is published with the "Publish selected
+releases" action (`release_publish`, which queues the
 assignment fan-out); a new customer date or notes go through `release_update`
 (which moves the assignments' due dates); status, publication and availability
 times are never edited by hand; the features of a release that left draft are
@@ -11,18 +14,29 @@ version. Release list pages and filters join what they print, so their
 query count does not grow with the number of rows.
 """
 
+import io
+import re
+import zipfile
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
+from courses.documents import course_to_document, document_validate, question_to_document
+from courses.management.commands.export_course import dump_document
+from courses.management.commands.import_course import error_lines
+from courses.markdown import render_markdown
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
 from courses.versions import InvalidVersion, Version
 from training.actors import Actor
-from training.errors import PreflightError
+from training.errors import InvalidInput, PreflightError
 
 
 class SelectRelatedFilter(admin.RelatedFieldListFilter):
@@ -293,21 +307,151 @@ class FeatureAdmin(admin.ModelAdmin):
 
 
 # --- Courses -------------------------------------------------------------------
+#
+# What the admin saves must be a course the document validator accepts — the one
+# the API and `import_course` use — so that `export_course` always writes a
+# document that imports unchanged. Each course form and inline below builds the
+# course document as it would be after the save (the submitted part, the rest as
+# stored) and runs `document_validate` on it before anything is written; its
+# errors are shown on the fields and rows they name, never as a 500.
+
+
+def _preview(text: str | None):
+    """Course Markdown rendered and sanitized exactly as engineers will see it."""
+    if not text:
+        return "—"
+    return format_html('<div class="markdown-preview">{}</div>', mark_safe(render_markdown(text)))
+
+
+def _course_head(course: Course) -> dict:
+    release = course.release if course.release_id else None
+    return {
+        "title": course.title,
+        "description": course.description,
+        "release": (
+            {"sdk": release.sdk.slug, "version": release.version} if release is not None else None
+        ),
+        "language": course.language,
+        "status": course.status,
+    }
+
+
+def _stored_lessons(course: Course) -> list[Lesson]:
+    if not course.pk:
+        return []
+    return list(Lesson.objects.filter(course=course).select_related("feature").order_by("position"))
+
+
+def _lesson_item(lesson: Lesson) -> dict:
+    item = {"title": lesson.title, "body": lesson.body}
+    if lesson.feature_id:
+        item["feature"] = lesson.feature.key
+    return item
+
+
+def _stored_questions(quiz: Quiz) -> list[Question]:
+    if not quiz.pk:
+        return []
+    return list(
+        Question.objects.filter(quiz=quiz)
+        .select_related("skill", "feature")
+        .prefetch_related("choices")
+        .order_by("position")
+    )
+
+
+def _document_errors(
+    course: Course,
+    *,
+    lessons: list[dict] | None = None,
+    quiz: Quiz | None = None,
+    questions: list[dict] | None = None,
+) -> dict:
+    """Validate the course as it would be: `lessons` and the quiz `questions`
+    given replace the stored ones. Returns DRF-shaped errors, {} when valid."""
+    document = _course_head(course)
+    if lessons is None:
+        lessons = [_lesson_item(lesson) for lesson in _stored_lessons(course)]
+    document["lessons"] = lessons
+    if quiz is None and course.pk:
+        quiz = Quiz.objects.filter(course=course).first()
+    if quiz is not None:
+        if questions is None:
+            questions = [question_to_document(q, q.choices.all()) for q in _stored_questions(quiz)]
+        document["quiz"] = {
+            "pass_mark": quiz.pass_mark,
+            "max_attempts": quiz.max_attempts,
+            "questions": questions,
+        }
+    try:
+        document_validate(document)
+    except InvalidInput as exc:
+        return exc.detail if isinstance(exc.detail, dict) else {"course": [exc.detail]}
+    return {}
+
+
+def _messages(detail) -> list[str]:
+    """DRF errors as readable lines: "message", or "choices[2].text: message"."""
+    if isinstance(detail, list) and all(isinstance(item, str) for item in detail):
+        return [str(item) for item in detail]
+    return error_lines(detail)
+
+
+def _add_item_errors(forms_in_order, item_errors) -> None:
+    """Put a document list's errors on the rows they name. A message about the
+    list itself (too short, empty) is raised as the formset's error."""
+    if all(isinstance(item, str) for item in item_errors):
+        raise ValidationError(_messages(item_errors))
+    for form, errors in zip(forms_in_order, item_errors, strict=False):
+        for field, detail in (errors or {}).items():
+            form.add_error(field if field in form.fields else None, _messages(detail))
+    raise ValidationError("Please correct the errors below; the course would not validate.")
+
+
+def _kept_forms(formset) -> list:
+    """The rows that will be saved, in position order (the document's order)."""
+    kept = [
+        form
+        for form in formset.forms
+        if getattr(form, "cleaned_data", None)
+        and not form.cleaned_data.get("DELETE")
+        and (form.instance.pk or form.has_changed())
+    ]
+    return sorted(kept, key=lambda form: form.cleaned_data.get("position") or 0)
 
 
 class LessonInlineFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         _features_must_belong_to(self, self.instance.release_id)
+        if any(self.errors):
+            return
+        kept = _kept_forms(self)
+        errors = _document_errors(
+            self.instance, lessons=[_lesson_item(form.instance) for form in kept]
+        )
+        if "lessons" in errors:
+            _add_item_errors(kept, errors["lessons"])
 
 
 class LessonInline(admin.StackedInline):
     model = Lesson
     formset = LessonInlineFormSet
     extra = 0
-    fields = ["position", "title", "feature", "body"]
+    fields = ["position", "title", "feature", "body", "body_preview"]
+    readonly_fields = ["body_preview"]
     autocomplete_fields = ["feature"]
     ordering = ["position"]
+
+    @admin.display(description="preview (as saved)")
+    def body_preview(self, obj):
+        return _preview(obj.body if obj else "")
+
+
+def _download(filename: str, content: bytes, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @admin.register(Course)
@@ -319,6 +463,10 @@ class CourseAdmin(admin.ModelAdmin):
     autocomplete_fields = ["release"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [LessonInline]
+    actions = ["export_yaml"]
+
+    class Media:
+        css = {"all": ["courses/admin-authoring.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_lesson_count=Count("lessons"))
@@ -342,32 +490,170 @@ class CourseAdmin(admin.ModelAdmin):
 
             enqueue_on_commit(assign_release_training, course.release_id)
 
+    @admin.action(description="Export as YAML (as manage.py export_course)")
+    def export_yaml(self, request, queryset):
+        courses = list(queryset.select_related("release__sdk").order_by("slug"))
+        if len(courses) == 1:
+            text = dump_document(course_to_document(courses[0]))
+            return _download(f"{courses[0].slug}.yaml", text.encode(), "application/yaml")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for course in courses:
+                archive.writestr(f"{course.slug}.yaml", dump_document(course_to_document(course)))
+        return _download("courses.zip", buffer.getvalue(), "application/zip")
+
+
+def _lesson_errors(course: Course, lesson: Lesson) -> dict:
+    """Errors of `lesson` once saved among its course's lessons, by field."""
+    stored = [item for item in _stored_lessons(course) if item.pk != lesson.pk or not lesson.pk]
+    ordered = sorted([*stored, lesson], key=lambda item: (item.position or 0, item is lesson))
+    errors = _document_errors(course, lessons=[_lesson_item(item) for item in ordered])
+    items = errors.get("lessons")
+    return _item(items, ordered.index(lesson)) if items else {}
+
+
+def _item(item_errors, index: int) -> dict:
+    """One item's errors from a document list's errors (all of them, if they are
+    about the list itself)."""
+    if all(isinstance(item, str) for item in item_errors):
+        return {NON_FIELD_ERRORS: item_errors}
+    return item_errors[index] if index < len(item_errors) else {}
+
+
+class LessonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ["course", "position", "title", "feature", "body"]
+
+    def clean(self):
+        data = super().clean()
+        course = data.get("course")
+        if self.errors or course is None:
+            return data
+        feature = data.get("feature")
+        if feature is not None and feature.release_id != course.release_id:
+            self.add_error("feature", "Choose a feature of this course's release.")
+            return data
+        # clean() runs before the instance is updated: check the lesson as submitted.
+        lesson = Lesson(
+            pk=self.instance.pk,
+            course=course,
+            **{name: data.get(name) for name in ("position", "title", "feature", "body")},
+        )
+        for field, detail in _lesson_errors(course, lesson).items():
+            self.add_error(field if field in self.fields else None, _messages(detail))
+        return data
+
 
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
+    form = LessonAdminForm
     list_display = ["title", "course", "position", "feature"]
     list_filter = ["course"]
     search_fields = ["title", "course__slug", "course__title"]
     list_select_related = ["course", "feature"]
     autocomplete_fields = ["course", "feature"]
     ordering = ["course__slug", "position"]
+    readonly_fields = ["body_preview"]
+
+    class Media:
+        css = {"all": ["courses/admin-authoring.css"]}
+
+    @admin.display(description="preview (as saved)")
+    def body_preview(self, obj):
+        return _preview(obj.body if obj else "")
+
+
+# Choices edited with their question on the quiz page: one per line, "[x] " for
+# a right answer, "[ ] " for a wrong one; a line without the mark continues the
+# choice above it (a choice may be several lines of Markdown).
+_CHOICE_LINE = re.compile(r"^\[([ xX])\] ?(.*)$")
+
+
+def choices_to_text(choices) -> str:
+    return "\n".join(f"[{'x' if c.correct else ' '}] {c.text}" for c in choices)
+
+
+def choices_from_text(text: str) -> list[tuple[str, bool]]:
+    """Parse the choices box; ValidationError names a line that starts no choice."""
+    choices: list[list] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        match = _CHOICE_LINE.match(line)
+        if match:
+            choices.append([match.group(2), match.group(1) != " "])
+        elif choices:
+            choices[-1][0] += "\n" + line
+        elif line.strip():
+            raise ValidationError(
+                f"Line {number}: start each choice with [x] (right) or [ ] (wrong)."
+            )
+    return [(text.rstrip("\n"), correct) for text, correct in choices]
+
+
+class QuestionInlineForm(forms.ModelForm):
+    choices = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 70, "class": "choices-box"}),
+        required=False,
+        help_text="One choice per line: “[x] ” before a right answer, “[ ] ” before a wrong one.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["position", "prompt", "kind", "skill", "feature", "explanation", "choices"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["choices"].initial = choices_to_text(self.instance.choices.all())
+
+    def clean_choices(self):
+        return choices_from_text(self.cleaned_data.get("choices") or "")
 
 
 class QuestionInlineFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         quiz = self.instance
-        _features_must_belong_to(self, quiz.course.release_id if quiz.course_id else None)
+        release_id = quiz.course.release_id if quiz.course_id else None
+        _features_must_belong_to(self, release_id)
+        if any(self.errors) or not quiz.course_id:
+            return
+        kept = _kept_forms(self)
+        questions = [
+            question_to_document(form.instance, form.cleaned_data["choices"]) for form in kept
+        ]
+        errors = _document_errors(quiz.course, quiz=quiz, questions=questions)
+        quiz_errors = errors.get("quiz") or {}
+        if "questions" in quiz_errors:
+            _add_item_errors(kept, quiz_errors["questions"])
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(admin.StackedInline):
     model = Question
+    form = QuestionInlineForm
     formset = QuestionInlineFormSet
     extra = 0
-    fields = ["position", "prompt", "kind", "skill", "feature"]
+    fields = [
+        "position",
+        "prompt",
+        "prompt_preview",
+        "kind",
+        "skill",
+        "feature",
+        "choices",
+        "explanation",
+    ]
+    readonly_fields = ["prompt_preview"]
     autocomplete_fields = ["skill", "feature"]
-    show_change_link = True  # choices are edited on the question's own page
+    show_change_link = True
     ordering = ["position"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("choices")
+
+    @admin.display(description="prompt preview (as saved)")
+    def prompt_preview(self, obj):
+        return _preview(obj.prompt if obj else "")
 
 
 @admin.register(Quiz)
@@ -378,6 +664,9 @@ class QuizAdmin(admin.ModelAdmin):
     autocomplete_fields = ["course"]
     inlines = [QuestionInline]
 
+    class Media:
+        css = {"all": ["courses/admin-authoring.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_question_count=Count("questions"))
 
@@ -385,27 +674,65 @@ class QuizAdmin(admin.ModelAdmin):
     def question_count(self, obj):
         return obj._question_count
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if not isinstance(formset, QuestionInlineFormSet):
+            return
+        created = {question.pk for question in formset.new_objects}
+        for question_form in formset.forms:
+            question = question_form.instance
+            data = getattr(question_form, "cleaned_data", None) or {}
+            if not question.pk or data.get("DELETE") or "choices" not in data:
+                continue
+            if question.pk not in created and "choices" not in question_form.changed_data:
+                continue
+            # Choices are replaced, as course_put replaces them: attempts keep
+            # their own snapshot, so no recorded score changes.
+            Choice.objects.filter(question=question).delete()
+            Choice.objects.bulk_create(
+                Choice(question=question, position=position, text=text, correct=correct)
+                for position, (text, correct) in enumerate(data["choices"], start=1)
+            )
+
 
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
-    """A single-choice question has exactly one right answer, a multiple one at least one."""
+    """The question's choices, checked with the rest of its course by the document
+    validator: a single-choice question has exactly one right answer, a multiple
+    one at least one, every question at least two choices."""
 
     def clean(self):
         super().clean()
-        if any(self.errors):
+        question = self.instance
+        if any(self.errors) or not question.quiz_id:
             return
-        kept = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        if not kept:
-            return  # a question being drafted; the document import insists on choices
-        correct = sum(1 for data in kept if data.get("correct"))
-        kind = self.instance.kind
-        if kind == Question.Kind.SINGLE and correct != 1:
-            raise ValidationError("A single-choice question needs exactly one correct choice.")
-        if kind == Question.Kind.MULTIPLE and correct < 1:
-            raise ValidationError("A multiple-choice question needs at least one correct choice.")
+        kept = _kept_forms(self)
+        edited = question_to_document(
+            question, [(form.cleaned_data["text"], form.cleaned_data["correct"]) for form in kept]
+        )
+        errors = _question_errors(question, edited)
+        if errors:
+            raise ValidationError(
+                [
+                    line if field in ("choices", NON_FIELD_ERRORS) else f"{field}: {line}"
+                    for field, detail in errors.items()
+                    for line in _messages(detail)
+                ]
+            )
+
+
+def _question_errors(question: Question, edited: dict) -> dict:
+    """Errors of `question` (as `edited`) once saved among its quiz's questions."""
+    quiz = question.quiz
+    stored = [q for q in _stored_questions(quiz) if q.pk != question.pk or not question.pk]
+    ordered = sorted([*stored, question], key=lambda q: (q.position or 0, q is question))
+    questions = [
+        edited if q is question else question_to_document(q, q.choices.all()) for q in ordered
+    ]
+    errors = _document_errors(quiz.course, quiz=quiz, questions=questions)
+    items = (errors.get("quiz") or {}).get("questions")
+    if not items:
+        return {}
+    return _item(items, ordered.index(question))
 
 
 class ChoiceInline(admin.TabularInline):
@@ -425,10 +752,61 @@ class QuestionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["quiz", "skill", "feature"]
     inlines = [ChoiceInline]
     ordering = ["quiz__course__slug", "position"]
+    readonly_fields = ["prompt_preview", "explanation_preview"]
+    fields = [
+        "quiz",
+        "position",
+        "kind",
+        "skill",
+        "feature",
+        "prompt",
+        "prompt_preview",
+        "explanation",
+        "explanation_preview",
+    ]
+
+    class Media:
+        css = {"all": ["courses/admin-authoring.css"]}
+
+    @admin.display(description="prompt preview (as saved)")
+    def prompt_preview(self, obj):
+        return _preview(obj.prompt if obj else "")
+
+    @admin.display(description="explanation preview (as saved)")
+    def explanation_preview(self, obj):
+        return _preview(obj.explanation if obj else "")
+
+
+class ChoiceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Choice
+        fields = ["question", "position", "text", "correct"]
+
+    def clean(self):
+        data = super().clean()
+        question = data.get("question")
+        if self.errors or question is None:
+            return data
+        # clean() runs before the instance is updated: check the choice as submitted.
+        choice = Choice(
+            pk=self.instance.pk,
+            position=data.get("position"),
+            text=data.get("text"),
+            correct=data.get("correct"),
+        )
+        stored = [c for c in question.choices.all() if c.pk != choice.pk or not choice.pk]
+        choices = sorted([*stored, choice], key=lambda c: (c.position or 0, c is choice))
+        errors = _question_errors(question, question_to_document(question, choices))
+        if errors:
+            raise ValidationError(
+                [line for detail in errors.values() for line in _messages(detail)]
+            )
+        return data
 
 
 @admin.register(Choice)
 class ChoiceAdmin(admin.ModelAdmin):
+    form = ChoiceAdminForm
     list_display = ["__str__", "question", "position", "correct"]
     list_filter = ["correct"]
     search_fields = ["text", "question__prompt", "question__quiz__course__slug"]

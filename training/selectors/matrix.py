@@ -1,0 +1,237 @@
+"""Reads for leads: the skill matrix (engineers x skills) and the expert finder.
+
+Both take the teams the viewer may see (`teams_visible_to`) and never look past
+them. Both cost a constant number of queries whatever the number of engineers:
+the engineers in one query, the skills in one, every skill record of those
+engineers in one, pivoted in Python (500 engineers x 100 skills is 50,000 small
+tuples, well within a page's budget; a query per row is what we must not do).
+
+Only a *current* record counts as a level: one verified within
+PREFLIGHT_SKILL_VALID_DAYS (`skill_current_since`), the same rule the release
+exemptions use. An older record is shown as stale, never as a level the
+engineer holds now.
+"""
+
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.db.models import QuerySet
+
+from courses.models import Sdk, Skill
+from training.models import Engineer, SkillLevel, SkillRecord, Team
+from training.services.assignments import skill_current_since
+
+# Working hours, in the engineer's own time zone: Monday to Friday, 09:00 to
+# 18:00 (start included, end excluded). One rule for every region; the shifts of
+# follow-the-sun support are already spread across time zones, so local office
+# hours are what "at work now" means for handing over a ticket.
+WORKING_DAYS = frozenset({0, 1, 2, 3, 4})  # date.weekday(): Monday is 0
+WORKING_START = time(9, 0)
+WORKING_END = time(18, 0)
+
+# The expert finder's bar: Proficient (3) or above, as on the skill scale.
+EXPERT_MIN_LEVEL = SkillLevel.PROFICIENT
+
+
+def teams_visible_to(user) -> QuerySet[Team]:
+    """The teams a user may see on the lead pages: every team for staff, the
+    teams they lead for anyone else (none for an engineer)."""
+    if not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(leads=user)
+
+
+def _engineers(
+    *, teams, sdk: Sdk | None, region: str | None, tier: str | None
+) -> QuerySet[Engineer]:
+    team_ids = Team.objects.filter(pk__in=_team_ids(teams))
+    if sdk is not None:
+        # Teams supporting the SDK; a subquery, so an engineer appears once.
+        team_ids = team_ids.filter(sdks=sdk)
+    engineers = Engineer.objects.filter(active=True, team__in=team_ids.values("pk"))
+    if region:
+        engineers = engineers.filter(region=region)
+    if tier:
+        engineers = engineers.filter(tier=tier)
+    return engineers
+
+
+def _team_ids(teams) -> QuerySet | list[int]:
+    if isinstance(teams, QuerySet):
+        return teams.values("pk")
+    return [team.pk for team in teams]
+
+
+# --- Skill matrix -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixCell:
+    """One engineer's record in one skill; `level` None when there is none."""
+
+    level: int | None = None
+    verified_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def current_level(self) -> int | None:
+        """The level that counts now: None when there is no record or it is stale."""
+        return None if self.stale else self.level
+
+    @property
+    def label(self) -> str:
+        return SkillLevel(self.level).label if self.level else ""
+
+
+EMPTY = MatrixCell()
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    engineer: Engineer
+    cells: list[MatrixCell]
+
+
+@dataclass(slots=True)
+class SkillMatrix:
+    skills: list[Skill]
+    rows: list[MatrixRow]
+    current_since: datetime
+    # Per skill (same order as `skills`): engineers holding it, currently, at
+    # Proficient or above — the gaps a lead looks for first.
+    holders: list[int] = field(default_factory=list)
+
+
+def skill_matrix(
+    *,
+    teams: QuerySet[Team] | Iterable[Team],
+    sdk: Sdk | None = None,
+    region: str | None = None,
+    tier: str | None = None,
+    now: datetime | None = None,
+) -> SkillMatrix:
+    """Active engineers of `teams` (only teams supporting `sdk`, only of `region`
+    and `tier`, when given) x every skill of the catalog.
+
+    Every skill, not only those someone holds: a column nobody on the team has
+    filled is the gap a lead most needs to see, and the CSV's columns stay the
+    same from one export to the next (and across filters), so exports compare.
+
+    Rows by team, then username; columns by skill slug. Three queries.
+    """
+    since = skill_current_since(now)
+    engineers = list(
+        _engineers(teams=teams, sdk=sdk, region=region, tier=tier)
+        .select_related("user", "team")
+        .order_by("team__slug", "user__username")
+    )
+    skills = list(Skill.objects.order_by("slug").only("id", "slug", "name"))
+    column = {skill.pk: index for index, skill in enumerate(skills)}
+    rows = {engineer.pk: MatrixRow(engineer, [EMPTY] * len(skills)) for engineer in engineers}
+    if rows:
+        records = SkillRecord.objects.filter(
+            engineer__in=_engineers(teams=teams, sdk=sdk, region=region, tier=tier)
+        ).values_list("engineer_id", "skill_id", "level", "verified_at")
+        for engineer_id, skill_id, level, verified_at in records:
+            rows[engineer_id].cells[column[skill_id]] = MatrixCell(
+                level=level, verified_at=verified_at, stale=verified_at < since
+            )
+    holders = [0] * len(skills)
+    for row in rows.values():
+        for index, cell in enumerate(row.cells):
+            if (cell.current_level or 0) >= EXPERT_MIN_LEVEL:
+                holders[index] += 1
+    return SkillMatrix(
+        skills=skills, rows=list(rows.values()), current_since=since, holders=holders
+    )
+
+
+# --- Expert finder ---------------------------------------------------------------
+
+
+def zone_of(engineer: Engineer) -> zoneinfo.ZoneInfo:
+    """The engineer's zone; UTC if the stored name is not one (rows written before
+    the validator, or by hand), so one bad row cannot break the page."""
+    try:
+        return zoneinfo.ZoneInfo(engineer.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def is_working_time(local: datetime) -> bool:
+    """Inside working hours (WORKING_DAYS, WORKING_START to WORKING_END), local time."""
+    return local.weekday() in WORKING_DAYS and WORKING_START <= local.time() < WORKING_END
+
+
+def next_working_start(local: datetime) -> datetime:
+    """When working hours next begin, in the same zone as `local` (wall time)."""
+    day = local.date()
+    for offset in range(8):
+        candidate_day = day + timedelta(days=offset)
+        if candidate_day.weekday() not in WORKING_DAYS:
+            continue
+        start = datetime.combine(candidate_day, WORKING_START, tzinfo=local.tzinfo)
+        if start > local:
+            return start
+    raise AssertionError("WORKING_DAYS is empty")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    engineer: Engineer
+    level: int
+    verified_at: datetime
+    local_time: datetime
+    at_work: bool
+    # When not at work: when they are back (local wall time).
+    back_at: datetime | None
+
+    @property
+    def level_label(self) -> str:
+        return SkillLevel(self.level).label
+
+
+def experts(
+    *,
+    teams: QuerySet[Team] | Iterable[Team],
+    skill: Skill,
+    region: str | None = None,
+    now: datetime,
+) -> list[Expert]:
+    """Active engineers of `teams` holding `skill` at Proficient or above, with a
+    current record: who to hand a hard ticket to.
+
+    Ordered by level (highest first), then those at work now before those who
+    are not, then username. Each comes with their local time at `now` and
+    whether that is inside working hours. One query.
+    """
+    records = (
+        SkillRecord.objects.filter(
+            skill=skill,
+            level__gte=EXPERT_MIN_LEVEL,
+            verified_at__gte=skill_current_since(now),
+            engineer__in=_engineers(teams=teams, sdk=None, region=region, tier=None),
+        )
+        .select_related("engineer__user", "engineer__team")
+        .order_by()
+    )
+    found = []
+    for record in records:
+        local = now.astimezone(zone_of(record.engineer))
+        at_work = is_working_time(local)
+        found.append(
+            Expert(
+                engineer=record.engineer,
+                level=record.level,
+                verified_at=record.verified_at,
+                local_time=local,
+                at_work=at_work,
+                back_at=None if at_work else next_working_start(local),
+            )
+        )
+    found.sort(key=lambda e: (-e.level, not e.at_work, e.engineer.user.username))
+    return found
