@@ -81,6 +81,8 @@ def celery_worker(django_db_setup, tmp_path_factory):
         "DATABASE_CONN_MAX_AGE": "0",
         "SECRET_KEY": settings.SECRET_KEY,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        # Tasks the worker itself queues (e.g. a webhook delivery) stay on its queue.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
     }
     celery = [sys.executable, "-m", "celery", "-A", "training"]

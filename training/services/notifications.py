@@ -3,21 +3,28 @@
 Each (assignment, kind, offset, due date) is sent exactly once: a run first claims
 its rows with one INSERT ... SELECT ... ON CONFLICT DO NOTHING (a second beat tick or
 a retried task claims nothing), then reads back the rows it claimed, then sends.
-A row whose mail could not be sent is released again, so the next run retries it.
-Only open assignments (assigned, in progress) of active engineers are ever told:
-never a complete or exempt one.
+Each mail is sent on its own, and only the rows of mails that failed are released
+again, so the next run retries those and never repeats one that went out (a mail
+server that drops the connection half-way through a batch). Only open assignments
+(assigned, in progress) of active engineers are ever told: never a complete or
+exempt one. A row is claimed only when there is someone to tell (the engineer has
+an address; the team has a lead with one): a team whose leads are named later
+still gets its escalations.
 """
 
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from training.models import Assignment, Engineer, Notification, Team
 from training.services.assignments import adapt
@@ -27,6 +34,8 @@ logger = logging.getLogger(__name__)
 _NOTIFICATION = Notification._meta.db_table
 _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table
+_USER = get_user_model()._meta.db_table
+_TEAM_LEADS = Team.leads.through._meta.db_table
 _OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
 
@@ -62,12 +71,62 @@ def _claimed(claim: uuid.UUID):
 
 
 def _local(when: datetime, engineer: Engineer) -> str:
-    return timezone.localtime(when, engineer.zone).strftime("%a %d %b %Y, %H:%M %Z")
+    """`when` in the engineer's zone, written the way the active language writes it."""
+    return formats.date_format(timezone.localtime(when, engineer.zone), gettext("D d M Y, H:i T"))
+
+
+def _lead_languages(team: Team) -> list[str]:
+    """The languages of a team's leads with an address: a lead's engineer profile
+    says it; a lead without one reads the default language. Sorted, so a team's
+    mail is written the same way every time."""
+    leads = [lead.pk for lead in team.leads.all() if lead.email]
+    chosen = dict(Engineer.objects.filter(user_id__in=leads).values_list("user_id", "language"))
+    return sorted({chosen.get(pk, settings.LANGUAGE_CODE) for pk in leads})
 
 
 def _release(notifications: list[Notification]) -> None:
     """Give back claims whose mail failed, so the next run sends them."""
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).delete()
+
+
+def _deliver(batch: list[tuple[mail.EmailMessage, list[Notification]]]) -> int:
+    """Send each message of the batch on one connection, one at a time; keep the
+    claims of those sent (with their recipients) and release those of the others.
+
+    One by one because a backend's send_messages() raises at the first failure after
+    sending the messages before it: releasing the whole batch would send those
+    again. Returns how many messages were sent."""
+    if not batch:
+        return 0
+    sent: list[Notification] = []
+    failed: list[Notification] = []
+    try:
+        connection_ = mail.get_connection()
+        connection_.open()
+    except OSError:
+        logger.exception("the mail server is unreachable; %s mails will be retried", len(batch))
+        _release([n for _, notifications in batch for n in notifications])
+        return 0
+    count = 0
+    try:
+        for message, notifications in batch:
+            try:
+                ok = connection_.send_messages([message]) == 1
+            except OSError:
+                logger.exception("mail to %s failed; it will be retried", message.to)
+                ok = False
+            if ok:
+                count += 1
+                sent.extend(notifications)
+            else:
+                failed.extend(notifications)
+    finally:
+        with contextlib.suppress(OSError):
+            connection_.close()
+    if failed:
+        _release(failed)
+    Notification.objects.bulk_update(sent, ["recipients"])
+    return count
 
 
 def send_reminders(*, now: datetime | None = None) -> int:
@@ -83,7 +142,9 @@ def send_reminders(*, now: datetime | None = None) -> int:
         claim = _claim(
             kind=Notification.Kind.REMINDER,
             offset_hours=hours,
-            window_sql="a.due_at > %s AND a.due_at <= %s",
+            window_sql=f"""a.due_at > %s AND a.due_at <= %s AND EXISTS (
+                SELECT 1 FROM {_USER} u WHERE u.id = e.user_id AND u.email <> ''
+            )""",
             window_params=[now + timedelta(hours=nearer), now + timedelta(hours=hours)],
         )
         sent += _send_reminders(list(_claimed(claim)), now=now)
@@ -91,83 +152,85 @@ def send_reminders(*, now: datetime | None = None) -> int:
 
 
 def _send_reminders(notifications: list[Notification], *, now: datetime) -> int:
-    messages, failed = [], []
+    batch = []
     for notification in notifications:
         assignment = notification.assignment
         engineer = assignment.engineer
-        if not engineer.user.email:
-            continue
-        context = {
-            "engineer": engineer,
-            "assignment": assignment,
-            "due_local": _local(assignment.due_at, engineer),
-            "hours_left": max(int((assignment.due_at - now).total_seconds() // 3600), 0),
-            "site_url": settings.PREFLIGHT_SITE_URL,
-        }
-        messages.append(
-            mail.EmailMessage(
-                subject=f"Due soon: {assignment.course.title}",
+        # In the engineer's language: a beat task has no request to take one from.
+        with translation.override(engineer.language):
+            context = {
+                "engineer": engineer,
+                "assignment": assignment,
+                "due_local": _local(assignment.due_at, engineer),
+                "hours_left": max(int((assignment.due_at - now).total_seconds() // 3600), 0),
+                "site_url": settings.PREFLIGHT_SITE_URL,
+            }
+            message = mail.EmailMessage(
+                subject=gettext("Due soon: %(title)s") % {"title": assignment.course.title},
                 body=render_to_string("training/email/reminder.txt", context),
                 to=[engineer.user.email],
             )
-        )
         notification.recipients = [engineer.user.email]
-    try:
-        with mail.get_connection() as connection_:
-            connection_.send_messages(messages)
-    except OSError:
-        logger.exception("reminders could not be sent; they will be retried")
-        failed = notifications
-    if failed:
-        _release(failed)
-        return 0
-    Notification.objects.bulk_update(notifications, ["recipients"])
-    return len(messages)
+        batch.append((message, [notification]))
+    return _deliver(batch)
 
 
 def send_escalations(*, now: datetime | None = None) -> int:
-    """Tell each team's leads, in one mail per lead, which of their engineers' open
-    assignments are past due — once per assignment and due date. Returns how many
-    mails were sent."""
+    """Tell each team's leads, in one mail per team addressed to all of them, which of
+    their engineers' open assignments are past due — once per assignment and due
+    date. Returns how many mails were sent."""
     now = now or timezone.now()
     claim = _claim(
         kind=Notification.Kind.ESCALATION,
         offset_hours=0,
-        window_sql="a.due_at <= %s",
+        window_sql=f"""a.due_at <= %s AND EXISTS (
+            SELECT 1 FROM {_TEAM_LEADS} tl JOIN {_USER} lu ON lu.id = tl.user_id
+            WHERE tl.team_id = e.team_id AND lu.email <> ''
+        )""",
         window_params=[now],
     )
     notifications = list(_claimed(claim))
     by_team: dict[int, list[Notification]] = defaultdict(list)
     for notification in notifications:
-        team_id = notification.assignment.engineer.team_id
-        if team_id is not None:
-            by_team[team_id].append(notification)
+        by_team[notification.assignment.engineer.team_id].append(notification)
+    # Left their team between claim and send: the next run tells the new team's leads.
+    _release(by_team.pop(None, []))
     teams = Team.objects.filter(pk__in=by_team).prefetch_related("leads")
-    messages = []
+    batch = []
     for team in teams:
         leads = [lead.email for lead in team.leads.all() if lead.email]
-        if not leads:
-            continue
         items = sorted(by_team[team.pk], key=lambda n: n.assignment.due_at)
+        if not leads:
+            # The team's last lead with an address left between claim and send.
+            _release(items)
+            continue
         for notification in items:
             notification.recipients = leads
-        body = render_to_string(
-            "training/email/escalation.txt",
-            {"team": team, "notifications": items, "site_url": settings.PREFLIGHT_SITE_URL},
+        # One mail to all the team's leads (its claims are sent once, or retried
+        # once, as a whole): written in each of their languages when they differ.
+        subjects, bodies = [], []
+        for language in _lead_languages(team):
+            with translation.override(language):
+                subjects.append(
+                    ngettext(
+                        "Overdue training in %(team)s: %(n)d assignment",
+                        "Overdue training in %(team)s: %(n)d assignments",
+                        len(items),
+                    )
+                    % {"team": team.name, "n": len(items)}
+                )
+                bodies.append(
+                    render_to_string(
+                        "training/email/escalation.txt",
+                        {
+                            "team": team,
+                            "notifications": items,
+                            "site_url": settings.PREFLIGHT_SITE_URL,
+                        },
+                    )
+                )
+        message = mail.EmailMessage(
+            subject=" / ".join(subjects), body="\n\n".join(bodies), to=leads
         )
-        messages.append(
-            mail.EmailMessage(
-                subject=f"Overdue training in {team.name}: {len(items)} assignment(s)",
-                body=body,
-                to=leads,
-            )
-        )
-    try:
-        with mail.get_connection() as connection_:
-            connection_.send_messages(messages)
-    except OSError:
-        logger.exception("escalations could not be sent; they will be retried")
-        _release(notifications)
-        return 0
-    Notification.objects.bulk_update(notifications, ["recipients"])
-    return len(messages)
+        batch.append((message, items))
+    return _deliver(batch)

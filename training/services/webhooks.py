@@ -5,6 +5,9 @@ a database rule: whichever run creates the row queues the delivery, any other ru
 finds it. The POST carries a JSON body signed with HMAC-SHA256 of the SDK's secret in
 `X-Preflight-Signature: sha256=<hex>`, and the delivery's id in
 `X-Preflight-Delivery` so a receiver can drop a redelivery after a lost answer.
+A delivery whose task was lost before its first attempt is queued again by the next
+beat run; each attempt is claimed on the row first, so two tasks of one delivery do
+not both POST.
 """
 
 import hashlib
@@ -13,6 +16,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +31,9 @@ from training.selectors.readiness import release_readiness
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Preflight-Signature"
+# A pending delivery never attempted this long after it was made lost its task. Well
+# above a busy queue's delay; the beat task that checks runs every minute.
+LOST_AFTER = timedelta(minutes=10)
 
 
 class WebhookFailed(Exception):
@@ -39,8 +46,9 @@ def sign(body: bytes, secret: str) -> str:
 
 def releases_notify_ready() -> list[int]:
     """Create the delivery of every published release that is ready now, whose SDK
-    has a webhook and that was not told before; queue each (after commit). Returns
-    the ids of the deliveries it created."""
+    has a webhook and that was not told before; queue each (after commit). Also
+    queues again any delivery whose task was lost (`_requeue_lost`). Returns the ids
+    of the deliveries it created."""
     from training.queue import enqueue_on_commit
     from training.tasks import deliver_webhook
 
@@ -50,6 +58,7 @@ def releases_notify_ready() -> list[int]:
         .select_related("sdk")
     )
     created = []
+    _requeue_lost()
     for release in candidates:  # releases not yet with customers: a handful
         readiness = release_readiness(release)
         if not readiness["ready"]:
@@ -74,10 +83,31 @@ def releases_notify_ready() -> list[int]:
     return created
 
 
+def _requeue_lost(now: datetime | None = None) -> list[int]:
+    """Queue again the deliveries whose task never ran: the broker was down when it
+    was queued (training.queue logs that and goes on), or the message was lost. Such
+    a delivery is still pending with no attempt long after it was made; one that was
+    attempted is in Celery's retry chain and is left to it. Returns their ids."""
+    from training.queue import enqueue_on_commit
+    from training.tasks import deliver_webhook
+
+    before = (now or timezone.now()) - LOST_AFTER
+    lost = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, attempts=0, created_at__lt=before
+        ).values_list("pk", flat=True)
+    )
+    for delivery_id in lost:
+        logger.warning("webhook delivery %s was never attempted; queueing it again", delivery_id)
+        enqueue_on_commit(deliver_webhook, delivery_id)
+    return lost
+
+
 def webhook_deliver(*, delivery: WebhookDelivery) -> bool:
-    """POST the delivery. True once delivered (now or before); raises WebhookFailed
-    on a refused or unreachable receiver so the task retries with backoff. No
-    transaction is held open across the network call."""
+    """POST the delivery. True once delivered (now or before); False when another run
+    claimed this attempt first (it POSTs, not this one); raises WebhookFailed on a
+    refused or unreachable receiver so the task retries with backoff. No transaction
+    is held open across the network call."""
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         return True
     secret = delivery.release.sdk.webhook_secret
@@ -94,7 +124,16 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> bool:
             SIGNATURE_HEADER: sign(body, secret),
         },
     )
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    # Claim this attempt: a run that loaded the same row (a re-queued delivery meeting
+    # its original task) finds `attempts` moved on and leaves the POST to this one.
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts)
+        .exclude(status=WebhookDelivery.Status.DELIVERED)
+        .update(attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        logger.info("webhook delivery %s is being sent by another run", delivery.pk)
+        return False
     try:
         with urllib.request.urlopen(request, timeout=settings.PREFLIGHT_WEBHOOK_TIMEOUT) as answer:
             status = answer.status
