@@ -1,0 +1,440 @@
+"""Who may do what: every route by every kind of caller → the expected status.
+
+Callers: no credentials; a token without the scope the route needs; a token with
+it; an engineer's session (alice, of the team that supports the release); a lead
+of another team (olaf); staff. The routes are read from the URL resolver, so a new
+route without a row here fails `test_every_route_has_a_row`.
+
+Along the way, every answer any caller but the grading side (staff, a `catalog`
+token) gets is checked for the answer key: no explanation, no `correct` flag, in
+any API body or page, before the attempt is submitted.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from courses.documents import course_to_document
+from courses.services.releases import release_record
+from tests.factories import CourseFactory
+from tests.training.quiz_course import QUESTIONS, build_quiz_course
+from training.actors import SYSTEM, Actor
+from training.models import Assignment, Scope
+from training.services.assignments import assignments_create_manual
+from training.services.attempts import attempt_start
+from training.services.tokens import token_issue
+
+pytestmark = pytest.mark.django_db
+
+CALLERS = (
+    "anonymous",
+    "token_without_scope",
+    "token_with_scope",
+    "engineer",
+    "other_lead",
+    "staff",
+)
+EXPLANATIONS = [explanation for _, _, _, explanation, _ in QUESTIONS]
+ALL_SCOPES = set(Scope.values)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the URL name
+    method: str
+    path: str  # formatted with the world below
+    expect: tuple[int, int, int, int, int, int]  # in CALLERS order
+    body: dict = field(default_factory=dict)
+    # Tokens with any of these may call it; "token without" gets every other scope.
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.name} {self.path}"
+
+
+ANON, LOGIN = 401, 302
+# Catalog reads are open to every valid token and every person.
+CATALOG_READ = (ANON, 200, 200, 200, 200, 200)
+CATALOG_WRITE = (ANON, 403, 201, 403, 403, 201)
+# Release reads: tokens need `releases` (or `releases:override`); people may read.
+RELEASE_READ = (ANON, 403, 200, 200, 200, 200)
+# The directory of people: tokens with `people` and staff only.
+PEOPLE_READ = (ANON, 403, 200, 403, 403, 200)
+# Pages: tokens are not credentials there; sign-in comes first.
+ENGINEER_PAGE = (LOGIN, LOGIN, LOGIN, 200, 404, 404)
+LEAD_PAGE = (LOGIN, LOGIN, LOGIN, 404, 200, 200)
+OPEN = (200,) * 6
+
+ROWS = [
+    # --- API: catalog
+    Row("api-sdks", "GET", "/api/v1/sdks/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-sdks",
+        "POST",
+        "/api/v1/sdks/",
+        CATALOG_WRITE,
+        {"slug": "rtc-web", "name": "RTC Web"},
+        scopes=("catalog",),
+    ),
+    Row("api-sdk", "GET", "/api/v1/sdks/rtm-android/", CATALOG_READ, scopes=("catalog",)),
+    Row("api-skills", "GET", "/api/v1/skills/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-skills",
+        "POST",
+        "/api/v1/skills/",
+        CATALOG_WRITE,
+        {"slug": "push", "name": "Push"},
+        scopes=("catalog",),
+    ),
+    Row("api-skill", "GET", "/api/v1/skills/{skill}/", CATALOG_READ, scopes=("catalog",)),
+    Row("api-courses", "GET", "/api/v1/courses/", CATALOG_READ, scopes=("catalog",)),
+    Row("api-course", "GET", "/api/v1/courses/{course}/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-course",
+        "PUT",
+        "/api/v1/courses/{course}/",
+        (ANON, 403, 200, 403, 403, 200),
+        {"document": True},
+        scopes=("catalog",),
+    ),
+    # --- API: releases
+    Row(
+        "api-releases",
+        "GET",
+        "/api/v1/releases/",
+        RELEASE_READ,
+        scopes=("releases", "releases:override"),
+    ),
+    Row(
+        "api-releases",
+        "POST",
+        "/api/v1/releases/",
+        (ANON, 403, 201, 403, 403, 201),
+        {
+            "sdk": "rtm-android",
+            "version": "3.0.0",
+            "customer_available_at": "2031-01-01T00:00:00Z",
+            "features": [],
+        },
+        scopes=("releases",),
+    ),
+    Row(
+        "api-release",
+        "GET",
+        "/api/v1/releases/rtm-android/2.4.0/",
+        RELEASE_READ,
+        scopes=("releases", "releases:override"),
+    ),
+    Row(
+        "api-release",
+        "PATCH",
+        "/api/v1/releases/rtm-android/2.4.0/",
+        (ANON, 403, 200, 403, 403, 200),
+        {"notes": "Updated."},
+        scopes=("releases",),
+    ),
+    Row(
+        "api-release-publish",
+        "POST",
+        "/api/v1/releases/rtm-android/2.5.0/publish/",
+        (ANON, 403, 202, 403, 403, 202),
+        scopes=("releases",),
+    ),
+    Row(
+        "api-release-readiness",
+        "GET",
+        "/api/v1/releases/rtm-android/2.4.0/readiness/",
+        RELEASE_READ,
+        scopes=("releases", "releases:override"),
+    ),
+    Row(
+        "api-release-availability",
+        "POST",
+        "/api/v1/releases/rtm-android/2.4.0/availability/",
+        # Authorised callers reach the gate, which says "not ready" (409).
+        (ANON, 403, 409, 403, 403, 409),
+        scopes=("releases", "releases:override"),
+    ),
+    # --- API: people
+    Row("api-teams", "GET", "/api/v1/teams/", PEOPLE_READ, scopes=("people",)),
+    Row(
+        "api-teams",
+        "POST",
+        "/api/v1/teams/",
+        (ANON, 403, 201, 403, 403, 201),
+        {"slug": "amer-rtm", "name": "AMER RTM"},
+        scopes=("people",),
+    ),
+    Row("api-team", "GET", "/api/v1/teams/apac-rtm/", PEOPLE_READ, scopes=("people",)),
+    Row(
+        "api-team",
+        "PATCH",
+        "/api/v1/teams/apac-rtm/",
+        (ANON, 403, 200, 403, 403, 200),
+        {"name": "APAC RTM team"},
+        scopes=("people",),
+    ),
+    Row("api-engineers", "GET", "/api/v1/engineers/", PEOPLE_READ, scopes=("people",)),
+    Row(
+        "api-engineers",
+        "POST",
+        "/api/v1/engineers/",
+        (ANON, 403, 201, 403, 403, 201),
+        {"username": "neo", "region": "APAC"},
+        scopes=("people",),
+    ),
+    Row("api-engineer", "GET", "/api/v1/engineers/alice/", PEOPLE_READ, scopes=("people",)),
+    Row(
+        "api-engineer",
+        "PATCH",
+        "/api/v1/engineers/alice/",
+        (ANON, 403, 200, 403, 403, 200),
+        {"tier": "L2"},
+        scopes=("people",),
+    ),
+    # Alice reads her own skills; another team's lead learns nothing (404).
+    Row(
+        "api-engineer-skills",
+        "GET",
+        "/api/v1/engineers/alice/skills/",
+        (ANON, 403, 200, 200, 404, 200),
+        scopes=("people",),
+    ),
+    # --- API: assignments (people read theirs and their teams' only: see below)
+    Row("api-assignments", "GET", "/api/v1/assignments/", RELEASE_READ, scopes=("assignments",)),
+    Row(
+        "api-assignments",
+        "POST",
+        "/api/v1/assignments/",
+        (ANON, 403, 201, 403, 403, 201),
+        {"course": "{course}", "engineers": ["alice"], "due_at": "2031-01-01T00:00:00Z"},
+        scopes=("assignments",),
+    ),
+    # --- schema, docs, health: public
+    Row("api-schema", "GET", "/api/schema/", OPEN),
+    Row("api-docs", "GET", "/api/docs/", OPEN),
+    Row("healthz", "GET", "/healthz", OPEN),
+    # --- engineer pages
+    # A signed-in lead or staff member without an engineer profile goes to /lead/.
+    Row("home", "GET", "/", (LOGIN, LOGIN, LOGIN, 200, 302, 302)),
+    Row("language_set", "POST", "/language/", (302,) * 6),
+    Row("login", "GET", "/accounts/login/", (200, 200, 200, 302, 302, 302)),
+    Row("logout", "POST", "/accounts/logout/", (302,) * 6),
+    Row("password_change", "GET", "/accounts/password/", (LOGIN, LOGIN, LOGIN, 200, 200, 200)),
+    Row("assignment", "GET", "/assignments/{assignment}/", ENGINEER_PAGE),
+    Row(
+        "assignment_resume",
+        "GET",
+        "/assignments/{assignment}/resume/",
+        (LOGIN, LOGIN, LOGIN, 302, 404, 404),
+    ),
+    Row("lesson", "GET", "/assignments/{assignment}/lessons/1/", ENGINEER_PAGE),
+    Row(
+        "lesson_read",
+        "POST",
+        "/assignments/{assignment}/lessons/1/read/",
+        (LOGIN, LOGIN, LOGIN, 302, 404, 404),
+    ),
+    Row("quiz", "GET", "/assignments/{assignment}/quiz/", ENGINEER_PAGE),
+    Row(
+        "quiz_start",
+        "POST",
+        "/assignments/{assignment}/quiz/start/",
+        (LOGIN, LOGIN, LOGIN, 302, 404, 404),
+    ),
+    Row("attempt", "GET", "/attempts/{attempt}/", ENGINEER_PAGE),
+    Row("skills", "GET", "/skills/", ENGINEER_PAGE),
+    Row("calendar_reset", "POST", "/calendar/reset/", (LOGIN, LOGIN, LOGIN, 302, 404, 404)),
+    # The feed's secret URL is its credential (calendar apps have no session).
+    Row("calendar_feed", "GET", "/calendar/{calendar_token}.ics", OPEN),
+    # --- lead pages: alice leads nothing (404); olaf leads another team
+    Row("lead_home", "GET", "/lead/", LEAD_PAGE),
+    Row("lead_assign", "GET", "/lead/assign/", LEAD_PAGE),
+    Row(
+        "lead_assignment_cancel",
+        "POST",
+        "/lead/assignments/{lead_assignment}/cancel/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302),
+    ),
+    Row(
+        "lead_release",
+        "GET",
+        "/lead/releases/rtm-android/2.4.0/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 200),
+    ),
+    Row(
+        "lead_release_availability",
+        "POST",
+        "/lead/releases/rtm-android/2.4.0/availability/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302),  # staff: "not ready", back to the page
+    ),
+    Row("team_matrix", "GET", "/team/matrix/", LEAD_PAGE),
+    Row("team_matrix", "GET", "/team/matrix/?team=apac-rtm", (LOGIN, LOGIN, LOGIN, 404, 404, 200)),
+    Row("team_matrix_csv", "GET", "/team/matrix.csv", LEAD_PAGE),
+    Row("team_experts", "GET", "/team/experts/", LEAD_PAGE),
+    Row(
+        "team_experts",
+        "GET",
+        "/team/experts/?team=apac-rtm&skill={skill}",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 200),
+    ),
+    # --- the admin: staff only
+    Row("admin:index", "GET", "/admin/", (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    Row(
+        "admin:courses_release_changelist",
+        "GET",
+        "/admin/courses/release/",
+        (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    ),
+]
+
+
+def _route_names(patterns, prefix: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                names.add("admin:index")  # the admin is one family, staff-only
+                continue
+            names |= _route_names(pattern.url_patterns, prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_route_has_a_row():
+    missing = _route_names(get_resolver().url_patterns) - {row.name for row in ROWS}
+    assert not missing, f"routes without a row in the access matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(engineer, outsider, staff, lead):
+    """alice (engineer of apac-rtm, led by lena) has a release course with a quiz and
+    an open attempt; olaf leads emea-web; stella is staff."""
+    qc = build_quiz_course(engineer=engineer, max_attempts=3)
+    attempt = attempt_start(engineer=engineer, quiz=qc.quiz)
+    release_record(
+        sdk=qc.release.sdk,
+        version="2.5.0",
+        customer_available_at=timezone.now() + timedelta(days=30),
+        notes="",
+        features=[],
+        actor=SYSTEM,
+    )
+    extra = CourseFactory(slug="extra-practice")
+    assignments_create_manual(
+        course=extra,
+        engineer_ids=[engineer.pk],
+        due_at=timezone.now() + timedelta(days=3),
+        actor=Actor(user=lead),
+    )
+    lead_made = Assignment.objects.get(course=extra, engineer=engineer)
+    return {
+        "course": qc.course.slug,
+        "skill": qc.questions[0].skill.slug,
+        "assignment": qc.assignment.pk,
+        "lead_assignment": lead_made.pk,
+        "attempt": attempt.pk,
+        "calendar_token": engineer.calendar_token,
+        "document": course_to_document(qc.course),
+        "users": {
+            "engineer": engineer.user,
+            "other_lead": outsider.team.leads.get(),
+            "staff": staff,
+        },
+    }
+
+
+def _client(caller: str, row: Row, world: dict) -> Client:
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    if caller in ("token_with_scope", "token_without_scope"):
+        needed = set(row.scopes) or {Scope.CATALOG.value}
+        scopes = sorted(needed if caller == "token_with_scope" else ALL_SCOPES - needed)
+        raw = token_issue(name=caller, scopes=scopes)[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    elif caller in world["users"]:
+        client.force_login(world["users"][caller])
+    return client
+
+
+def _assert_no_answer_key(caller: str, row: Row, body: str) -> None:
+    grader = caller == "staff" or (caller == "token_with_scope" and "catalog" in row.scopes)
+    if grader:
+        return
+    for explanation in EXPLANATIONS:
+        assert explanation not in body, f"{caller} got an explanation from {row.id}"
+    assert '"correct"' not in body and "data-correct" not in body, (
+        f"{caller} got the answer key from {row.id}"
+    )
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_access(caller, row, world):
+    client = _client(caller, row, world)
+    path = row.path.format(**world)
+    body = row.body
+    if body.get("document"):
+        body = world["document"]
+    elif "course" in body:
+        body = {**body, "course": world["course"]}
+    if row.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.generic(
+            row.method,
+            path,
+            data=json.dumps(body) if path.startswith("/api/") else "",
+            content_type="application/json"
+            if path.startswith("/api/")
+            else "application/octet-stream",
+        )
+    expected = row.expect[CALLERS.index(caller)]
+    assert response.status_code == expected, (
+        f"{caller} {row.id}: {response.status_code}, expected {expected}: "
+        f"{response.content[:300]!r}"
+    )
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    _assert_no_answer_key(caller, row, content.decode(errors="replace"))
+
+
+def test_a_lead_of_another_team_reads_none_of_this_teams_assignments(world, client):
+    client.force_login(world["users"]["other_lead"])
+    response = client.get("/api/v1/assignments/")
+    assert response.status_code == 200
+    assert "alice" not in response.content.decode()
+    client.force_login(world["users"]["engineer"])
+    mine = client.get("/api/v1/assignments/").json()
+    assert {item["engineer"] for item in mine["results"]} == {"alice"}
+
+
+def test_a_wrong_calendar_token_is_a_404(world, client):
+    assert client.get("/calendar/not-the-token.ics").status_code == 404
+
+
+def test_the_engineer_pages_of_an_open_attempt_hold_no_answer_key(world, client):
+    """The quiz and attempt pages before submission: prompts and choice texts only.
+    The course document with its key goes to the grading side (a catalog token)."""
+    client.force_login(world["users"]["engineer"])
+    for path in (
+        f"/assignments/{world['assignment']}/quiz/",
+        f"/attempts/{world['attempt']}/",
+        f"/api/v1/courses/{world['course']}/",
+    ):
+        body = client.get(path).content.decode()
+        assert not any(explanation in body for explanation in EXPLANATIONS), path
+        assert '"correct"' not in body and "data-correct" not in body, path
+    # The attempt form names choices by their shuffled position, never by choice id.
+    form = client.get(f"/attempts/{world['attempt']}/").content.decode()
+    assert 'value="0"' in form
+
+    author = Client()
+    author.defaults["HTTP_AUTHORIZATION"] = "Bearer " + token_issue(name="a", scopes=["catalog"])[1]
+    keyed = author.get(f"/api/v1/courses/{world['course']}/").content.decode()
+    assert '"correct"' in keyed and EXPLANATIONS[0] in keyed

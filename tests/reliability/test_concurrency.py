@@ -1,0 +1,198 @@
+"""Races over HTTP on PostgreSQL: requests in threads, each with its own connection,
+released together by a barrier.
+
+- one quiz attempt submitted twice at once (two tabs, a double click) is graded once;
+- the same engineer posted by two HR syncs at once is one user and one engineer;
+- a course PUT racing the release's publish ends consistent: every course of the
+  release assigned to every in-scope engineer exactly once, whichever wins.
+"""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from courses.models import Course, Release
+from courses.services.releases import release_record
+from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
+from tests.training.quiz_course import build_quiz_course
+from training.actors import SYSTEM
+from training.celery import app as celery_app
+from training.models import Assignment, Attempt, AuditEvent, Engineer, SkillRecord
+from training.services import attempts as attempt_services
+from training.services.attempts import attempt_start
+from training.services.tokens import token_issue
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def eager():
+    """Tasks run in the request's thread after its commit, so the test sees their
+    effect, and nothing is sent to the shared broker."""
+    previous = celery_app.conf.CELERY_TASK_ALWAYS_EAGER
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
+
+
+def race(*calls: Callable[[], object]) -> list:
+    """Run the calls at the same moment, each in its own thread and connection."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _token_client(*scopes: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + token_issue(name="c", scopes=list(scopes))[1])
+    return client
+
+
+# --- one attempt, two submissions ------------------------------------------------------
+
+
+def _form(attempt: Attempt, *, right: bool) -> dict[str, list[str]]:
+    form = {}
+    for question in attempt.snapshot["questions"]:
+        keys = [c["key"] for c in question["choices"] if c["correct"] == right]
+        form[f"q{question['id']}"] = keys[:1] if question["kind"] == "single" else keys
+    return form
+
+
+def test_one_attempt_submitted_twice_at_once_is_graded_once(engineer, eager):
+    qc = build_quiz_course(engineer=engineer, max_attempts=1)
+    attempt = attempt_start(engineer=engineer, quiz=qc.quiz)
+    forms = [_form(attempt, right=True), _form(attempt, right=False)]
+    tabs = [Client(), Client()]
+    for tab in tabs:
+        tab.force_login(engineer.user)
+    url = f"/attempts/{attempt.pk}/"
+    grading = mock.patch.object(
+        attempt_services,
+        "skill_records_update_from_attempt",
+        wraps=attempt_services.skill_records_update_from_attempt,
+    )
+    with (
+        grading as skill_updates,
+        mock.patch("training.tasks.notify_last_failed_attempt.apply_async") as mails,
+    ):
+        responses = race(
+            *(lambda t=tab, f=form: t.post(url, f) for tab, form in zip(tabs, forms, strict=True))
+        )
+
+    assert [r.status_code for r in responses] == [302, 302]
+    attempt.refresh_from_db()
+    # One grade, of one submission's answers, took effect: a pass or a fail, not both.
+    winner = 0 if attempt.passed else 1
+    assert attempt.answers == {k[1:]: sorted(v) for k, v in forms[winner].items()}
+    assert attempt.score == (100 if attempt.passed else 0)
+    assert skill_updates.call_count == (1 if attempt.passed else 0)
+    assert mails.call_count == (0 if attempt.passed else 1)
+    assert SkillRecord.objects.filter(engineer=engineer).count() == (2 if attempt.passed else 0)
+    assert Attempt.objects.filter(engineer=engineer).count() == 1
+    # Both tabs then show the one result.
+    for tab in tabs:
+        page = tab.get(url)
+        assert page.status_code == 200
+        assert f"{attempt.score}%" in page.text
+
+
+# --- two HR syncs, one engineer ------------------------------------------------------
+
+
+def test_the_same_engineer_posted_by_concurrent_hr_syncs_is_one_user(team, eager):
+    syncs = [_token_client("people") for _ in range(8)]
+    body = {"username": "zhang.wei", "name": "Zhang Wei", "team": "apac-rtm", "region": "APAC"}
+
+    responses = race(
+        *(
+            lambda c=client, i=i: c.post(
+                "/api/v1/engineers/", {**body, "email": f"zw{i}@example.com"}, format="json"
+            )
+            for i, client in enumerate(syncs)
+        )
+    )
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 7 + [201], [r.content for r in responses]
+    assert get_user_model().objects.filter(username="zhang.wei").count() == 1
+    engineer = Engineer.objects.select_related("user").get(user__username="zhang.wei")
+    # The last writer's email stands, whole: one of those sent, not a mixture.
+    assert engineer.user.email in {f"zw{i}@example.com" for i in range(8)}
+    assert (engineer.team.slug, engineer.region, engineer.name) == ("apac-rtm", "APAC", "Zhang Wei")
+
+
+# --- a course PUT racing a publish -------------------------------------------------------
+
+ROUNDS = 6
+
+
+@pytest.fixture
+def android_team(transactional_db):
+    android = SdkFactory(slug="rtm-android")
+    SkillFactory(slug="message-ordering")
+    team = TeamFactory(slug="sun", sdks=[android])
+    return android, {EngineerFactory(team=team, region=r).pk for r in ("APAC", "EMEA", "AMER")}
+
+
+def _course_document(version: str) -> dict:
+    return {
+        "title": f"RTM Android {version}",
+        "release": {"sdk": "rtm-android", "version": version},
+        "lessons": [{"title": "What is new", "body": "…", "feature": "message-edit"}],
+    }
+
+
+def test_a_course_put_racing_a_publish_ends_consistent(android_team, eager):
+    android, in_scope = android_team
+    author, pipeline = _token_client("catalog"), _token_client("releases")
+    for n in range(ROUNDS):
+        version = f"2.{n}.0"
+        release, _ = release_record(
+            sdk=android,
+            version=version,
+            customer_available_at=timezone.now() + timedelta(days=10),
+            notes="",
+            features=[{"key": "message-edit", "title": "Edit", "skills": ["message-ordering"]}],
+            actor=SYSTEM,
+        )
+        put, publish = race(
+            lambda v=version: author.put(
+                f"/api/v1/courses/course-{v.replace('.', '-')}/", _course_document(v), format="json"
+            ),
+            lambda v=version: pipeline.post(f"/api/v1/releases/rtm-android/{v}/publish/"),
+        )
+
+        assert (put.status_code, publish.status_code) == (201, 202), (put.content, publish.content)
+        release.refresh_from_db()
+        assert release.status == Release.Status.PUBLISHED
+        courses = list(Course.objects.filter(release=release))
+        assert f"course-{version.replace('.', '-')}" in {c.slug for c in courses}
+        # Whichever won, every course of the release reached every engineer, once.
+        for course in courses:
+            assigned = Assignment.objects.filter(course=course, release=release)
+            assert set(assigned.values_list("engineer_id", flat=True)) == in_scope, (
+                f"round {n}: {course.slug} assigned to {assigned.count()} of {len(in_scope)}"
+            )
+            assert assigned.count() == len(in_scope)
+        published = AuditEvent.objects.filter(
+            release=release, kind=AuditEvent.Kind.RELEASE_PUBLISHED
+        )
+        assert published.count() == 1
