@@ -8,7 +8,7 @@ PORT ?= 8000
 # `make run` is the zero-setup demo: SQLite, eager Celery, DEBUG on.
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint format bench worker beat clean
+.PHONY: install run test lint format bench bench-quick worker beat clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 run: install
+	$(DEV_ENV) $(BIN)/python manage.py compile_translations
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py demo
 	@echo "Serving Preflight on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
@@ -28,6 +29,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEV_ENV) $(BIN)/python manage.py compile_translations
 	$(BIN)/pytest
 
 lint: install
@@ -37,6 +39,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks (PostgreSQL and Redis required; not part of `make test`): writes
+# docs/benchmarks.md. See bench/run.py for the databases and queues it uses.
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
 
 worker: install
 	$(BIN)/celery -A training worker --loglevel=INFO

@@ -1,0 +1,269 @@
+"""docs/benchmarks.md from a run's results: the figures, the machine, how to reproduce."""
+
+from pathlib import Path
+
+FINDINGS = Path(__file__).resolve().parent / "findings.md"
+MB = 1_000_000
+MIB = 2**20
+
+FANOUT_RATIO_MAX = 1.5
+MEMORY_GROWTH_MAX = 50 * MB
+READINESS_MEDIAN_MAX_MS = 50
+PAGE_QUERIES_MAX = 15
+PAGE_MEDIAN_MAX_MS = 100
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "**MISS**")
+
+
+def _mib(value: int) -> str:
+    return f"{value / MIB:.0f} MiB"
+
+
+def render(results: dict) -> str:
+    out: list[str] = []
+    add = out.append
+    machine = results["machine"]
+    add("# Benchmarks\n")
+    quick = results["mode"] == "quick"
+    add(
+        "Written by `make bench` (`python -m bench.run`), "
+        + ("**quick mode: small sizes, not the figures the targets are about**, " if quick else "")
+        + f"run of {results['started_at']}, {results.get('duration_s', 0):.0f} s in all. "
+        "Every figure below comes from that one run; rerun it to replace them. Times are "
+        "wall-clock on a shared machine: compare figures of one run with each other "
+        "(that is why each baseline is measured in the same run) rather than across runs.\n"
+    )
+    add("## Machine\n")
+    add("| | |\n| --- | --- |")
+    add(f"| CPUs | {machine['cpus']} x {machine['cpu']} |")
+    add(f"| memory | {machine['memory_gib']} GiB |")
+    add(f"| kernel, Python | Linux {machine['kernel']}, Python {machine['python']} |")
+    add(f"| PostgreSQL | {machine['postgresql']} (same machine, loopback) |")
+    add(f"| Redis | {machine['redis']} (same machine, loopback) |")
+    add(f"| load generator | {machine['wrk']} |")
+    add(
+        f"| load average (1, 5, 15 min) | before {machine['load_before']}; "
+        f"after {machine.get('load_after', '?')} |\n"
+    )
+
+    summary: list[tuple[str, str, str, str]] = []
+    fan = results.get("fanout") or []
+    for item in fan:
+        summary.append(
+            (
+                f"fan-out to {item.size:,} engineers vs COPY",
+                f"≤ {FANOUT_RATIO_MAX}x",
+                f"{item.fanout_s:.2f} s vs {item.copy_s:.2f} s = {item.ratio:.2f}x",
+                _verdict(item.ratio <= FANOUT_RATIO_MAX),
+            )
+        )
+    if len(fan) >= 2:
+        small, large = fan[0], fan[-1]
+        growth = large.worker_hwm - small.worker_hwm
+        summary.append(
+            (
+                f"worker peak memory, {large.size:,} vs {small.size:,}",
+                "≤ +50 MB",
+                f"{_mib(large.worker_hwm)} vs {_mib(small.worker_hwm)} ({growth / MB:+.1f} MB)",
+                _verdict(growth <= MEMORY_GROWTH_MAX),
+            )
+        )
+    ready = results.get("readiness") or []
+    for item in ready:
+        summary.append(
+            (
+                f"readiness endpoint, {item.size:,} assignments",
+                f"median < {READINESS_MEDIAN_MAX_MS} ms",
+                f"{item.endpoint_median_ms:.1f} ms",
+                _verdict(item.endpoint_median_ms < READINESS_MEDIAN_MAX_MS),
+            )
+        )
+    if len(ready) >= 2:
+        counts = sorted({item.endpoint_queries for item in ready})
+        summary.append(
+            (
+                "readiness queries, "
+                + " vs ".join(f"{item.size:,}" for item in ready)
+                + " assignments",
+                "independent of size",
+                " vs ".join(str(item.endpoint_queries) for item in ready),
+                _verdict(len(counts) == 1),
+            )
+        )
+    for page in results.get("pages") or []:
+        if page.gap:
+            summary.append((page.name, "measured", f"not measured: {page.gap}", "**GAP**"))
+            continue
+        summary.append(
+            (
+                f"{page.name}: queries",
+                f"≤ {PAGE_QUERIES_MAX}",
+                str(page.queries),
+                _verdict(page.queries <= PAGE_QUERIES_MAX),
+            )
+        )
+        summary.append(
+            (
+                f"{page.name}: median",
+                f"< {PAGE_MEDIAN_MAX_MS} ms",
+                f"{page.median_ms:.1f} ms",
+                _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
+            )
+        )
+    for section in results["errors"]:
+        summary.append((section, "runs", "failed (see Errors)", "**ERROR**"))
+
+    add("## Summary\n")
+    add("| figure | target | this run | |\n| --- | --- | --- | --- |")
+    for row in summary:
+        add("| " + " | ".join(row) + " |")
+    add("")
+
+    if fan:
+        add("## Fan-out: publish to every in-scope engineer\n")
+        add(
+            "Each size has its own SDK, supported by 10 teams; its engineers are spread over "
+            "the three regions, plus 2 % inactive ones (out of scope). 5 % hold every skill "
+            "of the release and are exempted, 10 % hold some skills. The release pipeline's "
+            "`POST /api/v1/releases/{sdk}/{version}/publish/` (Django test client, bearer "
+            "token) queues the task through Redis; a fresh `celery worker --pool=solo` "
+            "(one per size, so its VmHWM is that size's peak) runs the set-based "
+            "INSERT … SELECT … ON CONFLICT DO NOTHING. **Fan-out** is the wall time from the "
+            "publish call to the worker's log line that the task ended (written after its "
+            "transaction committed; reading the log puts no load on the database), then the "
+            "row count is checked to be exactly N. **COPY** is `COPY training_assignment "
+            "(same 11 columns) FROM STDIN` of the very rows the fan-out wrote, into the same "
+            "table emptied the same way (DELETE + VACUUM), with the same indexes, constraints "
+            "and deferred foreign keys, committed. *Publish answered*: the API call's own "
+            "time; *task received*: from the call to the worker logging the task received; "
+            "*task alone*: the task's runtime as the worker logs it. *PostgreSQL CPU*: user + "
+            "system CPU of the bench database's backends (/proc) over the fan-out and over the "
+            "COPY, which other load on the machine moves far less than wall-clock time.\n"
+        )
+        add(
+            "| engineers | publish answered (202) | task received | fan-out | task alone | COPY "
+            "| fan-out / COPY | PostgreSQL CPU, fan-out / COPY | exempt "
+            "| worker VmHWM idle → peak |"
+        )
+        add("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        for item in fan:
+            add(
+                f"| {item.size:,} | {item.accepted_s * 1000:.0f} ms "
+                f"| {item.received_s * 1000:.0f} ms | {item.fanout_s:.2f} s "
+                f"| {item.task_s:.2f} s | {item.copy_s:.2f} s | {item.ratio:.2f}x "
+                f"| {item.fanout_db_cpu_s:.2f} s / {item.copy_db_cpu_s:.2f} s "
+                f"= {item.cpu_ratio:.2f}x "
+                f"| {item.exempt:,} | {_mib(item.worker_hwm_idle)} → {_mib(item.worker_hwm)} |"
+            )
+        add("")
+
+    if ready:
+        add("## Readiness of one release\n")
+        add(
+            "`GET /api/v1/releases/{sdk}/{version}/readiness/` through Django's test client "
+            "with a bearer token (token lookup, release lookup, the readiness query, DRF "
+            "rendering), and the selector `release_readiness` alone. 70 % of the engineers "
+            "are complete, 15 % in progress, 5 % exempt. Queries counted with "
+            "`CaptureQueriesContext` on a warm call.\n"
+        )
+        add(
+            "| assignments | calls | endpoint median | endpoint p90 | selector median "
+            "| queries (endpoint / selector) |"
+        )
+        add("| ---: | ---: | ---: | ---: | ---: | --- |")
+        for item in ready:
+            add(
+                f"| {item.size:,} | {item.calls} | {item.endpoint_median_ms:.1f} ms "
+                f"| {item.endpoint_p90_ms:.1f} ms | {item.selector_median_ms:.1f} ms "
+                f"| {item.endpoint_queries} / {item.selector_queries} |"
+            )
+        add("")
+        largest = ready[-1]
+        add(f"The readiness query's plan at {largest.size:,} assignments (`EXPLAIN ANALYZE`):\n")
+        add("```text\n" + largest.plan + "\n```\n")
+
+    page_results = results.get("pages")
+    if page_results:
+        add("## Pages at team scale: 500 engineers x 100 skills\n")
+        add(
+            "One team of 500 engineers (one lead), 100 skills with a record for about 30 % "
+            "of the engineer x skill pairs (about 15,000 records), three published releases "
+            "with a course and quiz each plus an onboarding course, every engineer assigned "
+            "all four, 70 % complete. Rendered through Django's test client after "
+            "`force_login`, DEBUG off, production static storage.\n"
+        )
+        add("| page | URL | renders | median | p90 | SQL queries |")
+        add("| --- | --- | ---: | ---: | ---: | ---: |")
+        for page in page_results:
+            if page.gap:
+                add(f"| {page.name} | {page.url or '—'} | — | — | — | not measured: {page.gap} |")
+            else:
+                add(
+                    f"| {page.name} | `{page.url}` | {page.renders} | {page.median_ms:.1f} ms "
+                    f"| {page.p90_ms:.1f} ms | {page.queries} |"
+                )
+        add("")
+
+    if results.get("http"):
+        plan = results["plan"]
+        add("## HTTP load: gunicorn, 2 sync workers, loopback\n")
+        add(
+            f"`gunicorn training.wsgi --workers 2` on 127.0.0.1 with production settings "
+            f"(DEBUG off) and a bench-only URLconf (`bench/urls.py`) that adds the trivial "
+            f"view `/bench/ping`; `wrk -t2 -c4 -d{plan['wrk_seconds']}s --latency` per "
+            "endpoint, one after another, wrk, gunicorn, PostgreSQL and Redis all on this "
+            "machine's cores. Quiz submission: `POST /attempts/<id>/` with every answer "
+            "right, each request from a different engineer's session (cookie + CSRF), each "
+            "grading a fresh open attempt (grade, skill records, assignment progress) while "
+            "the pool lasts. Ratio: requests per second against the trivial view's.\n"
+        )
+        add("| endpoint | requests | req/s | p50 | p99 | vs trivial view | notes |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for run in results["http"]:
+            ratio = f"{run.ratio:.2f}" if run.ratio is not None else "—"
+            notes = "; ".join(filter(None, [run.note, run.errors]))
+            add(
+                f"| {run.name} (`{run.path}`) | {run.requests:,} | {run.rps:.0f} "
+                f"| {run.p50_ms:.1f} ms | {run.p99_ms:.1f} ms | {ratio} | {notes} |"
+            )
+        add("")
+    elif results.get("http_skipped"):
+        add(f"## HTTP load\n\nNot run: {results['http_skipped']}.\n")
+
+    if FINDINGS.exists():
+        add(FINDINGS.read_text().rstrip() + "\n")
+
+    if results["errors"]:
+        add("## Errors\n")
+        for section, error in results["errors"].items():
+            add(f"### {section}\n\n```text\n{error.rstrip()}\n```\n")
+
+    add(
+        """## How to reproduce
+
+```sh
+make bench                   # the full suite; writes this file
+.venv/bin/python -m bench.run --quick   # small sizes in a minute or two (report in /tmp)
+```
+
+Needs PostgreSQL and Redis (exit status 2 with a message when either does not
+answer) and `wrk` for the HTTP section (`apt-get install wrk`; without it that
+section is skipped and says so). The run drops and recreates its own database,
+`BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/preflight_bench`;
+the name must contain `bench`), migrates it with `manage.py migrate`, and uses
+`BENCH_BROKER_URL` (default `redis://127.0.0.1:6379/3`, never database 0) with
+queues of its own, purged at the end. Processes it starts (Celery workers,
+gunicorn) get `DJANGO_SETTINGS_MODULE=bench.settings`: the production settings with
+DEBUG off, a random `SECRET_KEY` and the bench URLconf. Logs and scratch files go
+to a `preflight-bench-*` directory under the system's temporary directory, named
+at the start of the run.
+
+Run it on a quiet machine: other processes on the same cores move every figure.
+To profile a section, `py-spy record -o out.svg --pid <worker pid>` while the
+fan-out runs, or `EXPLAIN (ANALYZE, BUFFERS)` the query (the readiness plan is
+above).
+"""
+    )
+    return "\n".join(out)
