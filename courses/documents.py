@@ -12,11 +12,12 @@ same document (with defaults filled in), which is what `export_course` writes.
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
-from courses.models import Course, Feature, Lesson, Question, Quiz, Release, Skill
+from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Skill
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 from training.errors import InvalidInput
 
@@ -76,9 +77,16 @@ class ReleaseRefDocumentSerializer(serializers.Serializer):
         if release is not None:
             return release
         if not Release.objects.filter(sdk__slug=attrs["sdk"]).exists():
-            raise serializers.ValidationError({"sdk": [f"Unknown SDK '{attrs['sdk']}'."]})
+            raise serializers.ValidationError(
+                {"sdk": [gettext("Unknown SDK '%(sdk)s'.") % {"sdk": attrs["sdk"]}]}
+            )
         raise serializers.ValidationError(
-            {"version": [f"Unknown release {attrs['sdk']} {attrs['version']}."]}
+            {
+                "version": [
+                    gettext("Unknown release %(release)s.")
+                    % {"release": f"{attrs['sdk']} {attrs['version']}"}
+                ]
+            }
         )
 
 
@@ -114,11 +122,15 @@ class QuestionDocumentSerializer(serializers.Serializer):
         correct = sum(1 for choice in attrs["choices"] if choice["correct"])
         if attrs["kind"] == Question.Kind.SINGLE and correct != 1:
             raise serializers.ValidationError(
-                {"choices": ["A single-choice question needs exactly one correct choice."]}
+                {"choices": [gettext("A single-choice question needs exactly one correct choice.")]}
             )
         if attrs["kind"] == Question.Kind.MULTIPLE and correct < 1:
             raise serializers.ValidationError(
-                {"choices": ["A multiple-choice question needs at least one correct choice."]}
+                {
+                    "choices": [
+                        gettext("A multiple-choice question needs at least one correct choice.")
+                    ]
+                }
             )
         return attrs
 
@@ -168,7 +180,7 @@ class CourseDocumentSerializer(serializers.Serializer):
         attrs["release"] = release
         errors: dict[str, Any] = {}
         if not lessons and quiz is None:
-            errors["lessons"] = ["A course needs at least one lesson or a quiz."]
+            errors["lessons"] = [gettext("A course needs at least one lesson or a quiz.")]
 
         features = {f.key: f for f in release.features.all()} if release else {}
         wanted_skills = {q["skill"] for q in (quiz or {}).get("questions", []) if q.get("skill")}
@@ -178,9 +190,14 @@ class CourseDocumentSerializer(serializers.Serializer):
             if not key:
                 return None, []
             if release is None:
-                return None, [f"Feature '{key}' needs the course to have a release."]
+                return None, [
+                    gettext("Feature '%(key)s' needs the course to have a release.") % {"key": key}
+                ]
             if key not in features:
-                return None, [f"Unknown feature '{key}' in {release.sdk.slug} {release.version}."]
+                return None, [
+                    gettext("Unknown feature '%(key)s' in %(release)s.")
+                    % {"key": key, "release": f"{release.sdk.slug} {release.version}"}
+                ]
             return features[key], []
 
         lesson_errors = []
@@ -200,7 +217,7 @@ class CourseDocumentSerializer(serializers.Serializer):
                 slug = question.get("skill")
                 question["skill"] = skills.get(slug) if slug else None
                 if slug and question["skill"] is None:
-                    found["skill"] = [f"Unknown skill '{slug}'."]
+                    found["skill"] = [gettext("Unknown skill '%(slug)s'.") % {"slug": slug}]
                 question_errors.append(found)
             if any(question_errors):
                 errors["quiz"] = {"questions": question_errors}
@@ -253,21 +270,28 @@ def course_to_document(course: Course) -> dict:
             .select_related("skill", "feature")
             .prefetch_related("choices")
         ):
-            item: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind}
-            if question.skill is not None:
-                item["skill"] = question.skill.slug
-            if question.feature is not None:
-                item["feature"] = question.feature.key
-            if question.explanation:
-                item["explanation"] = question.explanation
-            item["choices"] = [
-                {"text": c.text, "correct": True} if c.correct else {"text": c.text}
-                for c in question.choices.all()
-            ]
-            questions.append(item)
+            questions.append(question_to_document(question, question.choices.all()))
         document["quiz"] = {
             "pass_mark": quiz.pass_mark,
             "max_attempts": quiz.max_attempts,
             "questions": questions,
         }
     return document
+
+
+def question_to_document(question: Question, choices) -> dict:
+    """One question of a course document, with its `choices` (Choice objects, or
+    `(text, correct)` pairs, in order). The admin uses it to check a question being
+    edited together with the rest of its course, by the same validator."""
+    item: dict[str, Any] = {"prompt": question.prompt, "kind": question.kind}
+    if question.skill is not None:
+        item["skill"] = question.skill.slug
+    if question.feature is not None:
+        item["feature"] = question.feature.key
+    if question.explanation:
+        item["explanation"] = question.explanation
+    pairs = [(c.text, c.correct) if isinstance(c, Choice) else tuple(c) for c in choices]
+    item["choices"] = [
+        {"text": text, "correct": True} if correct else {"text": text} for text, correct in pairs
+    ]
+    return item

@@ -9,6 +9,8 @@ separators would sort wrongly there).
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 # semver.org's recommended expression, with an optional leading "v" that we drop.
 _SEMVER = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
@@ -35,14 +37,20 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> "Version":
         if not isinstance(text, str):
-            raise InvalidVersion("A version must be a string such as 2.4.0.")
+            raise InvalidVersion(gettext("A version must be a string such as 2.4.0."))
         text = text.strip()
         if len(text) > MAX_VERSION_LENGTH:
-            raise InvalidVersion(f"A version has at most {MAX_VERSION_LENGTH} characters.")
+            raise InvalidVersion(
+                gettext("A version has at most %(n)d characters.") % {"n": MAX_VERSION_LENGTH}
+            )
         match = _SEMVER.match(text)
         if not match:
             raise InvalidVersion(
-                f"'{text}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.4.0 or 2.4.0-rc.1)."
+                gettext(
+                    "'%(text)s' is not a semantic version "
+                    "(MAJOR.MINOR.PATCH, e.g. 2.4.0 or 2.4.0-rc.1)."
+                )
+                % {"text": text}
             )
         numbers = [int(match[name]) for name in ("major", "minor", "patch")]
         prerelease = tuple(match["prerelease"].split(".")) if match["prerelease"] else ()
@@ -50,7 +58,9 @@ class Version:
         if any(n >= limit for n in numbers) or any(
             part.isdigit() and int(part) >= limit for part in prerelease
         ):
-            raise InvalidVersion(f"Version numbers must be below {limit:,}.")
+            raise InvalidVersion(
+                gettext("Version numbers must be below %(limit)s.") % {"limit": f"{limit:,}"}
+            )
         return cls(*numbers, prerelease=prerelease, build=match["build"] or "")
 
     def __str__(self) -> str:

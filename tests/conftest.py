@@ -63,6 +63,18 @@ def _eager_celery(request):
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """API rate-limit counters live in the cache; each test starts with a full budget.
+    Only a process-local cache is cleared: clearing a shared Redis would flush it."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield
+
+
 @pytest.fixture
 def sdk(db):
     return SdkFactory(slug="rtm-android", name="RTM SDK for Android")

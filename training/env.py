@@ -73,3 +73,27 @@ def env_hours_list(name: str, default: list[int]) -> list[int]:
     if not values or min(values) <= 0:
         raise ImproperlyConfigured(f"{name} must list positive hours like 72,24, not {raw!r}.")
     return sorted(values, reverse=True)
+
+
+_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF reads it: a positive count per period, e.g. "600/min"."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    count, _, period = raw.strip().partition("/")
+    if not count.isdigit() or int(count) <= 0 or period not in _PERIODS:
+        raise ImproperlyConfigured(
+            f"{name} must be a count per period like 600/min (s, min, hour, day), not {raw!r}."
+        )
+    return raw.strip()
+
+
+def env_cache_url(name: str) -> str:
+    """A Redis URL for the shared cache, or empty."""
+    raw = os.environ.get(name, "").strip()
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"{name} must be a redis:// URL, not {raw!r}.")
+    return raw

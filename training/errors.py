@@ -4,9 +4,11 @@ errors. Services never raise HTTP exceptions themselves."""
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 
 class PreflightError(Exception):
-    default_detail = "Something went wrong."
+    default_detail = gettext_lazy("Something went wrong.")
 
     def __init__(self, detail: Any = None, **extra: Any) -> None:
         self.detail = self.default_detail if detail is None else detail
@@ -17,15 +19,15 @@ class PreflightError(Exception):
 class InvalidInput(PreflightError):
     """Bad input. `detail` is a message or a {field: [messages]} mapping."""
 
-    default_detail = "Invalid input."
+    default_detail = gettext_lazy("Invalid input.")
 
 
 class NotFound(PreflightError):
-    default_detail = "Not found."
+    default_detail = gettext_lazy("Not found.")
 
 
 class Conflict(PreflightError):
     """The request is valid but the object's state does not allow it; `extra`
     keys (e.g. `blocking`) are added to the response body."""
 
-    default_detail = "Conflict with the current state."
+    default_detail = gettext_lazy("Conflict with the current state.")

@@ -10,14 +10,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from training.env import env_bool, env_float, env_hours_list, env_int, env_list, env_str
+from training.env import (
+    env_bool,
+    env_cache_url,
+    env_float,
+    env_hours_list,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules
 
 DEBUG = env_bool("DEBUG", default=False)
+# Production unless developing (DEBUG=1, `make run`) or under pytest: the https-only
+# settings below default on in production and off where plain http must work.
+PRODUCTION = not (DEBUG or TESTING)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -41,6 +54,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "axes",
+    "csp",
     "training",
     "courses",
 ]
@@ -49,15 +64,20 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves our CSS and scripts from gunicorn too (collectstatic, hashed names).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in engineer's pages in the language of their profile.
+    "training.i18n.EngineerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "training.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "training.urls"
@@ -105,6 +125,24 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Sign-in throttling (django-axes): after PREFLIGHT_LOGIN_FAILURE_LIMIT failed
+# sign-ins of one username from one address, that pair is refused (429) for the
+# cool-off. Keyed on the pair, not the address alone: behind a proxy every person
+# shares an address, and one mistyping colleague must not lock out the office.
+# The attempts are rows (AccessAttempt, in the admin), shared by every web process.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("PREFLIGHT_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("PREFLIGHT_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "training/auth/locked.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,11 +175,74 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Preflight <preflight@localhost>")
 
+# --- Transport and browser security ---------------------------------------------
+# Production is https only (`manage.py check --deploy` passes with these defaults);
+# DEBUG=1 and the tests keep plain http. Behind a proxy that terminates TLS, set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https so Django knows the request
+# was https (only if the proxy overwrites that header).
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Load balancers probe over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0, maximum=63_072_000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+# Preloading commits the whole domain to https in browsers for months: the owner of
+# the domain decides it, so it is off unless asked for, and Django's reminder
+# (security.W021) is silenced while it is.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header:
+    if len(_proxy_header) != 2 or not _proxy_header[0].startswith("HTTP_"):
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must be HEADER,VALUE like HTTP_X_FORWARDED_PROTO,https."
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): our pages load only our own static files.
+# htmx needs no eval (no hx-on attributes, no `js:` values) and injects no styles
+# (includeIndicatorStyles is off in base.html). The API docs page widens it for the
+# Swagger UI it loads (training.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Cache ------------------------------------------------------------------------
+# Holds the API rate-limit counters. Several web processes must share it, so
+# production points CACHE_URL (or REDIS_URL) at Redis; unset, each process has its
+# own memory cache, which is right for one process (`make run`, tests).
+CACHE_URL = env_cache_url("CACHE_URL") or env_cache_url("REDIS_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "preflight",
+            # Fail fast: the rate limiter serves the request when the cache is down.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -153,10 +254,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "training.api.pagination.PagePagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "training.api.errors.exception_handler",
+    # OPTIONS is not part of API v1: 405, instead of DRF's form metadata (which
+    # looks objects up, and cannot for views that find them by natural key).
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
+    # Per token, per signed-in person, per address (training.api.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["training.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_rate("PREFLIGHT_API_RATE", "600/min"),
+        "api_anon": env_rate("PREFLIGHT_API_ANON_RATE", "60/min"),
+    },
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -171,6 +281,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # 401, 403, 404, 429, 503 …: the answers of the one error path, on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "training.api.schema.add_error_responses",
+    ],
     # Three models have a `status` with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStatusEnum": "courses.models.Release.Status",
@@ -189,16 +304,33 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
+CELERY_RESULT_EXPIRES = None  # no results are kept, so beat needs no cleanup entry
+# Tasks without a route go here; a worker consumes it with -Q (tests use their own).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600, minimum=10, maximum=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A killed worker's unacknowledged task is redelivered after the visibility timeout.
-# Keep it above the longest task (time limit) and every retry countdown.
+# The longest a task waits before a retry (the webhook's backoff cap; other tasks
+# back off at most 300 s). With Redis a retry is a message the worker holds
+# unacknowledged until its countdown ends, so it must stay below the visibility
+# timeout or Redis hands it to a second worker too.
+PREFLIGHT_MAX_RETRY_COUNTDOWN = 900
+# A killed worker's unacknowledged task is redelivered only after the visibility
+# timeout. It must exceed the longest task (time limit) and every retry countdown,
+# or a task still running or waiting is run twice; so it cannot be short, and a
+# lost fan-out is recovered sooner by the reconcile task than by redelivery: every
+# worker queues one each time it connects to the broker, at start and after an
+# outage (training.celery), and beat runs it every PREFLIGHT_RECONCILE_SECONDS.
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT",
+    1800,
+    minimum=max(CELERY_TASK_TIME_LIMIT, PREFLIGHT_MAX_RETRY_COUNTDOWN) + 60,
+    maximum=86400,
+)
+PREFLIGHT_RECONCILE_ON_CONNECT = env_bool("PREFLIGHT_RECONCILE_ON_CONNECT", default=True)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int(
-        "CELERY_VISIBILITY_TIMEOUT", 1800, minimum=CELERY_TASK_TIME_LIMIT + 60, maximum=86400
-    ),
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     # Fail fast when the broker is down so a request is never held hostage by it.
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -222,7 +354,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins and lockouts are warnings; every successful one is noise.
+        "axes": {"level": "WARNING"},
+    },
 }
 PREFLIGHT_ONBOARDING_DAYS = env_int("PREFLIGHT_ONBOARDING_DAYS", 14, minimum=1, maximum=365)
 PREFLIGHT_EXEMPT_LEVEL = env_int("PREFLIGHT_EXEMPT_LEVEL", 3, minimum=1, maximum=4)

@@ -4,6 +4,7 @@ twice (the services insert with ON CONFLICT DO NOTHING)."""
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
@@ -18,7 +19,7 @@ _TRANSIENT = (OperationalError, InterfaceError)
 _RETRY = {
     "autoretry_for": _TRANSIENT,
     "retry_backoff": 2,
-    "retry_backoff_max": 300,  # well below the broker's visibility timeout
+    "retry_backoff_max": 300,  # below PREFLIGHT_MAX_RETRY_COUNTDOWN, so the visibility timeout
     "retry_jitter": True,
     "max_retries": 8,
     "acks_late": True,
@@ -90,5 +91,6 @@ def deliver_webhook(self, delivery_id: int) -> bool:
         if self.request.retries >= self.max_retries:
             webhooks.webhook_give_up(delivery_id=delivery_id)
             return False
-        # 30 s, 60 s, 120 s … capped at 15 min: well below the visibility timeout.
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 900)) from error
+        # 30 s, 60 s, 120 s … capped at 15 min: settings keep the visibility timeout above it.
+        countdown = min(30 * 2**self.request.retries, settings.PREFLIGHT_MAX_RETRY_COUNTDOWN)
+        raise self.retry(exc=error, countdown=countdown) from error

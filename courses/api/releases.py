@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, serializers, status
@@ -42,7 +43,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     """
 
     default_error_messages = {
-        "naive": "Give the time with its UTC offset, e.g. 2026-12-15T09:00:00Z.",
+        "naive": gettext_lazy("Give the time with its UTC offset, e.g. 2026-12-15T09:00:00Z."),
     }
 
     def to_internal_value(self, value):
@@ -86,12 +87,16 @@ def _check_features(features: list[dict]) -> list[dict]:
     keys = [feature["key"] for feature in features]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:
-        raise serializers.ValidationError(f"Duplicate feature key: {', '.join(duplicates)}.")
+        raise serializers.ValidationError(
+            gettext("Duplicate feature key: %(keys)s.") % {"keys": ", ".join(duplicates)}
+        )
     wanted = {slug for feature in features for slug in feature["skills"]}
     known = set(Skill.objects.filter(slug__in=wanted).values_list("slug", flat=True))
     unknown = sorted(wanted - known)
     if unknown:
-        raise serializers.ValidationError(f"Unknown skill: {', '.join(unknown)}.")
+        raise serializers.ValidationError(
+            gettext("Unknown skill: %(names)s.") % {"names": ", ".join(unknown)}
+        )
     return features
 
 
@@ -108,7 +113,7 @@ class ReleaseInSerializer(serializers.Serializer):
     def validate_sdk(self, value: str) -> Sdk:
         sdk = Sdk.objects.filter(slug=value).first()
         if sdk is None:
-            raise serializers.ValidationError(f"Unknown SDK: {value}.")
+            raise serializers.ValidationError(gettext("Unknown SDK: %(names)s.") % {"names": value})
         return sdk
 
 
@@ -235,7 +240,9 @@ def _get_release(sdk: str, version: str) -> Release:
         normalised = None
     release = _releases().filter(sdk__slug=sdk, version=normalised).first() if normalised else None
     if release is None:
-        raise NotFound(f"No release {version} of SDK {sdk}.")
+        raise NotFound(
+            gettext("No release %(version)s of SDK %(sdk)s.") % {"version": version, "sdk": sdk}
+        )
     return release
 
 
@@ -397,11 +404,12 @@ class ReleaseAvailabilityView(generics.GenericAPIView):
         if override:
             if not token_has_scope(request, Scope.RELEASES_OVERRIDE):
                 raise exceptions.PermissionDenied(
-                    f"Overriding the gate needs the '{Scope.RELEASES_OVERRIDE}' scope."
+                    gettext("Overriding the gate needs the '%(scope)s' scope.")
+                    % {"scope": Scope.RELEASES_OVERRIDE}
                 )
             if not reason:
                 raise exceptions.ValidationError(
-                    {"reason": ["Give the reason for overriding the gate."]}
+                    {"reason": [gettext("Give the reason for overriding the gate.")]}
                 )
         release = release_mark_available(
             release=release, actor=Actor.from_request(request), override=override, reason=reason

@@ -1,6 +1,7 @@
 """Reading the catalog: SDKs, skills and courses, joined for the API that shows them."""
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from courses.models import Course, Lesson, Question, Sdk, Skill
 from training.errors import NotFound
@@ -13,7 +14,7 @@ def sdk_list() -> QuerySet[Sdk]:
 def sdk_get(*, slug: str) -> Sdk:
     sdk = Sdk.objects.filter(slug=slug).first()
     if sdk is None:
-        raise NotFound(f"No SDK '{slug}'.")
+        raise NotFound(gettext("No SDK '%(slug)s'.") % {"slug": slug})
     return sdk
 
 
@@ -24,7 +25,7 @@ def skill_list() -> QuerySet[Skill]:
 def skill_get(*, slug: str) -> Skill:
     skill = Skill.objects.filter(slug=slug).first()
     if skill is None:
-        raise NotFound(f"No skill '{slug}'.")
+        raise NotFound(gettext("No skill '%(slug)s'.") % {"slug": slug})
     return skill
 
 
@@ -61,5 +62,5 @@ def course_list(
 def course_get(*, slug: str) -> Course:
     course = _courses().filter(slug=slug).first()
     if course is None:
-        raise NotFound(f"No course '{slug}'.")
+        raise NotFound(gettext("No course '%(slug)s'.") % {"slug": slug})
     return course

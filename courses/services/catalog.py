@@ -7,9 +7,17 @@ which of two concurrent creators wins, and the loser re-reads the winner's row.
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext
 
 from courses.models import Sdk, Skill
 from training.errors import InvalidInput
+
+
+def _too_long(max_length: int) -> str:
+    # DRF's own wording (and catalogue entry) for the same error.
+    return gettext("Ensure this field has no more than {max_length} characters.").format(
+        max_length=max_length
+    )
 
 
 def _check(*, model: type[models.Model], slug: str, name: str) -> tuple[str, str]:
@@ -19,18 +27,18 @@ def _check(*, model: type[models.Model], slug: str, name: str) -> tuple[str, str
     slug_max = model._meta.get_field("slug").max_length
     name_max = model._meta.get_field("name").max_length
     if not slug:
-        errors["slug"] = ["This field is required."]
+        errors["slug"] = [gettext("This field is required.")]
     elif len(slug) > slug_max:
-        errors["slug"] = [f"Ensure this field has no more than {slug_max} characters."]
+        errors["slug"] = [_too_long(slug_max)]
     else:
         try:
             validate_slug(slug)
         except ValidationError as exc:
             errors["slug"] = list(exc.messages)
     if not name:
-        errors["name"] = ["This field is required."]
+        errors["name"] = [gettext("This field is required.")]
     elif len(name) > name_max:
-        errors["name"] = [f"Ensure this field has no more than {name_max} characters."]
+        errors["name"] = [_too_long(name_max)]
     if errors:
         raise InvalidInput(errors)
     return slug, name

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from courses.documents import document_validate
 from courses.models import Choice, Course, Lesson, Question, Quiz, Release
@@ -18,7 +19,8 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
     Guarantees:
     - All or nothing: the document is validated first (InvalidInput with field
       errors), then written in one transaction; concurrent PUTs of one slug are
-      serialized by a row lock on the course.
+      serialized by a row lock on the course, and a PUT racing a publish of its
+      release by a lock on the release: either way the course ends assigned.
     - Replacing keeps the Course row and its Quiz row, so assignments and attempts
       keep pointing at them. Lessons are updated in place by position (reading
       progress of a position survives), extra ones deleted, new ones added.
@@ -33,13 +35,24 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
     if isinstance(document, dict):
         if document.get("slug", slug) != slug:
             raise InvalidInput(
-                {"slug": [f"The document's slug '{document['slug']}' does not match '{slug}'."]}
+                {
+                    "slug": [
+                        gettext("The document's slug '%(given)s' does not match '%(slug)s'.")
+                        % {"given": document["slug"], "slug": slug}
+                    ]
+                }
             )
         document = {**document, "slug": slug}
     spec = document_validate(document)
     release: Release | None = spec["release"]
 
     with transaction.atomic():
+        if release is not None:
+            # Lock the release first, as release_publish does, and decide on its state
+            # as it is now: validation read it unlocked, and a publish committing in
+            # between would otherwise leave this course tied to a published release
+            # with nobody assigned (the fan-out ran before this course existed).
+            release = Release.objects.select_for_update(of=("self",)).get(pk=release.pk)
         course = Course.objects.select_for_update().filter(slug=slug).first()
         created = course is None
         if created:
@@ -96,8 +109,10 @@ def _put_quiz(*, course: Course, quiz_spec: dict | None) -> None:
         if quiz is not None:
             if quiz.attempts.exists():
                 raise Conflict(
-                    "This course's quiz has attempts, so it cannot be removed; "
-                    "keep a quiz in the document."
+                    gettext(
+                        "This course's quiz has attempts, so it cannot be removed; "
+                        "keep a quiz in the document."
+                    )
                 )
             quiz.delete()
         return

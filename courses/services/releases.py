@@ -17,11 +17,13 @@ from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from courses.models import Course, Feature, Lesson, Release, Sdk, Skill
 from courses.versions import InvalidVersion, Version
 from training.actors import Actor
 from training.errors import Conflict, InvalidInput
+from training.labels import RELEASE_STATUSES
 from training.models import Assignment, AuditEvent
 from training.queue import enqueue_on_commit
 from training.selectors.readiness import release_readiness
@@ -38,14 +40,22 @@ _OPEN = (Release.Status.DRAFT, Release.Status.PUBLISHED)
 def _normalise_features(features: Iterable[dict]) -> list[dict]:
     """Check the shape the API validated too (commands and the admin call us as well)."""
     if isinstance(features, str | bytes | dict) or not isinstance(features, Iterable):
-        raise InvalidInput({"features": ["Expected a list of features."]})
+        raise InvalidInput({"features": [gettext("Expected a list of features.")]})
     result, seen = [], set()
     for feature in features:
         key = feature.get("key") if isinstance(feature, dict) else None
         if not isinstance(key, str) or not _FEATURE_KEY.match(key) or len(key) > _FEATURE_KEY_MAX:
-            raise InvalidInput({"features": [f"{key!r} is not a valid feature key (a slug)."]})
+            raise InvalidInput(
+                {
+                    "features": [
+                        gettext("%(key)s is not a valid feature key (a slug).") % {"key": repr(key)}
+                    ]
+                }
+            )
         if key in seen:
-            raise InvalidInput({"features": [f"Duplicate feature key: {key}."]})
+            raise InvalidInput(
+                {"features": [gettext("Duplicate feature key: %(keys)s.") % {"keys": key}]}
+            )
         seen.add(key)
         result.append(
             {
@@ -63,7 +73,9 @@ def _resolve_skills(features: list[dict]) -> dict[str, Skill]:
     skills = {skill.slug: skill for skill in Skill.objects.filter(slug__in=wanted)}
     unknown = sorted(wanted - skills.keys())
     if unknown:
-        raise InvalidInput({"features": [f"Unknown skill: {', '.join(unknown)}."]})
+        raise InvalidInput(
+            {"features": [gettext("Unknown skill: %(names)s.") % {"names": ", ".join(unknown)}]}
+        )
     return skills
 
 
@@ -117,7 +129,9 @@ def _replace_features(release: Release, features: list[dict], skills: dict[str, 
 
 def _require_aware(value: datetime, field: str = "customer_available_at") -> None:
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise InvalidInput({field: ["Give a time with its UTC offset, e.g. 2026-12-15T09:00:00Z."]})
+        raise InvalidInput(
+            {field: [gettext("Give a time with its UTC offset, e.g. 2026-12-15T09:00:00Z.")]}
+        )
 
 
 def _locked(release: Release) -> Release:
@@ -126,6 +140,11 @@ def _locked(release: Release) -> Release:
 
 def _label(release: Release) -> str:
     return f"{release.sdk.slug} {release.version}"
+
+
+def _status(release: Release) -> str:
+    """The release's status in words of the active language ("published" in English)."""
+    return str(RELEASE_STATUSES.get(release.status, release.status))
 
 
 def _move_due_dates(release: Release) -> int:
@@ -200,8 +219,8 @@ def release_record(
     if release.status != Release.Status.DRAFT:
         if _signature(_stored_features(release)) != _signature(features):
             raise Conflict(
-                f"Release {sdk.slug} {release.version} is {release.status}; "
-                "its features can no longer change.",
+                gettext("Release %(release)s is %(status)s; its features can no longer change.")
+                % {"release": f"{sdk.slug} {release.version}", "status": _status(release)},
                 status=release.status,
             )
         return release, False
@@ -234,7 +253,8 @@ def release_publish(*, release: Release, actor: Actor) -> tuple[Release, bool]:
         return release, False
     if release.status != Release.Status.DRAFT:
         raise Conflict(
-            f"Release {_label(release)} is {release.status}; only a draft can be published.",
+            gettext("Release %(release)s is %(status)s; only a draft can be published.")
+            % {"release": _label(release), "status": _status(release)},
             status=release.status,
         )
     now = timezone.now()
@@ -322,7 +342,8 @@ def release_reschedule(
     release = _locked(release)
     if release.status not in _OPEN:
         raise Conflict(
-            f"Release {_label(release)} is {release.status}; its customer date is final.",
+            gettext("Release %(release)s is %(status)s; its customer date is final.")
+            % {"release": _label(release), "status": _status(release)},
             status=release.status,
         )
     if release.customer_available_at == customer_available_at:
@@ -352,7 +373,8 @@ def release_update(
     release = _locked(release)
     if release.status not in _OPEN:
         raise Conflict(
-            f"Release {_label(release)} is {release.status}; it can no longer change.",
+            gettext("Release %(release)s is %(status)s; it can no longer change.")
+            % {"release": _label(release), "status": _status(release)},
             status=release.status,
         )
     if features is not None:
@@ -361,7 +383,8 @@ def release_update(
         if release.status != Release.Status.DRAFT:
             if _signature(_stored_features(release)) != _signature(features):
                 raise Conflict(
-                    f"Release {_label(release)} is published; its features can no longer change.",
+                    gettext("Release %(release)s is %(status)s; its features can no longer change.")
+                    % {"release": _label(release), "status": _status(release)},
                     status=release.status,
                 )
         else:
@@ -397,10 +420,12 @@ def release_mark_available(
         return release
     if release.status != Release.Status.PUBLISHED:
         raise Conflict(
-            f"Release {_label(release)} is {release.status}; only a published release "
-            "can become available.",
+            gettext(
+                "Release %(release)s is %(status)s; only a published release can become available."
+            )
+            % {"release": _label(release), "status": _status(release)},
             status=release.status,
-            blocking=[f"the release is {release.status}"],
+            blocking=[gettext("the release is %(status)s") % {"status": _status(release)}],
         )
     now = timezone.now()
     readiness = release_readiness(release, now=now)
@@ -409,10 +434,11 @@ def release_mark_available(
     if overriding:
         if not override:
             raise Conflict(
-                f"Support is not ready for {_label(release)}.", blocking=readiness["blocking"]
+                gettext("Support is not ready for %(release)s.") % {"release": _label(release)},
+                blocking=readiness["blocking"],
             )
         if not reason:
-            raise InvalidInput({"reason": ["Give the reason for overriding the gate."]})
+            raise InvalidInput({"reason": [gettext("Give the reason for overriding the gate.")]})
     release.status = Release.Status.AVAILABLE
     release.available_at = now
     release.updated_at = now

@@ -2,6 +2,7 @@
 manual assignment of a course to engineers or a whole team."""
 
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status
@@ -75,7 +76,9 @@ class AssignmentCreateSerializer(serializers.Serializer):
     def validate_course(self, value: str) -> Course:
         course = Course.objects.filter(slug=value).first()
         if course is None:
-            raise serializers.ValidationError(f"Unknown course: {value}.")
+            raise serializers.ValidationError(
+                gettext("Unknown course: %(names)s.") % {"names": value}
+            )
         return course
 
     def validate_engineers(self, value: list[str]) -> list[int]:
@@ -88,7 +91,7 @@ class AssignmentCreateSerializer(serializers.Serializer):
         unknown = sorted(usernames - found.keys())
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown or inactive engineer: {', '.join(unknown)}."
+                gettext("Unknown or inactive engineer: %(names)s.") % {"names": ", ".join(unknown)}
             )
         return sorted(found.values())
 
@@ -97,7 +100,9 @@ class AssignmentCreateSerializer(serializers.Serializer):
             return None
         team = Team.objects.filter(slug=value).first()
         if team is None:
-            raise serializers.ValidationError(f"Unknown team: {value}.")
+            raise serializers.ValidationError(
+                gettext("Unknown team: %(names)s.") % {"names": value}
+            )
         return team
 
     def validate(self, attrs):
@@ -108,7 +113,7 @@ class AssignmentCreateSerializer(serializers.Serializer):
             )
         if not engineer_ids:
             raise serializers.ValidationError(
-                {"engineers": ["Name engineers, a team with active engineers, or both."]}
+                {"engineers": [gettext("Name engineers, a team with active engineers, or both.")]}
             )
         attrs["engineer_ids"] = sorted(engineer_ids)
         return attrs

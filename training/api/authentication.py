@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -18,14 +19,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+            raise exceptions.AuthenticationFailed(gettext("Malformed Authorization header."))
         token = (
             ApiToken.objects.filter(key_hash=hash_token(header[1]), revoked_at__isnull=True)
             .only("id", "name", "scopes", "last_used_at")
             .first()
         )
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid or revoked token."))
         now = timezone.now()
         # Write at most once a minute per token, not on every request.
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

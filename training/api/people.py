@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -271,7 +272,7 @@ class EngineerSkillsView(PeopleView):
         engineer = selectors.engineer_get(username=username)
         is_token = isinstance(request.auth, ApiToken)
         if not (is_token or request.user.is_staff or engineer.user_id == request.user.pk):
-            raise NotFound(f"No engineer '{username}'.")
+            raise NotFound(gettext("No engineer '%(username)s'.") % {"username": username})
         page = self.paginate_queryset(selectors.engineer_skill_records(engineer=engineer))
         return self.get_paginated_response(SkillRecordSerializer(page, many=True).data)
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, permissions
 
 from training.models import ApiToken, Scope
@@ -16,7 +17,7 @@ class HasScope(permissions.BasePermission):
     API.
     """
 
-    message = "This token does not have the scope this endpoint needs."
+    message = gettext_lazy("This token does not have the scope this endpoint needs.")
 
     def has_permission(self, request, view) -> bool:
         scope = getattr(view, "scope", None)
@@ -34,8 +35,10 @@ class HasScope(permissions.BasePermission):
             acceptable = (needed,) if isinstance(needed, str) else tuple(needed)
             if granted & set(acceptable):
                 return True
-            names = " or ".join(f"'{scope}'" for scope in acceptable)
-            raise exceptions.PermissionDenied(f"This endpoint needs the {names} scope.")
+            names = gettext(" or ").join(f"'{scope}'" for scope in acceptable)
+            raise exceptions.PermissionDenied(
+                gettext("This endpoint needs the %(names)s scope.") % {"names": names}
+            )
         user = request.user
         if not (user and user.is_authenticated):
             raise exceptions.NotAuthenticated()
@@ -43,7 +46,7 @@ class HasScope(permissions.BasePermission):
             return True
         if reading and getattr(view, "session_read", True):
             return True
-        raise exceptions.PermissionDenied("Only staff may change this through the API.")
+        raise exceptions.PermissionDenied(gettext("Only staff may change this through the API."))
 
 
 def token_has_scope(request, scope: str) -> bool:

@@ -13,6 +13,7 @@ written first, and authors often write the right one first.
 import logging
 import random
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from smtplib import SMTPException
@@ -21,7 +22,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from courses.models import Question, Quiz
 from training.errors import Conflict, InvalidInput
@@ -92,14 +94,15 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     if open_attempt is not None:
         return open_attempt
     if attempts.filter(passed=True).exists():
-        raise Conflict("You have already passed this quiz.")
+        raise Conflict(gettext("You have already passed this quiz."))
     number = (attempts.aggregate(last=Max("number"))["last"] or 0) + 1
     if number > quiz.max_attempts:
         raise Conflict(
-            "You have used every attempt this quiz allows.", max_attempts=quiz.max_attempts
+            gettext("You have used every attempt this quiz allows."),
+            max_attempts=quiz.max_attempts,
         )
     if not quiz.questions.exists():
-        raise Conflict("This quiz has no questions yet.")
+        raise Conflict(gettext("This quiz has no questions yet."))
     assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
     try:
         with transaction.atomic():
@@ -134,11 +137,11 @@ def clean_answers(*, snapshot: dict, answers: dict[str, list[str]]) -> dict[str,
         keys = {choice["key"] for choice in question["choices"]}
         given = sorted(set(answers.get(field) or []))
         if not given:
-            errors[f"q{field}"] = ["Choose an answer."]
+            errors[f"q{field}"] = [gettext("Choose an answer.")]
         elif not set(given) <= keys:
-            errors[f"q{field}"] = ["Choose among the answers shown."]
+            errors[f"q{field}"] = [gettext("Choose among the answers shown.")]
         elif question["kind"] == Question.Kind.SINGLE and len(given) != 1:
-            errors[f"q{field}"] = ["Choose one answer."]
+            errors[f"q{field}"] = [gettext("Choose one answer.")]
         else:
             cleaned[field] = given
     if errors:
@@ -240,21 +243,47 @@ def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
     engineer = attempt.engineer
     if engineer.team is None:
         return 0
-    recipients = sorted(
-        {email for email in engineer.team.leads.values_list("email", flat=True) if email}
-    )
-    if not recipients:
+    leads = [(pk, email) for pk, email in engineer.team.leads.values_list("pk", "email") if email]
+    if not leads:
         return 0
+    # Each lead reads it in their profile's language; a lead without a profile in
+    # the default one. One mail per language.
+    languages = dict(
+        Engineer.objects.filter(user_id__in=[pk for pk, _ in leads]).values_list(
+            "user_id", "language"
+        )
+    )
+    by_language: dict[str, set[str]] = defaultdict(set)
+    for pk, email in leads:
+        by_language[languages.get(pk, settings.LANGUAGE_CODE)].add(email)
     course = attempt.quiz.course
-    subject = f"[Preflight] {engineer.name} failed the quiz of {course.title}"
-    body = (
-        f"{engineer.name} ({engineer.username}, {engineer.region}) has used all "
-        f"{attempt.number} attempts at the quiz of “{course.title}” without passing.\n\n"
-        f"Last score: {attempt.score}% (pass mark {attempt.pass_mark}%).\n"
-        "They cannot take the quiz again; please follow up with them.\n"
-    )
-    try:
-        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except (SMTPException, OSError):
-        logger.exception("could not email the leads about attempt %s", attempt_id)
-        return 0
+    facts = {
+        "name": engineer.name,
+        "username": engineer.username,
+        "region": engineer.region,
+        "n": attempt.number,
+        "course": course.title,
+        "score": attempt.score,
+        "mark": attempt.pass_mark,
+    }
+    sent = 0
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject = gettext("[Preflight] %(name)s failed the quiz of %(course)s") % facts
+            body = (
+                gettext(
+                    "%(name)s (%(username)s, %(region)s) has used all %(n)s attempts at the "
+                    "quiz of “%(course)s” without passing."
+                )
+                % facts
+                + "\n\n"
+                + gettext("Last score: %(score)s%% (pass mark %(mark)s%%).") % facts
+                + "\n"
+                + gettext("They cannot take the quiz again; please follow up with them.")
+                + "\n"
+            )
+        try:
+            sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
+        except (SMTPException, OSError):
+            logger.exception("could not email the leads about attempt %s", attempt_id)
+    return sent

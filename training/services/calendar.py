@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from icalendar import Alarm, Calendar, Event
 
 from training.models import Assignment, Engineer
@@ -56,6 +57,12 @@ def calendar_build(
     event when a due date moves instead of adding a second one.
     """
     now = now or timezone.now()
+    # Calendar apps fetch the feed without a session: written in the profile's language.
+    with translation.override(engineer.language):
+        return _calendar(engineer=engineer, assignments=assignments, url_for=url_for, now=now)
+
+
+def _calendar(*, engineer, assignments, url_for, now) -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -71,13 +78,17 @@ def calendar_build(
         event.add("dtstamp", now)
         event.add("dtstart", assignment.due_at - EVENT_LENGTH)
         event.add("dtend", assignment.due_at)
-        event.add("summary", f"Due: {assignment.course.title}")
-        lines = [f"Training “{assignment.course.title}” is due."]
+        title = assignment.course.title
+        event.add("summary", gettext("Due: %(title)s") % {"title": title})
+        lines = [gettext("Training “%(title)s” is due.") % {"title": title}]
         if assignment.release is not None:
             release = assignment.release
             lines.append(
-                f"Release: {release.sdk.slug} {release.version}, with customers "
-                f"{release.customer_available_at:%Y-%m-%d %H:%M} UTC."
+                gettext("Release: %(release)s, with customers %(at)s UTC.")
+                % {
+                    "release": f"{release.sdk.slug} {release.version}",
+                    "at": f"{release.customer_available_at:%Y-%m-%d %H:%M}",
+                }
             )
         url = url_for(assignment)
         lines.append(url)
@@ -87,7 +98,7 @@ def calendar_build(
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Due tomorrow: {assignment.course.title}")
+        alarm.add("description", gettext("Due tomorrow: %(title)s") % {"title": title})
         alarm.add("trigger", -REMINDER_BEFORE)
         event.add_component(alarm)
         cal.add_component(event)

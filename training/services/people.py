@@ -22,6 +22,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_slug
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from courses.models import Course, Release, Sdk
 from training.actors import Actor
@@ -43,7 +44,16 @@ def _time_zones() -> frozenset[str]:
 
 
 def _one_of(values: list[str]) -> str:
-    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+    if len(values) == 1:
+        return values[0]
+    return gettext("%(some)s or %(last)s") % {"some": ", ".join(values[:-1]), "last": values[-1]}
+
+
+def _too_long(max_length: int) -> str:
+    # DRF's own wording (and catalogue entry) for the same error.
+    return gettext("Ensure this field has no more than {max_length} characters.").format(
+        max_length=max_length
+    )
 
 
 def _fail(field: str, message: str) -> None:
@@ -52,10 +62,10 @@ def _fail(field: str, message: str) -> None:
 
 def _check_slug(field: str, value: Any, max_length: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        _fail(field, "This field is required.")
+        _fail(field, gettext("This field is required."))
     value = value.strip()
     if len(value) > max_length:
-        _fail(field, f"Ensure this field has no more than {max_length} characters.")
+        _fail(field, _too_long(max_length))
     try:
         validate_slug(value)
     except ValidationError as exc:
@@ -65,11 +75,21 @@ def _check_slug(field: str, value: Any, max_length: int) -> str:
 
 def _check_name(field: str, value: Any, max_length: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        _fail(field, "This field may not be blank.")
+        _fail(field, gettext("This field may not be blank."))
     value = value.strip()
     if len(value) > max_length:
-        _fail(field, f"Ensure this field has no more than {max_length} characters.")
+        _fail(field, _too_long(max_length))
     return value
+
+
+def _unknown(label: str, keys: list[str]) -> str:
+    names = ", ".join(keys)
+    messages = {
+        "SDK": gettext("Unknown SDK: %(names)s."),
+        "user": gettext("Unknown user: %(names)s."),
+        "course": gettext("Unknown course: %(names)s."),
+    }
+    return messages[label] % {"names": names}
 
 
 def _by_key(model, field: str, keys: list[str], label: str, error_field: str) -> list:
@@ -77,7 +97,7 @@ def _by_key(model, field: str, keys: list[str], label: str, error_field: str) ->
     found = {getattr(obj, field): obj for obj in model.objects.filter(**{f"{field}__in": keys})}
     unknown = [key for key in keys if key not in found]
     if unknown:
-        _fail(error_field, f"Unknown {label}: {', '.join(unknown)}.")
+        _fail(error_field, _unknown(label, unknown))
     return [found[key] for key in keys]
 
 
@@ -104,7 +124,7 @@ def team_upsert(
         created = False
         if team is None:
             if name is None:
-                _fail("name", "A new team needs a name.")
+                _fail("name", gettext("A new team needs a name."))
             name = _check_name("name", name, Team._meta.get_field("name").max_length)
             try:
                 with transaction.atomic():
@@ -194,27 +214,41 @@ def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
             value = " ".join((value or "").split())
             first, _, last = value.partition(" ")
             if len(first) > _NAME_PART_MAX or len(last) > _NAME_PART_MAX:
-                errors[field] = [f"A name part has at most {_NAME_PART_MAX} characters."]
+                errors[field] = [
+                    gettext("A name part has at most %(n)d characters.") % {"n": _NAME_PART_MAX}
+                ]
         elif field == "team":
             if value is not None:
                 value = Team.objects.filter(slug=value).first() if isinstance(value, str) else None
                 if value is None:
-                    errors[field] = [f"Unknown team '{fields['team']}'."]
+                    errors[field] = [gettext("Unknown team '%(team)s'.") % {"team": fields["team"]}]
         elif field == "tier":
             if value not in Tier.values:
-                errors[field] = [f"'{value}' is not a tier: {_one_of(Tier.values)}."]
+                errors[field] = [
+                    gettext("'%(value)s' is not a tier: %(choices)s.")
+                    % {"value": value, "choices": _one_of(Tier.values)}
+                ]
         elif field == "region":
             if value not in Region.values:
-                errors[field] = [f"'{value}' is not a region: {_one_of(Region.values)}."]
+                errors[field] = [
+                    gettext("'%(value)s' is not a region: %(choices)s.")
+                    % {"value": value, "choices": _one_of(Region.values)}
+                ]
         elif field == "timezone":
             if value not in _time_zones():
-                errors[field] = [f"'{value}' is not an IANA time zone (e.g. Asia/Shanghai)."]
+                errors[field] = [
+                    gettext("'%(value)s' is not an IANA time zone (e.g. Asia/Shanghai).")
+                    % {"value": value}
+                ]
         elif field == "language":
             if value not in languages:
-                errors[field] = [f"'{value}' is not a language: {_one_of(languages)}."]
+                errors[field] = [
+                    gettext("'%(value)s' is not a language: %(choices)s.")
+                    % {"value": value, "choices": _one_of(languages)}
+                ]
         elif field == "active":
             if not isinstance(value, bool):
-                errors[field] = ["Must be true or false."]
+                errors[field] = [gettext("Must be true or false.")]
         else:
             raise TypeError(f"Unknown engineer field {field!r}")
         clean[field] = value
@@ -225,11 +259,11 @@ def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _check_username(username: Any) -> str:
     if not isinstance(username, str) or not username.strip():
-        _fail("username", "This field is required.")
+        _fail("username", gettext("This field is required."))
     username = username.strip()
     max_length = User._meta.get_field(User.USERNAME_FIELD).max_length
     if len(username) > max_length:
-        _fail("username", f"Ensure this field has no more than {max_length} characters.")
+        _fail("username", _too_long(max_length))
     try:
         UnicodeUsernameValidator()(username)
     except ValidationError as exc:
@@ -279,7 +313,7 @@ def engineer_upsert(
         created = False
         if engineer is None:
             if "region" not in fields:
-                _fail("region", "A new engineer needs a region.")
+                _fail("region", gettext("A new engineer needs a region."))
             user = _user_get_or_create(username=username)
             try:
                 with transaction.atomic():

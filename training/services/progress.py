@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from courses.models import Course, Lesson, Quiz
 from training.errors import InvalidInput
@@ -132,7 +133,7 @@ def lesson_mark_read(
     the lesson was newly marked read.
     """
     if lesson.course_id != assignment.course_id:
-        raise InvalidInput({"lesson": ["This lesson is not part of the assigned course."]})
+        raise InvalidInput({"lesson": [gettext("This lesson is not part of the assigned course.")]})
     now = now or timezone.now()
     try:
         # A savepoint, so a concurrent insert of the same row leaves the outer

@@ -1,5 +1,6 @@
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from training.errors import InvalidInput
 from training.models import ApiToken, Scope
@@ -11,7 +12,9 @@ def token_issue(*, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """Create a token; returns it and the raw secret, which is not stored anywhere."""
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown:
-        raise InvalidInput({"scopes": [f"Unknown scope: {', '.join(unknown)}."]})
+        raise InvalidInput(
+            {"scopes": [gettext("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(unknown)}]}
+        )
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
         name=name, prefix=raw[:10], key_hash=hash_token(raw), scopes=sorted(set(scopes))

@@ -6,8 +6,10 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
+from markdown_it import MarkdownIt
 
 from courses.markdown import render_markdown
+from training import labels
 
 register = template.Library()
 
@@ -44,6 +46,21 @@ def markdown(text: str, heading_offset: int = 0) -> str:
     return mark_safe(render_markdown(text or "", heading_offset=int(heading_offset)))
 
 
+_OUTLINE = MarkdownIt("commonmark")
+
+
+@register.filter
+def markdown_below(text: str, level: int = 1) -> str:
+    """Course Markdown whose top heading sits one level below the page's heading
+    `level`, whatever level the author started at ("## What changed" under the
+    lesson's <h1> becomes an <h2>): headings that skip a level confuse the outline
+    screen readers navigate by."""
+    text = text or ""
+    levels = [int(t.tag[1]) for t in _OUTLINE.parse(text) if t.type == "heading_open"]
+    offset = int(level) + 1 - min(levels) if levels else 0
+    return mark_safe(render_markdown(text, heading_offset=offset))
+
+
 @register.filter
 def accessible_widget(field):
     """A form field's widget tied to its help text and errors for screen readers."""
@@ -58,3 +75,30 @@ def accessible_widget(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def level_name(level) -> str:
+    """A skill level (1 to 4) in words of the active language."""
+    return str(labels.SKILL_LEVELS.get(level, "")) if level else ""
+
+
+@register.filter
+def assignment_status(status: str) -> str:
+    return str(labels.ASSIGNMENT_STATUSES.get(status, status))
+
+
+@register.filter
+def release_status(status: str) -> str:
+    return str(labels.RELEASE_STATUSES.get(status, status))
+
+
+@register.filter
+def assignment_reason(reason: str) -> str:
+    return str(labels.ASSIGNMENT_REASONS.get(reason, reason))
+
+
+@register.filter
+def blocking_reasons(reasons) -> list[str]:
+    """Readiness's blocking reasons (English, as the API gives them) for reading."""
+    return [labels.blocking_reason(reason) for reason in reasons or []]

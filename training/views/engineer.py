@@ -9,16 +9,18 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courses.models import Lesson, Quiz
 from training.errors import Conflict, InvalidInput
-from training.models import Assignment, Attempt, Engineer
+from training.i18n import remember_language
+from training.models import Assignment, Attempt, Engineer, Team
 from training.selectors.dashboard import dashboard, skill_records
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
@@ -26,23 +28,39 @@ from training.services.progress import assignment_start, course_progress, lesson
 
 
 def engineer_view(view=None, *, optional: bool = False):
-    """Require a session and an engineer profile; render in the engineer's zone.
+    """Require a session and an engineer profile; render in the engineer's zone
+    and language.
 
-    Sets `request.engineer`. A signed-in user without a profile (a lead, an
-    admin) gets a page saying so where `optional`, a 404 elsewhere.
+    Sets `request.engineer`, and `request.is_lead` / `request.is_engineer` for the
+    navigation (read with the profile, so the menu costs no query of its own). A
+    signed-in user without a profile gets, where `optional`, the lead pages if they
+    lead a team or are staff, else a page saying so; a 404 elsewhere.
     """
 
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            engineer = Engineer.objects.select_related("user").filter(user=request.user).first()
+            engineer = (
+                Engineer.objects.select_related("user")
+                .annotate(leads_a_team=Exists(Team.objects.filter(leads=OuterRef("user_id"))))
+                .filter(user=request.user)
+                .first()
+            )
             if engineer is None:
                 if optional:
+                    if request.user.is_staff or Team.objects.filter(leads=request.user).exists():
+                        return redirect("lead_home")
                     return render(request, "training/no_engineer.html")
                 raise Http404("No engineer profile.")
             request.engineer = engineer
-            with timezone.override(engineer.zone):
+            request.is_engineer = True
+            request.is_lead = engineer.leads_a_team or request.user.is_staff
+            # The profile is the truth: it may have changed (API, admin) since the
+            # session copied it at sign-in (training.i18n).
+            remember_language(request, engineer.language)
+            with timezone.override(engineer.zone), translation.override(engineer.language):
+                request.LANGUAGE_CODE = engineer.language
                 response = view(request, *args, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:
                     response.render()
@@ -81,6 +99,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "board": dashboard(engineer=request.engineer),
             "calendar_url": request.build_absolute_uri(feed_path),
             "now": timezone.now(),
+            "my_language": request.engineer.language,
         },
     )
 
