@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import translation
@@ -54,7 +55,13 @@ class EngineerLanguageMiddleware:
     def __call__(self, request: HttpRequest):
         session = getattr(request, "session", None)
         if session is not None and not request.path.startswith("/api/"):
-            code = session.get(SESSION_KEY)
+            try:
+                code = session.get(SESSION_KEY)
+            except (OperationalError, InterfaceError):
+                # The database is down. An exception raised here, outside the view,
+                # would be a 500; let the view meet it, and DatabaseUnavailable-
+                # Middleware answer the clean 503.
+                return self.get_response(request)
             if language_supported(code):
                 with translation.override(code):
                     request.LANGUAGE_CODE = translation.get_language()
