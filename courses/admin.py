@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
@@ -37,6 +37,7 @@ from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Rele
 from courses.versions import InvalidVersion, Version
 from training.actors import Actor
 from training.errors import InvalidInput, PreflightError
+from training.models import AuditEvent
 
 
 class SelectRelatedFilter(admin.RelatedFieldListFilter):
@@ -188,7 +189,37 @@ class ReleaseAdmin(admin.ModelAdmin):
         "updated_at",
         "published_at",
         "available_at",
+        "decisions",
     ]
+
+    @admin.display(description="availability decisions and gate overrides")
+    def decisions(self, obj):
+        """Who marked the release available, when, why, and how ready support was
+        then (the readiness snapshot kept by release_mark_available): the record."""
+        if obj is None or obj.pk is None:
+            return "—"
+        events = AuditEvent.objects.filter(
+            release=obj,
+            kind__in=[AuditEvent.Kind.RELEASE_OVERRIDE, AuditEvent.Kind.RELEASE_AVAILABLE],
+        ).order_by("created_at")
+        rows = [
+            (
+                event.created_at,
+                event.get_kind_display(),
+                event.details.get("by", ""),
+                event.details.get("reason", ""),
+                "{:.0%}".format(event.details.get("readiness", {}).get("completion", 0)),
+                "; ".join(event.details.get("readiness", {}).get("blocking", [])),
+            )
+            for event in events
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tr><th>when</th><th>what</th><th>by</th><th>why</th>"
+            "<th>completion then</th><th>blocking then</th></tr>{}</table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows),
+        )
 
     @admin.display(description="training due")
     def due_at(self, obj):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
+from courses.services.releases import release_mark_available
 from courses.versions import Version
 from tests.factories import (
     AssignmentFactory,
@@ -26,6 +27,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from training.actors import Actor
 from training.models import (
     ApiToken,
     Assignment,
@@ -479,3 +481,22 @@ def test_list_pages_do_not_make_a_query_per_row(staff_client, django_assert_max_
         with django_assert_max_num_queries(baseline[model]):
             response = staff_client.get(url(model, "changelist"))
         assert response.context["cl"].result_count >= 8, model
+
+
+def test_a_gate_override_is_shown_on_the_release_page_with_who_why_and_readiness_then(
+    staff_client, engineer, lead
+):
+    release = ReleaseFactory(
+        sdk=engineer.team.sdks.get(), version="2.4.0", status=Release.Status.PUBLISHED
+    )
+    release_mark_available(
+        release=release, actor=Actor(user=lead), override=True, reason="Hotfix for a crash"
+    )
+
+    page = staff_client.get(f"/admin/courses/release/{release.pk}/change/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "gate overrides" in body.lower()
+    assert "Hotfix for a crash" in body and "lena" in body
+    assert "0%" in body and "APAC has no complete engineer" in body
