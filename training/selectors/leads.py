@@ -232,6 +232,17 @@ def _latest(queryset: QuerySet, field: str, aggregate=Max):
     )
 
 
+# The engineer columns `release_engineers` loads (the lead release page's table);
+# reading any other field of its engineers costs a query per engineer.
+ENGINEER_ROW_FIELDS = (
+    "region",
+    "team__name",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+)
+
+
 def release_engineers(
     *,
     release: Release,
@@ -252,30 +263,41 @@ def release_engineers(
 
     The release's assignments are one filtered LEFT JOIN folded by GROUP BY (so the
     state, its filter and its sort reuse the aggregates); activity is a few
-    correlated subqueries on indexed (engineer, …) columns.
+    correlated subqueries on indexed (engineer, …) columns. Only the engineer,
+    user and team columns in ENGINEER_ROW_FIELDS are loaded.
     """
     now = now or timezone.now()
     engineer = OuterRef("pk")
     done = Q(mine__status__in=Assignment.DONE)
     read = LessonProgress.objects.filter(engineer=engineer, lesson__course__release_id=release.pk)
     attempts = Attempt.objects.filter(engineer=engineer, quiz__course__release_id=release.pk)
-    state = Case(
-        When(n=0, then=Value(EngineerStatus.UNASSIGNED)),
-        When(n_exempt=F("n"), then=Value(EngineerStatus.EXEMPT)),
-        When(n_done=F("n"), then=Value(EngineerStatus.COMPLETE)),
-        When(n_overdue__gt=0, then=Value(EngineerStatus.OVERDUE)),
+    # (condition, state), first match wins. The rank is written over the same
+    # conditions rather than over `state`: a CASE on `state` would repeat the whole
+    # state CASE once per branch in the SQL (six copies to compile and evaluate).
+    standing = [
+        (Q(n=0), EngineerStatus.UNASSIGNED),
+        (Q(n_exempt=F("n")), EngineerStatus.EXEMPT),
+        (Q(n_done=F("n")), EngineerStatus.COMPLETE),
+        (Q(n_overdue__gt=0), EngineerStatus.OVERDUE),
         # Opening a lesson starts the assignment, so a started one is in progress.
-        When(Q(n_started__gt=0) | Q(n_done__gt=0), then=Value(EngineerStatus.IN_PROGRESS)),
+        (Q(n_started__gt=0) | Q(n_done__gt=0), EngineerStatus.IN_PROGRESS),
+    ]
+    state = Case(
+        *[When(condition, then=Value(value)) for condition, value in standing],
         default=Value(EngineerStatus.ASSIGNED),
     )
     rank = Case(
-        *[When(state=value, then=Value(rank)) for value, rank in EngineerStatus.RANK.items()],
-        default=Value(9),
+        *[When(condition, then=Value(EngineerStatus.RANK[value])) for condition, value in standing],
+        default=Value(EngineerStatus.RANK[EngineerStatus.ASSIGNED]),
         output_field=IntegerField(),
     )
     engineers = (
         Engineer.objects.filter(active=True, team__sdks=release.sdk_id, team_id__in=team_ids)
         .select_related("user", "team")
+        # What the page shows of each engineer, no more: at hundreds of rows the
+        # unused columns (timestamps above all, parsed one by one) were a good part
+        # of the fetch.
+        .only(*ENGINEER_ROW_FIELDS)
         .annotate(
             mine=FilteredRelation(
                 "assignments",

@@ -1,10 +1,11 @@
-"""Template helpers for the engineer's pages."""
+"""Template helpers for the engineer's pages and the lead's skill matrix."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import template
-from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from markdown_it import MarkdownIt
 
@@ -102,3 +103,81 @@ def assignment_reason(reason: str) -> str:
 def blocking_reasons(reasons) -> list[str]:
     """Readiness's blocking reasons (English, as the API gives them) for reading."""
     return [labels.blocking_reason(reason) for reason in reasons or []]
+
+
+class _MatrixRows:
+    """The <tr>s of the skill matrix's body.
+
+    At 500 engineers x 100 skills the template's per-cell tags and filters
+    (level name, translate, date) and its per-row attribute walks cost seconds
+    per page. A cell's markup depends only on its level, whether it is stale and
+    the day it was verified (in the current time zone, from the selector), so
+    each distinct cell is built once per render, in the active language, and a
+    row is a join of ready strings. Engineer names and the other row headers are
+    user data: format_html escapes them, as the template did.
+    """
+
+    def __init__(self) -> None:
+        self.date_format = gettext("j M Y")
+        self.stale = gettext("stale")
+        self.verified = gettext("verified")
+        self.empty = format_html(
+            '<td class="heat heat-empty"><span aria-hidden="true">·</span>'
+            '<span class="visually-hidden">{}</span></td>',
+            gettext("none"),
+        )
+        self.days: dict[date, str] = {}
+        self.cells: dict[tuple[int, bool, date], str] = {}
+
+    def row(self, row) -> str:
+        engineer = row.engineer
+        parts = [
+            format_html(
+                '<tr>\n<th scope="row" class="matrix-engineer">\n'
+                '<span class="person-name">{}</span>\n'
+                '<span class="person-meta">{} · {} · {} · {}</span>\n</th>',
+                engineer.name,
+                engineer.user.username,
+                engineer.team.slug if engineer.team else "",
+                engineer.region,
+                engineer.tier,
+            )
+        ]
+        for cell in row.cells:
+            if not cell.level:
+                parts.append(self.empty)
+                continue
+            key = (cell.level, cell.stale, cell.verified_on)
+            html = self.cells.get(key)
+            if html is None:
+                html = self.cells[key] = self._cell(*key)
+            parts.append(html)
+        parts.append("</tr>\n")
+        return "".join(parts)
+
+    def _cell(self, level: int, stale: bool, verified_on: date) -> str:
+        day = self.days.get(verified_on)
+        if day is None:
+            day = self.days[verified_on] = formats.date_format(verified_on, self.date_format)
+        name = level_name(level)
+        if stale:
+            return format_html(
+                '<td class="heat level-{} stale" title="{} ({}), {} {}">({})'
+                '<span class="visually-hidden"> {}, {}</span></td>',
+                level, name, self.stale, self.verified, day, level, name, self.stale,
+            )  # fmt: skip
+        return format_html(
+            '<td class="heat level-{}" title="{}, {} {}">{}'
+            '<span class="visually-hidden"> {}</span></td>',
+            level, name, self.verified, day, level, name,
+        )  # fmt: skip
+
+
+@register.simple_tag
+def matrix_rows(rows) -> SafeString:
+    """The skill matrix's body rows (`MatrixRow`s): the engineer as a row header,
+    then a cell per skill with the level as text and a colour class, stale marked,
+    the level's name for screen readers and, in the title, when it was verified."""
+    renderer = _MatrixRows()
+    # Every part is format_html's output or a constant.
+    return mark_safe("".join(renderer.row(row) for row in rows))
