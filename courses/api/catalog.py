@@ -142,14 +142,6 @@ class CourseFilterSerializer(serializers.Serializer):
 
 # --- views --------------------------------------------------------------------
 
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each wrong field."),
-    401: OpenApiResponse(description="No or bad token."),
-    403: OpenApiResponse(description="The token lacks the `catalog` scope."),
-}
-_READ_ERRORS = {401: _ERRORS[401]}
-_NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
-
 
 class CatalogView(GenericAPIView):
     scope = "catalog"
@@ -161,7 +153,7 @@ class SdkListView(CatalogView):
 
     @extend_schema(
         operation_id="sdks_list",
-        responses={200: SdkSerializer(many=True), **_READ_ERRORS},
+        responses={200: SdkSerializer(many=True)},
     )
     def get(self, request):
         page = self.paginate_queryset(selectors.sdk_list())
@@ -173,7 +165,6 @@ class SdkListView(CatalogView):
         responses={
             201: OpenApiResponse(SdkSerializer, description="Created."),
             200: OpenApiResponse(SdkSerializer, description="Already there; returned unchanged."),
-            **_ERRORS,
         },
     )
     def post(self, request):
@@ -191,7 +182,7 @@ class SdkDetailView(CatalogView):
 
     @extend_schema(
         operation_id="sdks_retrieve",
-        responses={200: SdkSerializer, **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: SdkSerializer},
     )
     def get(self, request, slug: str):
         return Response(SdkSerializer(selectors.sdk_get(slug=slug)).data)
@@ -202,7 +193,7 @@ class SkillListView(CatalogView):
 
     @extend_schema(
         operation_id="skills_list",
-        responses={200: SkillSerializer(many=True), **_READ_ERRORS},
+        responses={200: SkillSerializer(many=True)},
     )
     def get(self, request):
         page = self.paginate_queryset(selectors.skill_list())
@@ -214,7 +205,6 @@ class SkillListView(CatalogView):
         responses={
             201: OpenApiResponse(SkillSerializer, description="Created."),
             200: OpenApiResponse(SkillSerializer, description="Already there; returned unchanged."),
-            **_ERRORS,
         },
     )
     def post(self, request):
@@ -232,7 +222,7 @@ class SkillDetailView(CatalogView):
 
     @extend_schema(
         operation_id="skills_retrieve",
-        responses={200: SkillSerializer, **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: SkillSerializer},
     )
     def get(self, request, slug: str):
         return Response(SkillSerializer(selectors.skill_get(slug=slug)).data)
@@ -255,7 +245,7 @@ class CourseListView(CatalogView):
                 "release_version", str, description="Only courses of releases of this version."
             ),
         ],
-        responses={200: CourseSerializer(many=True), 400: _ERRORS[400], **_READ_ERRORS},
+        responses={200: CourseSerializer(many=True)},
     )
     def get(self, request):
         filters = CourseFilterSerializer(data=request.query_params)
@@ -270,7 +260,7 @@ class CourseDetailView(CatalogView):
 
     @extend_schema(
         operation_id="courses_retrieve",
-        responses={200: CourseSerializer, **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: CourseSerializer},
     )
     def get(self, request, slug: str):
         course = selectors.course_get(slug=slug)
@@ -286,7 +276,6 @@ class CourseDetailView(CatalogView):
         responses={
             201: OpenApiResponse(CourseSerializer, description="Created."),
             200: OpenApiResponse(CourseSerializer, description="Replaced."),
-            **_ERRORS,
             409: OpenApiResponse(
                 description="The document drops the quiz of a course that has attempts."
             ),

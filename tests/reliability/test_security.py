@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.settings_process import start_settings
 from training.api.throttling import ClientRateThrottle
 from training.services.tokens import token_issue
 
@@ -51,15 +52,7 @@ def test_production_defaults_are_https_only():
         "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.DEBUG)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SECURE_", "SESS"))}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "training.settings", "SECRET_KEY": "x" * 50},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_settings({"SECRET_KEY": "x" * 50}, code=code, drop=("DEBUG", "SECURE_", "SESS"))
     assert result.stdout.split() == ["True", "31536000", "True", "True", "False"], result.stderr
 
 
@@ -222,18 +215,6 @@ def test_the_rate_limit_fails_open_when_the_cache_is_down(rate):
 
 
 def test_a_bad_rate_setting_stops_the_process():
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "training.settings",
-            "SECRET_KEY": "x" * 50,
-            "PREFLIGHT_API_RATE": "lots",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_settings({"SECRET_KEY": "x" * 50, "PREFLIGHT_API_RATE": "lots"}, drop=())
     assert result.returncode != 0
     assert "PREFLIGHT_API_RATE must be a count per period" in result.stderr

@@ -1,19 +1,14 @@
 """Celery settings that recovery depends on: late acknowledgement, retry countdowns
 below the visibility timeout, and a reconcile pass each time a worker connects."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
+from tests.settings_process import start_settings
 from training import tasks
 from training.celery import ReconcileOnConnect, app, queue_reconcile
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _our_tasks():
@@ -55,19 +50,7 @@ def test_every_retry_countdown_stays_below_the_visibility_timeout():
 
 
 def test_a_visibility_timeout_below_a_countdown_stops_the_process():
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "training.settings",
-            "SECRET_KEY": "x" * 50,
-            "CELERY_VISIBILITY_TIMEOUT": "700",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_settings({"SECRET_KEY": "x" * 50, "CELERY_VISIBILITY_TIMEOUT": "700"}, drop=())
     assert result.returncode != 0
     assert "CELERY_VISIBILITY_TIMEOUT must be between 960" in result.stderr
 

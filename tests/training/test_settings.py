@@ -1,23 +1,6 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(env: dict) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "training.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.settings_process import start_settings as _start
 
 
 @pytest.mark.parametrize(

@@ -130,14 +130,6 @@ class SkillRecordSerializer(serializers.ModelSerializer):
 
 # --- views --------------------------------------------------------------------
 
-_ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each wrong field."),
-    401: OpenApiResponse(description="No or bad token."),
-    403: OpenApiResponse(description="The token lacks the `people` scope."),
-}
-_READ_ERRORS = {401: _ERRORS[401], 403: _ERRORS[403]}
-_NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
-
 
 class PeopleView(GenericAPIView):
     scope = "people"
@@ -147,9 +139,7 @@ class PeopleView(GenericAPIView):
 class TeamListView(PeopleView):
     serializer_class = TeamSerializer
 
-    @extend_schema(
-        operation_id="teams_list", responses={200: TeamSerializer(many=True), **_READ_ERRORS}
-    )
+    @extend_schema(operation_id="teams_list", responses={200: TeamSerializer(many=True)})
     def get(self, request):
         page = self.paginate_queryset(selectors.team_list())
         return self.get_paginated_response(TeamSerializer(page, many=True).data)
@@ -160,7 +150,6 @@ class TeamListView(PeopleView):
         responses={
             201: OpenApiResponse(TeamSerializer, description="Created."),
             200: OpenApiResponse(TeamSerializer, description="Existed; given fields updated."),
-            **_ERRORS,
         },
     )
     def post(self, request):
@@ -178,7 +167,7 @@ class TeamDetailView(PeopleView):
 
     @extend_schema(
         operation_id="teams_retrieve",
-        responses={200: TeamSerializer, **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: TeamSerializer},
     )
     def get(self, request, slug: str):
         return Response(TeamSerializer(selectors.team_get(slug=slug)).data)
@@ -186,7 +175,7 @@ class TeamDetailView(PeopleView):
     @extend_schema(
         operation_id="teams_partial_update",
         request=TeamUpdateSerializer,
-        responses={200: TeamSerializer, **_ERRORS, **_NOT_FOUND},
+        responses={200: TeamSerializer},
     )
     def patch(self, request, slug: str):
         team = selectors.team_get(slug=slug)
@@ -206,7 +195,7 @@ class EngineerListView(PeopleView):
             OpenApiParameter("region", str, enum=Region.values),
             OpenApiParameter("active", bool),
         ],
-        responses={200: EngineerSerializer(many=True), 400: _ERRORS[400], **_READ_ERRORS},
+        responses={200: EngineerSerializer(many=True)},
     )
     def get(self, request):
         filters = EngineerFilterSerializer(data=request.query_params)
@@ -220,7 +209,6 @@ class EngineerListView(PeopleView):
         responses={
             201: OpenApiResponse(EngineerSerializer, description="Created, with the user."),
             200: OpenApiResponse(EngineerSerializer, description="Existed; given fields updated."),
-            **_ERRORS,
         },
     )
     def post(self, request):
@@ -240,7 +228,7 @@ class EngineerDetailView(PeopleView):
 
     @extend_schema(
         operation_id="engineers_retrieve",
-        responses={200: EngineerSerializer, **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: EngineerSerializer},
     )
     def get(self, request, username: str):
         return Response(EngineerSerializer(selectors.engineer_get(username=username)).data)
@@ -248,7 +236,7 @@ class EngineerDetailView(PeopleView):
     @extend_schema(
         operation_id="engineers_partial_update",
         request=EngineerUpdateSerializer,
-        responses={200: EngineerSerializer, **_ERRORS, **_NOT_FOUND},
+        responses={200: EngineerSerializer},
     )
     def patch(self, request, username: str):
         engineer = selectors.engineer_get(username=username)
@@ -266,7 +254,7 @@ class EngineerSkillsView(PeopleView):
 
     @extend_schema(
         operation_id="engineers_skills_list",
-        responses={200: SkillRecordSerializer(many=True), **_READ_ERRORS, **_NOT_FOUND},
+        responses={200: SkillRecordSerializer(many=True)},
     )
     def get(self, request, username: str):
         engineer = selectors.engineer_get(username=username)
