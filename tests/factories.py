@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
 from courses.versions import Version
-from training.models import Assignment, Engineer, SkillRecord, Team
+from training.models import Assignment, Engineer, ReadinessSnapshot, SkillRecord, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -42,9 +42,15 @@ class SkillFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda s: s.slug.replace("-", " ").title())
 
 
+class ReadinessSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReadinessSnapshot
+
+
 class ReleaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Release
+        skip_postgeneration_save = True
 
     sdk = factory.SubFactory(SdkFactory)
     version = factory.Sequence(lambda n: f"1.{n}.0")
@@ -56,6 +62,10 @@ class ReleaseFactory(factory.django.DjangoModelFactory):
     )
     available_at = factory.LazyAttribute(
         lambda r: timezone.now() if r.status == Release.Status.AVAILABLE else None
+    )
+    # As release_record makes it (the readiness selector also makes one if missing).
+    readiness_snapshot = factory.RelatedFactory(
+        ReadinessSnapshotFactory, factory_related_name="release"
     )
 
 

@@ -36,6 +36,7 @@ from training.models import (
     Engineer,
     LessonProgress,
     Notification,
+    ReadinessSnapshot,
     SkillRecord,
     Team,
     WebhookDelivery,
@@ -43,7 +44,7 @@ from training.models import (
 from training.models.tokens import hash_token
 from training.services.tokens import token_issue
 
-READ_ONLY = {Attempt, LessonProgress, AuditEvent, Notification, WebhookDelivery}
+READ_ONLY = {Attempt, LessonProgress, AuditEvent, Notification, ReadinessSnapshot, WebhookDelivery}
 OURS = ("courses", "training")
 
 

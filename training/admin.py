@@ -8,13 +8,16 @@ team's onboarding and open release training); a manual assignment is
 `assignments_create_manual` (audited); an API token is issued with `token_issue`
 (its secret shown once, only its hash stored) and revoked with `token_revoke`.
 Tokens can also be issued with `manage.py issue_token NAME --scope SCOPE`.
-What records history (attempts, lesson progress, audit events, notifications,
-webhook deliveries) is read-only here.
+Deleting an engineer or a team marks the readiness of the releases concerned as
+changed, in the same transaction. What records history (attempts, lesson progress,
+audit events, notifications, webhook deliveries) and readiness snapshots are
+read-only here.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -30,15 +33,42 @@ from training.models import (
     Engineer,
     LessonProgress,
     Notification,
+    ReadinessSnapshot,
     Scope,
     SkillRecord,
     Team,
     WebhookDelivery,
 )
+from training.services.readiness import readiness_changed
 
 
 def _actor(request) -> Actor:
     return Actor(user=request.user)
+
+
+class ReadinessOnDeleteMixin:
+    """For a ModelAdmin whose deletions change releases' readiness counts (an engineer
+    in scope, a team whose engineers leave the scope): the deletion and
+    `readiness_changed` share one transaction. (Rows with assignments cannot be
+    deleted in the admin: their history would go with them.)
+
+    Subclasses say which readiness a deletion touches, before the rows are gone."""
+
+    def readiness_scope(self, objs: list) -> dict[str, list[int]]:
+        """Keyword arguments of readiness_changed for deleting `objs`."""
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            scope = self.readiness_scope([obj])
+            super().delete_model(request, obj)
+            readiness_changed(**scope)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            scope = self.readiness_scope(list(queryset))
+            super().delete_queryset(request, queryset)
+            readiness_changed(**scope)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,7 +99,7 @@ class TeamAdminForm(forms.ModelForm):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReadinessOnDeleteMixin, admin.ModelAdmin):
     form = TeamAdminForm
     list_display = ["slug", "name", "sdk_list", "lead_list", "engineer_count", "created_at"]
     list_filter = ["sdks"]
@@ -87,6 +117,11 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def readiness_scope(self, objs):
+        # The SDKs, not the teams: once deleted, a team supports nothing.
+        sdks = Team.sdks.through.objects.filter(team__in=objs).values_list("sdk_id", flat=True)
+        return {"sdk_ids": list(sdks)}
 
     @admin.display(description="SDKs")
     def sdk_list(self, obj):
@@ -162,7 +197,7 @@ class EngineerAdminForm(forms.ModelForm):
 
 
 @admin.register(Engineer)
-class EngineerAdmin(admin.ModelAdmin):
+class EngineerAdmin(ReadinessOnDeleteMixin, admin.ModelAdmin):
     form = EngineerAdminForm
     fields = [
         "username",
@@ -186,6 +221,9 @@ class EngineerAdmin(admin.ModelAdmin):
     @admin.display(description="username", ordering="user__username")
     def username(self, obj):
         return obj.user.get_username()
+
+    def readiness_scope(self, objs):
+        return {"team_ids": [engineer.team_id for engineer in objs]}
 
     @admin.display(description="name", ordering="user__last_name")
     def name(self, obj):
@@ -391,6 +429,13 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["assignment__engineer__user__username", "assignment__course__slug"]
     list_select_related = ["assignment__engineer__user", "assignment__course"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(ReadinessSnapshot)
+class ReadinessSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["release", "version", "counted_version", "counted_at", "valid_until"]
+    search_fields = ["release__sdk__slug", "release__version"]
+    list_select_related = ["release__sdk"]
 
 
 @admin.register(WebhookDelivery)

@@ -347,6 +347,12 @@ PREFLIGHT_MIN_COMPLETE_PER_REGION = env_int(
     "PREFLIGHT_MIN_COMPLETE_PER_REGION", 1, minimum=0, maximum=10_000
 )
 PREFLIGHT_SKILL_VALID_DAYS = env_int("PREFLIGHT_SKILL_VALID_DAYS", 365, minimum=1, maximum=3650)
+# Readiness counts are kept between reads and recounted after any write that changes
+# them (training.models.ReadinessSnapshot); this bounds how long one made outside the
+# services (a user deleted in the admin, a manual SQL fix) can go unseen.
+PREFLIGHT_READINESS_MAX_AGE_SECONDS = env_int(
+    "PREFLIGHT_READINESS_MAX_AGE_SECONDS", 300, minimum=0, maximum=86400
+)
 
 LOGGING = {
     "version": 1,

@@ -52,7 +52,9 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
             # as it is now: validation read it unlocked, and a publish committing in
             # between would otherwise leave this course tied to a published release
             # with nobody assigned (the fan-out ran before this course existed).
-            release = Release.objects.select_for_update(of=("self",)).get(pk=release.pk)
+            release = Release.objects.select_for_update(of=("self",), no_key=True).get(
+                pk=release.pk
+            )
         course = Course.objects.select_for_update().filter(slug=slug).first()
         created = course is None
         if created:

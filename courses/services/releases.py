@@ -24,9 +24,10 @@ from courses.versions import InvalidVersion, Version
 from training.actors import Actor
 from training.errors import Conflict, InvalidInput
 from training.labels import RELEASE_STATUSES
-from training.models import Assignment, AuditEvent
+from training.models import Assignment, AuditEvent, ReadinessSnapshot
 from training.queue import enqueue_on_commit
 from training.selectors.readiness import release_readiness
+from training.services.readiness import readiness_changed
 
 _FEATURE_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
 _FEATURE_KEY_MAX = Feature._meta.get_field("key").max_length
@@ -135,7 +136,16 @@ def _require_aware(value: datetime, field: str = "customer_available_at") -> Non
 
 
 def _locked(release: Release) -> Release:
-    return Release.objects.select_for_update(of=("self",)).select_related("sdk").get(pk=release.pk)
+    """The release, locked against the other release services until the commit.
+
+    FOR NO KEY UPDATE: a fan-out committing its assignments (whose foreign-key checks
+    take KEY SHARE on the release) is not held up by it, and cannot deadlock with a
+    service that holds it and waits on the fan-out's readiness snapshot."""
+    return (
+        Release.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("sdk")
+        .get(pk=release.pk)
+    )
 
 
 def _label(release: Release) -> str:
@@ -150,14 +160,18 @@ def _status(release: Release) -> str:
 def _move_due_dates(release: Release) -> int:
     """Move the due date of the release's open fan-out assignments to the release's
     due date (never before the assignment was made: the check constraint wants
-    due >= assigned). A lead's own assignments keep the date the lead chose."""
-    return (
+    due >= assigned). A lead's own assignments keep the date the lead chose. Moved
+    dates change who is overdue: the release's readiness is marked as changed."""
+    moved = (
         Assignment.objects.filter(release=release, reason=Assignment.Reason.RELEASE)
         .exclude(status__in=Assignment.DONE)
         .update(
             due_at=Greatest(Value(release.due_at, output_field=DateTimeField()), F("assigned_at"))
         )
     )
+    if moved:
+        readiness_changed(release_ids=[release.pk])
+    return moved
 
 
 # --- services ----------------------------------------------------------------------
@@ -194,7 +208,7 @@ def release_record(
     skills = _resolve_skills(features)
     lookup = {"sdk": sdk, "version": str(version)}
 
-    release = Release.objects.select_for_update(of=("self",)).filter(**lookup).first()
+    release = Release.objects.select_for_update(of=("self",), no_key=True).filter(**lookup).first()
     if release is None:
         now = timezone.now()
         try:
@@ -211,9 +225,11 @@ def release_record(
         except IntegrityError:
             # Another request recorded it between our read and our insert; on
             # PostgreSQL our insert waited for its commit, so the row is there now.
-            release = Release.objects.select_for_update(of=("self",)).get(**lookup)
+            release = Release.objects.select_for_update(of=("self",), no_key=True).get(**lookup)
         else:
             _replace_features(release, features, skills)
+            # Its readiness is counted from here on (training.selectors.readiness).
+            ReadinessSnapshot.objects.create(release=release)
             return release, True
 
     if release.status != Release.Status.DRAFT:
@@ -406,7 +422,8 @@ def release_mark_available(
 ) -> Release:
     """Let customers have the release — if support is ready.
 
-    Readiness is computed under the release's row lock. Ready: the release becomes
+    Readiness is counted afresh (never from its snapshot) under the release's row
+    lock. Ready: the release becomes
     available and an AuditEvent(release_available) records it. Not ready: Conflict
     with `blocking` (the readiness reasons) and nothing changes — unless `override`,
     which needs a reason (InvalidInput otherwise; the caller checks the
@@ -428,7 +445,7 @@ def release_mark_available(
             blocking=[gettext("the release is %(status)s") % {"status": _status(release)}],
         )
     now = timezone.now()
-    readiness = release_readiness(release, now=now)
+    readiness = release_readiness(release, now=now, fresh=True)
     overriding = not readiness["ready"]
     reason = (reason or "").strip()
     if overriding:

@@ -550,8 +550,10 @@ def _bulk_engineers(team, count: int, course: Course) -> None:
     )
 
 
-LEAD_HOME_MAX_QUERIES = 9  # session, user, teams, zone, releases, 2 per release
-RELEASE_PAGE_MAX_QUERIES = 11
+# session, user, teams, zone, releases; per release: the readiness snapshot (with, when
+# it has changed, the count and its storing) and the team regions
+LEAD_HOME_MAX_QUERIES = 13
+RELEASE_PAGE_MAX_QUERIES = 13  # 11, and the count and its storing when readiness changed
 
 
 @time_machine.travel(NOW, tick=False)

@@ -3,6 +3,7 @@ from training.models.assignments import Assignment
 from training.models.audit import AuditEvent
 from training.models.notifications import Notification, WebhookDelivery
 from training.models.people import Engineer, Region, SkillLevel, SkillRecord, Team, Tier
+from training.models.readiness import ReadinessSnapshot
 from training.models.tokens import ApiToken, Scope
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Engineer",
     "LessonProgress",
     "Notification",
+    "ReadinessSnapshot",
     "Region",
     "Scope",
     "SkillLevel",

@@ -17,6 +17,7 @@ from courses.models import Course, Release, Skill
 from training.actors import Actor
 from training.errors import Conflict, InvalidInput
 from training.models import Assignment, AuditEvent, Engineer, SkillRecord, Team
+from training.services.readiness import readiness_changed
 
 _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table
@@ -80,6 +81,7 @@ def release_assign_training(*, release: Release, engineer_ids: list[int] | None 
     assignment as `exempt`, with the reason, and counts as ready; the exemptions are
     audited. Returns how many assignments were created; those that already existed
     are left exactly as they are. Does nothing unless the release is published.
+    Marks the release's readiness as changed when it creates any.
     """
     if release.status != Release.Status.PUBLISHED:
         return 0
@@ -147,6 +149,8 @@ def release_assign_training(*, release: Release, engineer_ids: list[int] | None 
     created = _execute(sql, params)
     if created and skill_ids:
         _audit_exemptions(release=release, assigned_at=now)
+    if created:
+        readiness_changed(release_ids=[release.pk])
     return created
 
 
@@ -195,9 +199,11 @@ def engineer_assign_backlog(*, engineer: Engineer) -> int:
     if not engineer.active or engineer.team_id is None:
         return 0
     created = onboarding_assign(engineer_id=engineer.pk)
-    releases = Release.objects.filter(
-        sdk__teams=engineer.team_id, status=Release.Status.PUBLISHED
-    ).distinct()
+    releases = (
+        Release.objects.filter(sdk__teams=engineer.team_id, status=Release.Status.PUBLISHED)
+        .distinct()
+        .order_by("pk")  # their readiness snapshots are locked in this order
+    )
     for release in releases:  # a handful of open releases, not thousands of rows
         created += release_assign_training(release=release, engineer_ids=[engineer.pk])
     return created

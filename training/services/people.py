@@ -29,6 +29,7 @@ from training.actors import Actor
 from training.errors import InvalidInput
 from training.models import Engineer, Region, Team, Tier
 from training.queue import enqueue_on_commit
+from training.services.readiness import readiness_changed
 
 User = get_user_model()
 
@@ -120,7 +121,7 @@ def team_upsert(
     """
     slug = _check_slug("slug", slug, Team._meta.get_field("slug").max_length)
     with transaction.atomic():
-        team = Team.objects.select_for_update().filter(slug=slug).first()
+        team = Team.objects.select_for_update(no_key=True).filter(slug=slug).first()
         created = False
         if team is None:
             if name is None:
@@ -131,7 +132,7 @@ def team_upsert(
                     team = Team.objects.create(slug=slug, name=name)
                     created = True
             except IntegrityError:
-                team = Team.objects.select_for_update().get(slug=slug)
+                team = Team.objects.select_for_update(no_key=True).get(slug=slug)
         _team_apply(team=team, name=name, sdks=sdks, leads=leads)
     return team, created
 
@@ -149,7 +150,7 @@ def team_update(
     """Change the given fields of a team (`None` leaves one as it is). Lists replace
     the team's lists; `onboarding_courses` are course slugs, given to engineers who
     join the team from now on."""
-    team = Team.objects.select_for_update().get(pk=team.pk)
+    team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
     _team_apply(team=team, name=name, sdks=sdks, leads=leads, onboarding_courses=onboarding_courses)
     return team
 
@@ -178,7 +179,11 @@ def _team_apply(
     if sdk_objs is not None:
         before = set(team.sdks.values_list("id", flat=True))
         team.sdks.set(sdk_objs)
-        added = {sdk.pk for sdk in sdk_objs} - before
+        after = {sdk.pk for sdk in sdk_objs}
+        added = after - before
+        # Its engineers enter the scope of the added SDKs' releases and leave the
+        # removed ones' (marked as changed last: see readiness_changed).
+        sdks_changed = before ^ after
         if added:
             # Imported here: the tasks module imports services; a top-level import could cycle.
             from training.tasks import assign_release_training
@@ -192,6 +197,8 @@ def _team_apply(
         team.leads.set(lead_objs)
     if course_objs is not None:
         team.onboarding_courses.set(course_objs)
+    if sdk_objs is not None:
+        readiness_changed(sdk_ids=sdks_changed)
 
 
 # --- engineers --------------------------------------------------------------------
@@ -305,7 +312,7 @@ def engineer_upsert(
     fields = _check_engineer_fields({k: v for k, v in given.items() if v is not None})
     with transaction.atomic():
         engineer = (
-            Engineer.objects.select_for_update()
+            Engineer.objects.select_for_update(no_key=True)
             .select_related("user")
             .filter(user__username=username)
             .first()
@@ -322,7 +329,9 @@ def engineer_upsert(
             except IntegrityError:
                 # Another request made this engineer first; update theirs, in turn.
                 engineer = (
-                    Engineer.objects.select_for_update().select_related("user").get(user=user)
+                    Engineer.objects.select_for_update(no_key=True)
+                    .select_related("user")
+                    .get(user=user)
                 )
         _engineer_apply(engineer=engineer, fields=fields, created=created)
     return engineer, created
@@ -337,7 +346,9 @@ def engineer_update(*, engineer: Engineer, actor: Actor, **fields: Any) -> Engin
     if unknown:
         raise TypeError(f"Unknown engineer fields: {', '.join(sorted(unknown))}")
     fields = _check_engineer_fields(fields)
-    engineer = Engineer.objects.select_for_update().select_related("user").get(pk=engineer.pk)
+    engineer = (
+        Engineer.objects.select_for_update(no_key=True).select_related("user").get(pk=engineer.pk)
+    )
     _engineer_apply(engineer=engineer, fields=fields, created=False)
     return engineer
 
@@ -384,6 +395,10 @@ def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool
     if changed:
         engineer.save(update_fields=changed)
 
+    if (created and engineer.team_id is not None) or {"team", "region", "active"} & set(changed):
+        # In or out of scope of the old and new teams' releases, or counted in another
+        # region.
+        readiness_changed(team_ids=[was_team_id, engineer.team_id])
     joined = engineer.team_id is not None and (created or engineer.team_id != was_team_id)
     if engineer.active and (joined or (engineer.team_id is not None and not was_active)):
         # Imported here: the tasks module imports services; a top-level import could cycle.

@@ -1,0 +1,287 @@
+"""Readiness counts kept between reads (ReadinessSnapshot): served while nothing they
+depend on has changed, counted anew after every write that changes them.
+
+Each test primes the snapshot with a first read, makes one change through the
+service (or the admin) that production uses, and checks that the next read shows it.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Release
+from courses.services.releases import release_mark_available, release_reschedule
+from tests.factories import (
+    CourseFactory,
+    EngineerFactory,
+    FeatureFactory,
+    ReleaseFactory,
+    SdkFactory,
+    SkillFactory,
+    SkillRecordFactory,
+    TeamFactory,
+)
+from training.actors import SYSTEM
+from training.errors import Conflict
+from training.models import Assignment, ReadinessSnapshot
+from training.selectors import readiness as readiness_selector
+from training.selectors.readiness import release_readiness
+from training.services.assignments import release_assign_training
+from training.services.people import engineer_update, team_update
+from training.services.progress import assignment_complete_if_done
+from training.services.readiness import readiness_changed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def release(sdk):
+    release = ReleaseFactory(sdk=sdk, version="3.0.0", status=Release.Status.PUBLISHED)
+    CourseFactory(slug="rtm-3", release=release)  # no lessons, no quiz: done when started
+    return release
+
+
+@pytest.fixture
+def crew(team, release):
+    """Two engineers per region, each assigned the release's course by the fan-out."""
+    engineers = [
+        EngineerFactory(team=team, region=region)
+        for region in ("APAC", "APAC", "EMEA", "EMEA", "AMER", "AMER")
+    ]
+    assert release_assign_training(release=release) == 6
+    return engineers
+
+
+def assignment_of(engineer, release) -> Assignment:
+    return Assignment.objects.select_related("engineer", "course").get(
+        engineer=engineer, release=release
+    )
+
+
+def complete(engineer, release) -> None:
+    assert assignment_complete_if_done(assignment=assignment_of(engineer, release))
+
+
+def test_a_second_read_is_served_from_the_snapshot_in_one_query(
+    release, crew, django_assert_num_queries
+):
+    first = release_readiness(release)
+
+    with django_assert_num_queries(1):
+        second = release_readiness(release)
+
+    assert second == first
+    assert first["required"] == 6
+    snapshot = ReadinessSnapshot.objects.get(release=release)
+    assert snapshot.counted_version == snapshot.version
+
+
+def test_a_changed_release_is_counted_again_in_three_queries(
+    release, crew, django_assert_num_queries
+):
+    release_readiness(release)
+    complete(crew[0], release)
+
+    with django_assert_num_queries(3):  # the snapshot, the count, storing it
+        readiness = release_readiness(release)
+
+    assert readiness["complete"] == 1
+
+
+def test_the_gate_counts_afresh_in_one_query_and_stores_nothing(
+    release, crew, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        readiness = release_readiness(release, fresh=True)
+
+    assert readiness["required"] == 6
+    assert ReadinessSnapshot.objects.get(release=release).counted_version is None
+
+
+def test_a_completed_release_assignment_shows_at_once(release, crew):
+    assert release_readiness(release)["complete"] == 0
+    for engineer in crew:
+        complete(engineer, release)
+
+    readiness = release_readiness(release)
+
+    assert readiness["complete"] == 6
+    assert readiness["ready"] is True
+
+
+def test_the_fan_out_shows_at_once(release, team):
+    skill = SkillFactory(slug="message-ordering")
+    FeatureFactory(release=release, key="message-edit", skills=[skill])
+    expert, _novice = (EngineerFactory(team=team, region="EMEA") for _ in range(2))
+    SkillRecordFactory(engineer=expert, skill=skill, level=4)
+    assert release_readiness(release)["exempt"] == 0  # nobody is assigned anything yet
+
+    release_assign_training(release=release)
+
+    readiness = release_readiness(release)
+    assert (readiness["exempt"], readiness["regions"]["EMEA"]) == (
+        1,
+        {"required": 2, "complete": 1},
+    )
+
+
+def test_moved_due_dates_show_as_overdue_at_once(release, crew):
+    assert release_readiness(release)["overdue"] == 0
+
+    # Customers get it in an hour: the training (due 48 hours before) is overdue.
+    release_reschedule(
+        release=release, customer_available_at=timezone.now() + timedelta(hours=1), actor=SYSTEM
+    )
+
+    assert release_readiness(release)["overdue"] == 6
+
+
+def test_the_clock_alone_makes_training_overdue(release, crew):
+    due = assignment_of(crew[0], release).due_at
+    assert release_readiness(release)["overdue"] == 0
+
+    with time_machine.travel(due + timedelta(seconds=1)):
+        assert release_readiness(release)["overdue"] == 6
+
+
+@pytest.mark.parametrize(
+    ("change", "required", "regions"),
+    [
+        ({"region": "AMER"}, 6, {"APAC": 1, "EMEA": 2, "AMER": 3}),
+        ({"active": False}, 5, {"APAC": 1, "EMEA": 2, "AMER": 2}),
+        ({"team": None}, 5, {"APAC": 1, "EMEA": 2, "AMER": 2}),
+    ],
+    ids=["region", "deactivated", "left-the-team"],
+)
+def test_an_engineer_changing_region_or_leaving_the_scope_shows_at_once(
+    release, crew, change, required, regions
+):
+    release_readiness(release)
+
+    engineer_update(engineer=crew[0], actor=SYSTEM, **change)
+
+    readiness = release_readiness(release)
+    assert readiness["required"] == required
+    assert {region: r["required"] for region, r in readiness["regions"].items()} == regions
+
+
+def test_an_engineer_joining_a_team_in_scope_shows_at_once(release, crew):
+    newcomer = EngineerFactory(team=TeamFactory(slug="elsewhere"), region="EMEA")
+    assert release_readiness(release)["required"] == 6
+
+    engineer_update(engineer=newcomer, actor=SYSTEM, team="apac-rtm")
+
+    assert release_readiness(release)["regions"]["EMEA"]["required"] == 3
+
+
+def test_a_team_dropping_the_sdk_shows_at_once(release, crew, team):
+    assert release_readiness(release)["required"] == 6
+
+    team_update(team=team, sdks=[SdkFactory(slug="other-sdk").slug], actor=SYSTEM)
+
+    assert release_readiness(release)["required"] == 0
+
+
+def test_deleting_an_engineer_or_a_team_in_the_admin_shows_at_once(
+    client, staff, release, crew, team
+):
+    # An engineer with assignments cannot be deleted there (their history would go
+    # with them); one the fan-out has not reached yet can, and counted as required.
+    newcomer = EngineerFactory(team=team, region="AMER")
+    client.force_login(staff)
+    assert release_readiness(release)["regions"]["AMER"]["required"] == 3
+
+    engineer_url = reverse("admin:training_engineer_delete", args=[newcomer.pk])
+    assert client.post(engineer_url, {"post": "yes"}).status_code == 302
+    assert release_readiness(release)["regions"]["AMER"]["required"] == 2
+
+    team_url = reverse("admin:training_team_delete", args=[team.pk])
+    assert client.post(team_url, {"post": "yes"}).status_code == 302
+    assert release_readiness(release)["required"] == 0
+
+
+def test_a_write_made_outside_the_services_shows_once_the_count_is_too_old(release, crew):
+    release_readiness(release)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        Assignment.objects.filter(release=release).update(
+            status=Assignment.Status.COMPLETE, completed_at=timezone.now()
+        )
+        assert release_readiness(release)["complete"] == 0  # still the kept count
+
+        clock.shift(timedelta(seconds=301))
+        assert release_readiness(release)["complete"] == 6
+
+
+@override_settings(PREFLIGHT_READINESS_MAX_AGE_SECONDS=0)
+def test_a_max_age_of_zero_counts_on_every_read(release, crew):
+    release_readiness(release)
+    Assignment.objects.filter(release=release).update(
+        status=Assignment.Status.COMPLETE, completed_at=timezone.now()
+    )
+
+    assert release_readiness(release)["complete"] == 6
+
+
+def test_the_gate_never_trusts_the_snapshot(release, crew):
+    assert release_readiness(release)["ready"] is False
+    # Made behind the services' back: the snapshot does not know.
+    Assignment.objects.filter(release=release).update(
+        status=Assignment.Status.COMPLETE, completed_at=timezone.now()
+    )
+    assert release_readiness(release)["ready"] is False
+
+    assert release_mark_available(release=release, actor=SYSTEM).status == "available"
+
+
+def test_the_gate_refuses_on_a_fresh_count_even_if_the_snapshot_says_ready(release, crew):
+    for engineer in crew:
+        complete(engineer, release)
+    assert release_readiness(release)["ready"] is True
+    Assignment.objects.filter(release=release).update(
+        status=Assignment.Status.IN_PROGRESS, completed_at=None
+    )
+
+    with pytest.raises(Conflict):
+        release_mark_available(release=release, actor=SYSTEM)
+
+
+def test_a_count_that_raced_a_write_is_not_kept(release, crew, monkeypatch):
+    """A write that commits while a read is counting raises the version the read
+    took before counting: the read's count is returned but never served again."""
+    count = readiness_selector._count
+
+    def count_while_a_quiz_is_passed(release, **kwargs):
+        counted = count(release, **kwargs)  # missed the completion below
+        complete(crew[0], release)
+        return counted
+
+    monkeypatch.setattr(readiness_selector, "_count", count_while_a_quiz_is_passed)
+    assert release_readiness(release)["complete"] == 0
+    monkeypatch.undo()
+
+    snapshot = ReadinessSnapshot.objects.get(release=release)
+    assert snapshot.counted_version != snapshot.version
+    assert release_readiness(release)["complete"] == 1
+
+
+def test_a_release_without_a_snapshot_gets_one(release, crew):
+    ReadinessSnapshot.objects.filter(release=release).delete()
+
+    assert release_readiness(release)["required"] == 6
+    assert release_readiness(release)["required"] == 6
+    snapshot = ReadinessSnapshot.objects.get(release=release)
+    assert snapshot.counted_version == snapshot.version
+
+
+def test_readiness_changed_upserts_in_release_order(sdk):
+    releases = [ReleaseFactory(sdk=sdk, version=f"4.{n}.0") for n in range(3)]
+    ReadinessSnapshot.objects.filter(release=releases[1]).delete()
+
+    readiness_changed(release_ids=[releases[0].pk], sdk_ids=[sdk.pk, None])
+
+    versions = dict(ReadinessSnapshot.objects.values_list("release_id", "version"))
+    assert versions == {releases[0].pk: 1, releases[1].pk: 1, releases[2].pk: 1}
