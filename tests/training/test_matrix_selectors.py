@@ -56,6 +56,35 @@ def test_a_current_record_is_a_level_and_an_old_one_is_stale(team, engineer, pus
     assert stale.label == "Expert"
 
 
+def test_records_of_one_kind_share_one_cell(team, engineer, push):
+    ordering = SkillFactory(slug="message-ordering")
+    bob = engineer_on(team, "bob")
+    for person in (engineer, bob):
+        for skill in (push, ordering):
+            SkillRecordFactory(engineer=person, skill=skill, level=2)
+    SkillRecordFactory(engineer=engineer, skill=SkillFactory(slug="reconnection"), level=3)
+
+    alice, bob_row = skill_matrix(teams=[team]).rows
+
+    # Same level, day and staleness: one cell, so the page renders it once.
+    assert len({id(cell) for cell in [*alice.cells[:2], *bob_row.cells[:2]]}) == 1
+    assert alice.cells[2].level == 3 and bob_row.cells[2].level is None
+
+
+def test_a_row_names_the_engineer_by_full_name_or_else_username(team, engineer):
+    EngineerFactory(user=UserFactory(username="nameless", first_name="", last_name=""), team=team)
+
+    rows = {row.engineer.username: row.engineer for row in skill_matrix(teams=[team]).rows}
+
+    assert rows["alice"].name == "Alice Chen"
+    assert (rows["alice"].team_slug, rows["alice"].region, rows["alice"].tier) == (
+        "apac-rtm",
+        "APAC",
+        "L1",
+    )
+    assert rows["nameless"].name == "nameless"
+
+
 def test_every_skill_is_a_column_even_one_nobody_holds(team, engineer, push):
     SkillFactory(slug="reconnection")
     matrix = skill_matrix(teams=[team])

@@ -69,6 +69,35 @@ def test_the_matrix_shows_levels_as_text_stale_records_and_a_legend(
     assert response.context["matrix"].holders == [0, 1]
 
 
+def test_a_cell_without_a_record_is_blank_and_the_legend_says_so(
+    lead_client, engineer, push, settings
+):
+    settings.PREFLIGHT_SKILL_VALID_DAYS = 30
+    SkillFactory(slug="reconnection", name="Reconnection")  # Alice has no record in it
+    SkillRecordFactory(
+        engineer=engineer, skill=push, level=4, verified_at=timezone.now() - timedelta(days=60)
+    )
+
+    page = lead_client.get(MATRIX).content.decode()
+
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    # A stale level still reads as its level, and as stale, to a screen reader.
+    assert '(4)<span class="visually-hidden"> Expert, stale</span></td><td></td>' in body
+    assert "heat-empty" not in body
+    assert "Blank: no record" in page  # the legend
+
+
+def test_the_matrix_cells_and_legend_read_in_chinese(client, lead, engineer, push):
+    SkillRecordFactory(engineer=engineer, skill=push, level=3)
+    client.force_login(lead)
+
+    page = client.get(MATRIX, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert '3<span class="visually-hidden"> 熟练</span>' in page
+    assert 'title="熟练, 验证于 ' in page
+    assert "空白：无记录" in page  # noqa: RUF001 -- Chinese uses a full-width colon
+
+
 def test_the_matrix_of_a_lead_shows_only_their_teams(lead_client, engineer, outsider):
     page = lead_client.get(MATRIX).content.decode()
     assert "alice" in page

@@ -71,10 +71,16 @@ def _team_ids(teams) -> QuerySet | list[int]:
 # --- Skill matrix -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MatrixCell:
     """One engineer's record in one skill; `level` None when there is none.
-    `verified_on` is the day it was last verified, in the current time zone."""
+    `verified_on` is the day it was last verified, in the current time zone.
+
+    A matrix holds one instance per distinct (level, day, staleness), shared by
+    every record alike, so a page renders each kind of cell once. Cells compare
+    by identity (eq=False): hashing three fields for each of 50,000 cells cost
+    more than building the row.
+    """
 
     level: int | None = None
     verified_on: date | None = None
@@ -92,20 +98,21 @@ class MatrixCell:
 
 EMPTY = MatrixCell()
 
-# The engineer columns the matrix and its CSV show (row header, `Engineer.name`).
-MATRIX_ENGINEER_FIELDS = (
-    "region",
-    "tier",
-    "team__slug",
-    "user__username",
-    "user__first_name",
-    "user__last_name",
-)
+
+@dataclass(frozen=True, slots=True)
+class MatrixEngineer:
+    """The engineer columns the matrix and its CSV show: the row header."""
+
+    username: str
+    name: str  # as `Engineer.name`: the full name, or the username without one
+    team_slug: str
+    region: str
+    tier: str
 
 
 @dataclass(slots=True)
 class MatrixRow:
-    engineer: Engineer
+    engineer: MatrixEngineer
     cells: list[MatrixCell]
 
 
@@ -136,22 +143,44 @@ def skill_matrix(
 
     Rows by team, then username; columns by skill slug. Three queries.
 
-    The records query brings the day and the staleness, not the timestamp: at
-    500 x 100 parsing tens of thousands of timestamps in Python (psycopg's
-    loader under Django's time zone one) cost more than the rest of the page.
+    Both big queries come back as tuples, not model instances: at 500 x 100
+    (15,000 records) building an object per row cost more than the rest of
+    the page. For the same reason the records query brings the day and the
+    staleness, not the timestamp (psycopg's loader under Django's time zone
+    one parsed each in Python), and a cell object is made once per distinct
+    (level, day, staleness), not once per record.
     """
     since = skill_current_since(now)
-    engineers = list(
+    engineers = (
         _engineers(teams=teams, sdk=sdk, region=region, tier=tier)
-        .select_related("user", "team")
-        # What the page and the CSV show: 1,500 model instances at 500 engineers,
-        # without the timestamps (and passwords) no one reads parsed one by one.
-        .only(*MATRIX_ENGINEER_FIELDS)
+        .values_list(
+            "pk",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "team__slug",
+            "region",
+            "tier",
+        )
         .order_by("team__slug", "user__username")
     )
     skills = list(Skill.objects.order_by("slug").only("id", "slug", "name"))
     column = {skill.pk: index for index, skill in enumerate(skills)}
-    rows = {engineer.pk: MatrixRow(engineer, [EMPTY] * len(skills)) for engineer in engineers}
+    rows = {
+        pk: MatrixRow(
+            MatrixEngineer(
+                username=username,
+                name=f"{first_name} {last_name}".strip() or username,
+                team_slug=team_slug,
+                region=engineer_region,
+                tier=engineer_tier,
+            ),
+            [EMPTY] * len(skills),
+        )
+        for pk, username, first_name, last_name, team_slug, engineer_region, engineer_tier in (
+            engineers
+        )
+    }
     holders = [0] * len(skills)
     if rows:
         records = (
@@ -165,11 +194,13 @@ def skill_matrix(
             .values_list("engineer_id", "skill_id", "level", "verified_on", "stale")
             .order_by()  # the pivot places them; SkillRecord's ordering would join and sort
         )
+        kinds: dict[tuple, MatrixCell] = {}
         for engineer_id, skill_id, level, verified_on, stale in records:
+            cell = kinds.get((level, verified_on, stale))
+            if cell is None:
+                cell = kinds[level, verified_on, stale] = MatrixCell(level, verified_on, stale)
             index = column[skill_id]
-            rows[engineer_id].cells[index] = MatrixCell(
-                level=level, verified_on=verified_on, stale=stale
-            )
+            rows[engineer_id].cells[index] = cell
             if not stale and level >= EXPERT_MIN_LEVEL:
                 holders[index] += 1
     return SkillMatrix(

@@ -105,62 +105,72 @@ def blocking_reasons(reasons) -> list[str]:
     return [labels.blocking_reason(reason) for reason in reasons or []]
 
 
+class _CellMarkup(dict):
+    """A matrix cell's <td>, built on first use and kept for the render. Keyed by
+    the cell itself: the selector shares one `MatrixCell` per distinct kind, and
+    cells hash by identity, so a row is a map over this dict (no Python call
+    per cell)."""
+
+    def __init__(self, build) -> None:
+        super().__init__()
+        self.build = build
+
+    def __missing__(self, cell) -> str:
+        html = self[cell] = self.build(cell)
+        return html
+
+
 class _MatrixRows:
     """The <tr>s of the skill matrix's body.
 
     At 500 engineers x 100 skills the template's per-cell tags and filters
     (level name, translate, date) and its per-row attribute walks cost seconds
-    per page. A cell's markup depends only on its level, whether it is stale and
-    the day it was verified (in the current time zone, from the selector), so
-    each distinct cell is built once per render, in the active language, and a
-    row is a join of ready strings. Engineer names and the other row headers are
-    user data: format_html escapes them, as the template did.
+    per page, and even one Python call per cell tens of milliseconds. A cell's
+    markup depends only on its level, whether it is stale and the day it was
+    verified (in the current time zone, from the selector), so each distinct
+    cell is built once per render, in the active language, and a row is a join
+    of ready strings. Engineer names and the other row headers are user data:
+    format_html escapes them, as the template did.
+
+    The markup is short because it repeats 50,000 times: an empty cell (most of
+    them) is a bare <td></td>, which a screen reader announces as blank and the
+    legend explains; a level is its number, its colour class and its name for
+    screen readers, with when it was verified in the title.
     """
+
+    EMPTY = "<td></td>"
 
     def __init__(self) -> None:
         self.date_format = gettext("j M Y")
         self.stale = gettext("stale")
         self.verified = gettext("verified")
-        self.empty = format_html(
-            '<td class="heat heat-empty"><span aria-hidden="true">·</span>'
-            '<span class="visually-hidden">{}</span></td>',
-            gettext("none"),
-        )
         self.days: dict[date, str] = {}
-        self.cells: dict[tuple[int, bool, date], str] = {}
+        self.cells = _CellMarkup(self._cell)
 
     def row(self, row) -> str:
         engineer = row.engineer
-        parts = [
-            format_html(
-                '<tr>\n<th scope="row" class="matrix-engineer">\n'
-                '<span class="person-name">{}</span>\n'
-                '<span class="person-meta">{} · {} · {} · {}</span>\n</th>',
-                engineer.name,
-                engineer.user.username,
-                engineer.team.slug if engineer.team else "",
-                engineer.region,
-                engineer.tier,
-            )
-        ]
-        for cell in row.cells:
-            if not cell.level:
-                parts.append(self.empty)
-                continue
-            key = (cell.level, cell.stale, cell.verified_on)
-            html = self.cells.get(key)
-            if html is None:
-                html = self.cells[key] = self._cell(*key)
-            parts.append(html)
-        parts.append("</tr>\n")
-        return "".join(parts)
+        head = format_html(
+            '<tr>\n<th scope="row" class="matrix-engineer">\n'
+            '<span class="person-name">{}</span>\n'
+            '<span class="person-meta">{} · {} · {} · {}</span>\n</th>',
+            engineer.name,
+            engineer.username,
+            engineer.team_slug,
+            engineer.region,
+            engineer.tier,
+        )
+        return "".join([head, *map(self.cells.__getitem__, row.cells), "</tr>\n"])
 
-    def _cell(self, level: int, stale: bool, verified_on: date) -> str:
-        day = self.days.get(verified_on)
+    def _cell(self, cell) -> str:
+        if not cell.level:
+            return self.EMPTY
+        day = self.days.get(cell.verified_on)
         if day is None:
-            day = self.days[verified_on] = formats.date_format(verified_on, self.date_format)
-        name = level_name(level)
-        if stale:
+            day = self.days[cell.verified_on] = formats.date_format(
+                cell.verified_on, self.date_format
+            )
+        level, name = cell.level, level_name(cell.level)
+        if cell.stale:
             return format_html(
                 '<td class="heat level-{} stale" title="{} ({}), {} {}">({})'
                 '<span class="visually-hidden"> {}, {}</span></td>',
@@ -176,8 +186,9 @@ class _MatrixRows:
 @register.simple_tag
 def matrix_rows(rows) -> SafeString:
     """The skill matrix's body rows (`MatrixRow`s): the engineer as a row header,
-    then a cell per skill with the level as text and a colour class, stale marked,
-    the level's name for screen readers and, in the title, when it was verified."""
+    then a cell per skill: empty without a record; else the level as text, a
+    colour class, stale marked, the level's name for screen readers and, in the
+    title, when it was verified."""
     renderer = _MatrixRows()
     # Every part is format_html's output or a constant.
-    return mark_safe("".join(renderer.row(row) for row in rows))
+    return mark_safe("".join(map(renderer.row, rows)))

@@ -162,9 +162,9 @@ def matrix_csv_rows(matrix: SkillMatrix) -> Iterator[list]:
     for row in matrix.rows:
         engineer = row.engineer
         yield [
-            engineer.user.username,
+            engineer.username,
             engineer.name,
-            engineer.team.slug if engineer.team else "",
+            engineer.team_slug,
             engineer.region,
             engineer.tier,
             *("" if cell.current_level is None else cell.current_level for cell in row.cells),
