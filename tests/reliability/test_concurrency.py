@@ -4,7 +4,9 @@ released together by a barrier.
 - one quiz attempt submitted twice at once (two tabs, a double click) is graded once;
 - the same engineer posted by two HR syncs at once is one user and one engineer;
 - a course PUT racing the release's publish ends consistent: every course of the
-  release assigned to every in-scope engineer exactly once, whichever wins.
+  release assigned to every in-scope engineer exactly once, whichever wins;
+- readiness counts kept through a fan-out, people changes, a moved date, completions
+  and reads at once end equal to a fresh count, with no deadlock.
 """
 
 import threading
@@ -21,14 +23,18 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from courses.models import Course, Release
-from courses.services.releases import release_record
+from courses.services.releases import release_record, release_reschedule
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
 from tests.training.quiz_course import build_quiz_course
 from training.actors import SYSTEM
 from training.celery import app as celery_app
 from training.models import Assignment, Attempt, AuditEvent, Engineer, SkillRecord
+from training.selectors.readiness import release_readiness
 from training.services import attempts as attempt_services
+from training.services.assignments import release_assign_training
 from training.services.attempts import attempt_start
+from training.services.people import engineer_update
+from training.services.progress import assignment_complete_if_done
 from training.services.tokens import token_issue
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -196,3 +202,69 @@ def test_a_course_put_racing_a_publish_ends_consistent(android_team, eager):
             release=release, kind=AuditEvent.Kind.RELEASE_PUBLISHED
         )
         assert published.count() == 1
+
+
+def test_readiness_kept_through_racing_writes_matches_a_fresh_count(team):
+    """A fan-out, engineers changing region, a customer date moving, completions and
+    readers, all at once: nothing deadlocks (the fan-out's commit takes KEY SHARE on
+    every engineer and the release while others lock them and wait on its readiness
+    snapshot), and the counts kept at the end are what a fresh count says."""
+    release, _ = release_record(
+        sdk=team.sdks.get(),
+        version="6.0.0",
+        customer_available_at=timezone.now() + timedelta(days=10),
+        notes="",
+        features=[],
+        actor=SYSTEM,
+    )
+    Release.objects.filter(pk=release.pk).update(
+        status=Release.Status.PUBLISHED, published_at=timezone.now()
+    )
+    release.refresh_from_db()
+    course = Course.objects.create(slug="rtm-6", title="RTM 6", release=release)
+    engineers = [
+        EngineerFactory(team=team, region=("APAC", "EMEA", "AMER")[n % 3]) for n in range(600)
+    ]
+    first = engineers[:30]
+    release_assign_training(release=release, engineer_ids=[e.pk for e in first])
+    release_readiness(release)  # kept from here on
+
+    def fan_out():
+        return release_assign_training(release=release)
+
+    def move(engineer):
+        return lambda: engineer_update(engineer=engineer, actor=SYSTEM, region="AMER")
+
+    def complete(chunk):
+        def run():
+            for engineer in chunk:
+                assignment = Assignment.objects.select_related("engineer", "course").get(
+                    engineer=engineer, course=course
+                )
+                assignment_complete_if_done(assignment=assignment)
+                release_readiness(release)
+
+        return run
+
+    def reschedule():
+        return release_reschedule(
+            release=release, customer_available_at=timezone.now() + timedelta(days=9), actor=SYSTEM
+        )
+
+    def read():
+        return [release_readiness(release)["required"] for _ in range(20)]
+
+    race(
+        fan_out,
+        move(engineers[-3]),
+        move(engineers[-2]),
+        complete(first[:15]),
+        complete(first[15:]),
+        reschedule,
+        read,
+    )
+
+    kept, fresh = release_readiness(release), release_readiness(release, fresh=True)
+    assert kept == fresh
+    assert (kept["required"], kept["complete"]) == (600, 30)
+    assert kept["regions"]["AMER"]["required"] == 202

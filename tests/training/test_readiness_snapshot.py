@@ -84,12 +84,58 @@ def test_a_changed_release_is_counted_again_in_three_queries(
     release, crew, django_assert_num_queries
 ):
     release_readiness(release)
-    complete(crew[0], release)
+    engineer_update(engineer=crew[0], actor=SYSTEM, region="AMER")
 
     with django_assert_num_queries(3):  # the snapshot, the count, storing it
         readiness = release_readiness(release)
 
-    assert readiness["complete"] == 1
+    assert readiness["regions"]["AMER"]["required"] == 3
+
+
+def test_completed_training_is_folded_into_the_kept_counts_without_a_recount(
+    release, crew, django_assert_num_queries
+):
+    release_readiness(release)
+    for engineer in crew[:3]:
+        complete(engineer, release)
+
+    with django_assert_num_queries(1):
+        kept = release_readiness(release)
+
+    assert kept["complete"] == 3
+    assert kept == release_readiness(release, fresh=True)
+
+
+def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
+    """Two courses, an exempt engineer, overdue and open ones, an engineer out of
+    scope: after each completion the kept counts equal a recount."""
+    release = ReleaseFactory(sdk=sdk, version="5.0.0", status=Release.Status.PUBLISHED)
+    courses = [CourseFactory(slug=f"rtm-5-{n}", release=release) for n in range(2)]
+    engineers = [EngineerFactory(team=team, region=region) for region in ("APAC", "EMEA") * 3]
+    release_assign_training(release=release)
+    past = timezone.now() - timedelta(hours=1)
+    Assignment.objects.filter(engineer__in=engineers[:2]).update(
+        assigned_at=past - timedelta(days=1), due_at=past
+    )
+    Assignment.objects.filter(engineer=engineers[5]).update(
+        status=Assignment.Status.EXEMPT, completed_at=past
+    )
+    engineers[4].active = False  # left the scope behind the services' back
+    engineers[4].save(update_fields=["active"])
+    steps = [(engineer, course) for engineer in engineers[:5] for course in courses]
+
+    for engineer, course in steps:
+        assert release_readiness(release) == release_readiness(release, fresh=True)
+        assignment = Assignment.objects.select_related("engineer", "course").get(
+            engineer=engineer, course=course
+        )
+        assert assignment_complete_if_done(assignment=assignment)
+        snapshot = ReadinessSnapshot.objects.get(release=release)
+        assert snapshot.counted_version == snapshot.version  # folded, not recounted
+
+    final = release_readiness(release)
+    assert final == release_readiness(release, fresh=True)
+    assert (final["complete"], final["exempt"], final["overdue"]) == (4, 1, 0)
 
 
 def test_the_gate_counts_afresh_in_one_query_and_stores_nothing(

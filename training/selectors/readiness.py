@@ -34,7 +34,7 @@ from training.models import Assignment, Engineer, ReadinessSnapshot, Region
 _DONE = list(Assignment.DONE)
 
 
-def engineer_progress(release: Release, now: datetime, *, team_ids=None):
+def engineer_progress(release: Release, now: datetime, *, team_ids=None, engineer_ids=None):
     """One row per required engineer — every active engineer on a team that supports
     the release's SDK, whether or not the fan-out has reached them yet — with how many
     mandatory release assignments of this release they hold, are done, are exempt,
@@ -48,6 +48,8 @@ def engineer_progress(release: Release, now: datetime, *, team_ids=None):
     engineers = Engineer.objects.filter(active=True, team__sdks=release.sdk_id)
     if team_ids is not None:
         engineers = engineers.filter(team_id__in=team_ids)
+    if engineer_ids is not None:
+        engineers = engineers.filter(id__in=engineer_ids)
     return (
         engineers.values("id", "region")
         .annotate(
@@ -110,6 +112,17 @@ def _count(
     }
     next_due = [_as_datetime(row[5]) for row in rows if row[5] is not None]
     return counts, min(next_due, default=None)
+
+
+def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> dict[str, int]:
+    """What one engineer's row of engineer_progress adds to each count: the outer
+    query's CASEs above, for one engineer (training.services.readiness folds a
+    completed assignment into kept counts with it)."""
+    return {
+        "complete": int(n > 0 and n_done == n and n_exempt < n),
+        "exempt": int(n > 0 and n_exempt == n),
+        "overdue": int(n_overdue > 0),
+    }
 
 
 def _as_datetime(value) -> datetime:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from courses.models import Course, Lesson, Quiz
 from training.errors import InvalidInput
 from training.models import Assignment, Attempt, Engineer, LessonProgress
-from training.services.readiness import readiness_changed
+from training.services.readiness import readiness_assignment_completed
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -109,7 +109,7 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
     """Complete an open assignment whose course is done (every lesson read, the quiz
     passed if there is one); True if this call completed it. Never touches an
     assignment that is already complete or exempt. Completing a release's mandatory
-    training marks the release's readiness as changed."""
+    training is folded into the release's kept readiness counts."""
     progress = course_progress(engineer=assignment.engineer, course=assignment.course)
     if not progress.done:
         return False
@@ -122,7 +122,7 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
     if changed:
         assignment.refresh_from_db(fields=["status", "started_at", "completed_at"])
         if assignment.reason == Assignment.Reason.RELEASE and assignment.mandatory:
-            readiness_changed(release_ids=[assignment.release_id])
+            readiness_assignment_completed(assignment=assignment, now=now)
     return bool(changed)
 
 
