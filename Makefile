@@ -8,7 +8,7 @@ PORT ?= 8000
 # `make run` is the zero-setup demo: SQLite, eager Celery, DEBUG on.
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint format bench bench-quick worker beat clean
+.PHONY: install run test lint format bench bench-quick wrk worker beat clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,11 +42,18 @@ format: install
 
 # Benchmarks (PostgreSQL and Redis required; not part of `make test`): writes
 # docs/benchmarks.md. See bench/run.py for the databases and queues it uses.
-bench: install
+# The HTTP section needs wrk: installed from Debian's packages when it is missing
+# and this user may (otherwise the report says the section was not run).
+bench: install wrk
 	$(BIN)/python -m bench.run
 
-bench-quick: install
+bench-quick: install wrk
 	$(BIN)/python -m bench.run --quick
+
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "bench: wrk is not installed (apt-get install wrk); the HTTP section will be skipped"
 
 worker: install
 	$(BIN)/celery -A training worker --loglevel=INFO

@@ -100,7 +100,12 @@ def _readiness(results, plan, token, releases) -> None:
         )
         if result:
             results["readiness"].append(result)
-            step("readiness", f"{size:,}: median {result.endpoint_median_ms:.1f} ms")
+            step(
+                "readiness",
+                f"{size:,}: median {result.endpoint_median_ms:.1f} ms kept, "
+                f"{result.folded_median_ms:.1f} ms after a quiz passed, "
+                f"{result.recount_median_ms:.1f} ms recounted",
+            )
 
 
 def _pages(results, plan) -> None:
