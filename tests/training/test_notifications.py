@@ -4,7 +4,15 @@ import pytest
 import time_machine
 from django.core import mail
 
-from tests.factories import AssignmentFactory, CourseFactory, EngineerFactory, UserFactory
+from courses.models import Release
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    EngineerFactory,
+    ReleaseFactory,
+    SdkFactory,
+    UserFactory,
+)
 from training.models import Assignment, Notification
 from training.services.notifications import send_escalations, send_reminders
 
@@ -68,6 +76,35 @@ def test_no_reminder_for_a_complete_or_exempt_assignment_or_an_inactive_engineer
     )
     assert send_reminders() == 0
     assert mail.outbox == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_release_training_is_neither_reminded_nor_escalated_once_off_the_sdks_team(
+    engineer, team, lead
+):
+    release = ReleaseFactory(sdk=team.sdks.get(), status=Release.Status.PUBLISHED)
+    course = CourseFactory(release=release, title="RTM Android 3.0")
+    due_soon = AssignmentFactory(
+        engineer=engineer,
+        course=course,
+        reason=Assignment.Reason.RELEASE,
+        assigned_at=NOW - timedelta(days=5),
+        due_at=NOW + timedelta(hours=20),
+    )
+    overdue = AssignmentFactory(
+        engineer=EngineerFactory(team=team, region="EMEA"),
+        course=course,
+        reason=Assignment.Reason.RELEASE,
+        assigned_at=NOW - timedelta(days=5),
+        due_at=NOW - timedelta(hours=1),
+    )
+    team.sdks.set([SdkFactory(slug="rtm-ios")])  # the team moved to another SDK
+
+    assert (send_reminders(), send_escalations()) == (0, 0)
+    assert not Notification.objects.filter(assignment__in=[due_soon, overdue]).exists()
+
+    team.sdks.add(release.sdk)  # and back: reminded and escalated again
+    assert (send_reminders(), send_escalations()) == (1, 1)
 
 
 def test_a_slipped_due_date_gets_reminders_for_the_new_date(due_in_60h):

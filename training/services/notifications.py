@@ -7,7 +7,8 @@ Each mail is sent on its own, and only the rows of mails that failed are release
 again, so the next run retries those and never repeats one that went out (a mail
 server that drops the connection half-way through a batch). Only open assignments
 (assigned, in progress) of active engineers are ever told: never a complete or
-exempt one. A row is claimed only when there is someone to tell (the engineer has
+exempt one, nor release training of an engineer whose team no longer supports the
+release's SDK. A row is claimed only when there is someone to tell (the engineer has
 an address; the team has a lead with one): a team whose leads are named later
 still gets its escalations.
 """
@@ -26,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from courses.models import Release
 from training.models import Assignment, Engineer, Notification, Team
 from training.services.assignments import adapt
 
@@ -36,6 +38,8 @@ _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table
 _USER = get_user_model()._meta.db_table
 _TEAM_LEADS = Team.leads.through._meta.db_table
+_TEAM_SDKS = Team.sdks.through._meta.db_table
+_RELEASE = Release._meta.db_table
 _OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
 
@@ -51,11 +55,27 @@ def _claim(*, kind: str, offset_hours: int, window_sql: str, window_params: list
             FROM {_ASSIGNMENT} a
             JOIN {_ENGINEER} e ON e.id = a.engineer_id
             WHERE a.status IN (%s, %s) AND e.active = %s AND {window_sql}
+              -- Release training only while the engineer is in its scope: one who
+              -- moved to a team off the SDK keeps the assignment, not the nagging.
+              AND (a.reason <> %s OR EXISTS (
+                  SELECT 1 FROM {_RELEASE} r JOIN {_TEAM_SDKS} ts ON ts.sdk_id = r.sdk_id
+                  WHERE r.id = a.release_id AND ts.team_id = e.team_id
+              ))
             ON CONFLICT (assignment_id, kind, offset_hours, due_at) DO NOTHING
             """,
             [
                 adapt(p)
-                for p in [kind, offset_hours, "[]", now, claim.hex, *_OPEN, True, *window_params]
+                for p in [
+                    kind,
+                    offset_hours,
+                    "[]",
+                    now,
+                    claim.hex,
+                    *_OPEN,
+                    True,
+                    *window_params,
+                    Assignment.Reason.RELEASE,
+                ]
             ],
         )
     return claim
