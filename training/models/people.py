@@ -23,9 +23,10 @@ class Tier(models.TextChoices):
 
 
 class Region(models.TextChoices):
-    APAC = "APAC"
-    EMEA = "EMEA"
-    AMER = "AMER"
+    # Labelled as written: without a label Django would show "Apac", "Emea", "Amer".
+    APAC = "APAC", "APAC"
+    EMEA = "EMEA", "EMEA"
+    AMER = "AMER", "AMER"
 
 
 class SkillLevel(models.IntegerChoices):
