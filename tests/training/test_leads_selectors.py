@@ -24,7 +24,6 @@ from training.selectors.leads import (
     lead_scope,
     release_at_risk,
     release_engineer_rows,
-    release_engineers,
     release_risks,
     release_steps_total,
     release_team_regions,
@@ -212,12 +211,14 @@ def test_engineers_have_status_progress_attempts_and_last_activity(team, sdk, re
     other = make_engineer(TeamFactory(slug="elsewhere", sdks=[sdk]), "zed")
     assign(other, course, due_at=NOW - timedelta(hours=3))
 
-    engineers = release_engineers(release=release, team_ids=[team.pk], now=NOW)
     rows = release_engineer_rows(
-        engineers=engineers, steps_total=release_steps_total(release=release)
+        release=release,
+        team_ids=[team.pk],
+        steps_total=release_steps_total(release=release),
+        now=NOW,
     )
-    names = [row.engineer.username for row in rows]
-    by_name = {row.engineer.username: row for row in rows}
+    names = [row.username for row in rows]
+    by_name = {row.username: row for row in rows}
     assert names[0] == "olga"  # overdue first
     assert {name: row.status for name, row in by_name.items()} == {
         "olga": EngineerStatus.OVERDUE,
@@ -242,8 +243,10 @@ def test_engineers_filter_by_region_and_status(team, release, course):
     assign(make_engineer(team, "c", "EMEA"), course, Assignment.Status.COMPLETE)
 
     def names(**filters):
-        qs = release_engineers(release=release, team_ids=[team.pk], now=NOW, **filters)
-        return sorted(e.user.username for e in qs)
+        rows = release_engineer_rows(
+            release=release, team_ids=[team.pk], steps_total=3, now=NOW, **filters
+        )
+        return sorted(row.username for row in rows)
 
     assert names(region="EMEA") == ["b", "c"]
     assert names(status="overdue") == ["a", "b"]
@@ -253,9 +256,101 @@ def test_engineers_filter_by_region_and_status(team, release, course):
 
 def test_the_engineer_list_is_one_query(team, release, course, django_assert_num_queries):
     for i in range(5):
-        assign(make_engineer(team, f"e{i}"), course)
+        engineer = make_engineer(team, f"e{i}")
+        assignment = assign(engineer, course, Assignment.Status.IN_PROGRESS)
+        LessonProgress.objects.create(engineer=engineer, lesson=course.lessons.first(), read_at=NOW)
+        attempt(engineer, course.quiz, assignment, passed=True)
     with django_assert_num_queries(1):
-        assert len(list(release_engineers(release=release, team_ids=[team.pk], now=NOW))) == 5
+        rows = release_engineer_rows(release=release, team_ids=[team.pk], steps_total=3, now=NOW)
+    assert len(rows) == 5
+
+
+def attempt(engineer, quiz, assignment, *, number=1, passed=None, at=NOW):
+    """An attempt at `quiz`, graded when `passed` is given, else still open."""
+    graded = passed is not None
+    return Attempt.objects.create(
+        engineer=engineer,
+        quiz=quiz,
+        assignment=assignment,
+        number=number,
+        pass_mark=80,
+        snapshot={},
+        started_at=at - timedelta(minutes=10),
+        submitted_at=at if graded else None,
+        score=(90 if passed else 50) if graded else None,
+        passed=passed,
+    )
+
+
+def test_progress_counts_only_this_releases_lessons_and_quizzes_and_each_once(
+    sdk, team, release, course
+):
+    """Steps are lessons read and quizzes passed, each counted once however many
+    attempts it took; another release's reads and attempts count for nothing, and
+    neither does their activity."""
+    other = CourseFactory(
+        release=ReleaseFactory(
+            sdk=sdk,
+            version="2.5.0",
+            status=Release.Status.PUBLISHED,
+            customer_available_at=NOW + timedelta(days=5),
+        )
+    )
+    other_lesson = LessonFactory(course=other, position=1)
+    other_quiz = QuizFactory(course=other)
+    rita = make_engineer(team, "rita")
+    mine = assign(rita, course, Assignment.Status.IN_PROGRESS)
+    theirs = assign(rita, other, Assignment.Status.IN_PROGRESS)
+    LessonProgress.objects.create(engineer=rita, lesson=course.lessons.first(), read_at=LONG_AGO)
+    attempt(rita, course.quiz, mine, number=1, passed=False, at=NOW - timedelta(hours=3))
+    attempt(rita, course.quiz, mine, number=2, passed=True, at=NOW - timedelta(hours=2))
+    attempt(rita, course.quiz, mine, number=3, passed=True, at=NOW - timedelta(hours=1))
+    LessonProgress.objects.create(engineer=rita, lesson=other_lesson, read_at=NOW)
+    attempt(rita, other_quiz, theirs, passed=True, at=NOW)
+
+    (row,) = release_engineer_rows(
+        release=release,
+        team_ids=[team.pk],
+        steps_total=release_steps_total(release=release),
+        now=NOW,
+    )
+    assert (row.steps_done, row.steps_total, row.percent) == (2, 3, 66)
+    assert row.attempts == 3
+    assert row.last_activity == NOW - timedelta(hours=1)
+    assert row.due_at == release.due_at
+
+
+def test_an_open_attempt_is_activity_from_its_start(team, release, course):
+    rita = make_engineer(team, "rita")
+    mine = assign(rita, course, Assignment.Status.IN_PROGRESS)
+    attempt(rita, course.quiz, mine, at=NOW - timedelta(minutes=20))
+
+    (row,) = release_engineer_rows(release=release, team_ids=[team.pk], steps_total=3, now=NOW)
+    assert (row.steps_done, row.attempts) == (0, 1)
+    assert row.last_activity == NOW - timedelta(minutes=30)
+
+
+def test_engineers_are_ordered_most_overdue_then_least_advanced_then_by_username(
+    team, release, course
+):
+    late = make_engineer(team, "late")
+    assign(late, course, due_at=NOW - timedelta(days=2))
+    later = make_engineer(team, "later")
+    assign(later, course, due_at=NOW - timedelta(days=1))
+    ahead, behind, also_behind = (make_engineer(team, name) for name in ("bo", "cy", "al"))
+    for engineer in (ahead, behind, also_behind):
+        assign(engineer, course, Assignment.Status.IN_PROGRESS)
+    for lesson in course.lessons.all():
+        LessonProgress.objects.create(engineer=ahead, lesson=lesson, read_at=NOW)
+    LessonProgress.objects.create(engineer=behind, lesson=course.lessons.first(), read_at=NOW)
+    LessonProgress.objects.create(engineer=also_behind, lesson=course.lessons.first(), read_at=NOW)
+    EngineerFactory(user=UserFactory(username="ann", first_name="Ann", last_name="Lee"), team=team)
+    EngineerFactory(user=UserFactory(username="nn", first_name="", last_name=""), team=team)
+
+    rows = release_engineer_rows(release=release, team_ids=[team.pk], steps_total=3, now=NOW)
+    assert [row.username for row in rows] == ["late", "later", "ann", "nn", "al", "cy", "bo"]
+    assert (rows[2].name, rows[2].team, rows[2].region) == ("Ann Lee", team.name, "APAC")
+    assert rows[3].name == "nn"  # no name: the username, as Engineer.name gives
 
 
 # --- cancelling --------------------------------------------------------------------

@@ -107,15 +107,14 @@ def engineer_table_rows(rows: list[EngineerRow]) -> str:
     no_activity = f'<span class="muted">{escape(gettext("none"))}</span>'
     html = []
     for row in rows:
-        engineer = row.engineer
-        name = engineer.name
+        name = row.name
         html.append(
             _ENGINEER_ROW.format(
                 status=escape(row.status),
                 name=escape(name),
-                username=escape(engineer.username),
-                team=escape(engineer.team.name),
-                region=escape(engineer.region),
+                username=escape(row.username),
+                team=escape(row.team),
+                region=escape(row.region),
                 status_label=labels[row.status],
                 percent=int(row.percent),
                 progress_label=escape(progress_of % {"name": name}),

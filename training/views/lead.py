@@ -34,7 +34,6 @@ from training.selectors.leads import (
     lead_releases_open,
     lead_scope,
     release_engineer_rows,
-    release_engineers,
     release_overrides,
     release_risks,
     release_steps_total,
@@ -120,16 +119,13 @@ def _release_page(
     elif filters.is_bound:
         status = 400
     readiness = release_readiness(release, now=now)
-    steps_total = release_steps_total(release=release)
     rows = release_engineer_rows(
-        engineers=release_engineers(
-            release=release,
-            team_ids=scope.team_ids,
-            region=region,
-            status=status_filter,
-            now=now,
-        ),
-        steps_total=steps_total,
+        release=release,
+        team_ids=scope.team_ids,
+        steps_total=release_steps_total(release=release),
+        region=region,
+        status=status_filter,
+        now=now,
     )
     courses = list(
         Course.objects.filter(release=release, status=Course.Status.PUBLISHED).only(
