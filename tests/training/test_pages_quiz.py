@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import SkillRecordFactory
+from tests.factories import ChoiceFactory, QuestionFactory, SkillFactory, SkillRecordFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
 from training.models import Attempt, SkillRecord
 
@@ -190,3 +190,29 @@ def test_my_skills_query_count_does_not_grow_with_records(
     with django_assert_max_num_queries(4):
         response = signed_in.get(reverse("skills"))
     assert response.text.count('<th scope="row">') == count
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_a_submission_costs_the_same_queries_whatever_the_number_of_questions(
+    signed_in, qc, engineer, django_assert_max_num_queries, extra
+):
+    for i in range(extra):
+        question = QuestionFactory(
+            quiz=qc.quiz, position=10 + i, skill=SkillFactory(slug=f"extra-{i}")
+        )
+        ChoiceFactory(question=question, position=1, text="Yes", correct=True)
+        ChoiceFactory(question=question, position=2, text="No")
+    # One skill re-verified, the others new: both ways of writing a record.
+    SkillRecordFactory(engineer=engineer, skill=qc.questions[0].skill, level=1)
+    attempt = start(signed_in, qc)
+    # The session, user, engineer and attempt; the grade; the skills, their insert,
+    # lock and update; the course's progress; savepoints.
+    with django_assert_max_num_queries(16):
+        response = signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.score, attempt.passed) == (100, True)
+    assert set(SkillRecord.objects.filter(engineer=engineer).values_list("level", "evidence")) == {
+        (3, attempt.pk)
+    }
+    assert SkillRecord.objects.filter(engineer=engineer).count() == 2 + extra

@@ -211,12 +211,22 @@ def attempt_submit(
     score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
     passed = score >= attempt.pass_mark
     now = now or timezone.now()
-    claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
-        submitted_at=now, answers=cleaned, score=score, passed=passed, skill_scores=skill_scores
-    )
-    attempt.refresh_from_db()
+    graded = {
+        "submitted_at": now,
+        "answers": cleaned,
+        "score": score,
+        "passed": passed,
+        "skill_scores": skill_scores,
+    }
+    claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(**graded)
     if not claimed:
+        # Graded meanwhile: reload what that grading wrote. The rest of the row (the
+        # snapshot above all, the largest part) is never written after the start.
+        attempt.refresh_from_db(fields=list(graded))
         return attempt
+    # The row now holds exactly these values: no need to read them back.
+    for field, value in graded.items():
+        setattr(attempt, field, value)
 
     assignment = attempt.assignment
     if passed:

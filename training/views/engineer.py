@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -238,8 +238,10 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     explanation, nothing that tells a right choice from a wrong one.
     """
     attempt = get_object_or_404(
+        # The assignment's course and engineer: what grading a pass reads to decide
+        # whether the course is complete, joined here rather than fetched one by one.
         Attempt.objects.filter(engineer=request.engineer).select_related(
-            "quiz__course", "assignment"
+            "quiz__course", "assignment__course", "assignment__engineer"
         ),
         pk=pk,
     )
@@ -289,8 +291,9 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
-    used = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).count()
-    max_attempts = attempt.quiz.max_attempts
+    counts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).aggregate(
+        used=Count("pk"), later=Count("pk", filter=Q(number__gt=attempt.number))
+    )
     return render(
         request,
         "training/attempt_result.html",
@@ -298,10 +301,8 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "attempt": attempt,
             "results": attempt_results(attempt=attempt),
             "assignment": attempt.assignment,
-            "attempts_left": max(max_attempts - used, 0),
-            "is_latest": not Attempt.objects.filter(
-                engineer=request.engineer, quiz_id=attempt.quiz_id, number__gt=attempt.number
-            ).exists(),
+            "attempts_left": max(attempt.quiz.max_attempts - counts["used"], 0),
+            "is_latest": not counts["later"],
         },
     )
 
