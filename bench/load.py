@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from bench import data
 from training.actors import SYSTEM
-from training.models import Attempt
+from training.i18n import SESSION_KEY as LANGUAGE_SESSION_KEY
+from training.models import Attempt, Engineer
 from training.services.assignments import assignments_create_manual
 from training.services.attempts import quiz_snapshot
 
@@ -71,6 +72,7 @@ def prepare_quiz(attempts: int, workdir: Path) -> dict:
         user.pk: user
         for user in get_user_model().objects.filter(engineer__pk__in=ids).only("id", "password")
     }
+    languages = dict(Engineer.objects.filter(pk__in=ids).values_list("user_id", "language"))
     csrf = secrets.token_hex(16)  # a 32-character secret, sent as cookie and header
     expiry = timezone.now() + timedelta(days=1)
     sessions, lines = [], []
@@ -82,6 +84,8 @@ def prepare_quiz(attempts: int, workdir: Path) -> dict:
                 SESSION_KEY: str(user_id),
                 BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                 HASH_SESSION_KEY: users[user_id].get_session_auth_hash(),
+                # As sign-in leaves it: without it, every request would save the session.
+                LANGUAGE_SESSION_KEY: languages[user_id],
             }
         )
         sessions.append(Session(session_key=key, session_data=session_data, expire_date=expiry))
