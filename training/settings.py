@@ -380,5 +380,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reminders": {"task": "training.tasks.send_reminders", "schedule": 300},
     "escalations": {"task": "training.tasks.send_escalations", "schedule": 900},
+    # Leads' mails about a failed last attempt whose task was lost or whose mail failed.
+    "lead-notices": {"task": "training.tasks.send_pending_lead_notices", "schedule": 300},
     "ready-releases": {"task": "training.tasks.notify_ready_releases", "schedule": 60},
 }

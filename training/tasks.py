@@ -52,6 +52,11 @@ def notify_last_failed_attempt(attempt_id: int) -> int:
 
 
 @shared_task(**_RETRY)
+def send_pending_lead_notices() -> int:
+    return attempts.send_pending_lead_notices()
+
+
+@shared_task(**_RETRY)
 def reconcile() -> dict:
     created = reconciling.reconcile()
     if any(created.values()):

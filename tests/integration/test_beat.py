@@ -27,6 +27,7 @@ EXPECTED = {
     "reconcile": "training.tasks.reconcile",
     "reminders": "training.tasks.send_reminders",
     "escalations": "training.tasks.send_escalations",
+    "lead-notices": "training.tasks.send_pending_lead_notices",
     "ready-releases": "training.tasks.notify_ready_releases",
 }
 

@@ -8,7 +8,14 @@ from tests.factories import EngineerFactory, UserFactory
 from tests.training.quiz_course import build_quiz_course
 from training.errors import Conflict, InvalidInput
 from training.models import Assignment, Attempt, SkillLevel, SkillRecord
-from training.services.attempts import attempt_start, attempt_submit, grade, quiz_snapshot
+from training.services.attempts import (
+    attempt_start,
+    attempt_submit,
+    grade,
+    notify_leads_of_last_failed_attempt,
+    quiz_snapshot,
+    send_pending_lead_notices,
+)
 from training.services.progress import lesson_mark_read
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +329,51 @@ def test_a_mail_server_that_is_down_does_not_undo_the_grade(
         )
     attempt.refresh_from_db()
     assert attempt.passed is False
+
+
+def test_a_mail_server_that_is_down_leaves_the_lead_notice_for_the_beat(
+    engineer, lead, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    backend = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens
+    qc = build_quiz_course(engineer=engineer, max_attempts=1)
+    attempt = attempt_start(engineer=engineer, quiz=qc.quiz)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=attempt, answers=answers_for(attempt, wrong={first_prompt(qc)}))
+    attempt.refresh_from_db()
+    assert attempt.lead_notice == Attempt.LeadNotice.PENDING
+
+    settings.EMAIL_BACKEND = backend  # the mail server is back
+    assert send_pending_lead_notices() == 1
+    assert send_pending_lead_notices() == 0
+    assert [message.to for message in mailoutbox] == [["lena@example.com"]]
+    attempt.refresh_from_db()
+    assert attempt.lead_notice == Attempt.LeadNotice.SENT
+
+
+def test_a_lost_task_leaves_the_lead_notice_for_the_beat(engineer, lead, mailoutbox):
+    """The grade commits with the notice pending; the task that would have sent it
+    never runs (a broker outage, a killed worker). The beat's pass sends it, once."""
+    qc = build_quiz_course(engineer=engineer, max_attempts=1)
+    attempt = attempt_start(engineer=engineer, quiz=qc.quiz)
+    attempt_submit(attempt=attempt, answers=answers_for(attempt, wrong={first_prompt(qc)}))
+    assert mailoutbox == []  # the on-commit task never ran
+
+    assert send_pending_lead_notices() == 1
+    assert notify_leads_of_last_failed_attempt(attempt_id=attempt.pk) == 0  # a late task
+    assert len(mailoutbox) == 1
+
+
+def test_only_a_failed_last_attempt_owes_the_leads_a_mail(engineer):
+    qc = build_quiz_course(engineer=engineer, max_attempts=2)
+    first = attempt_start(engineer=engineer, quiz=qc.quiz)
+    first = attempt_submit(attempt=first, answers=answers_for(first, wrong={first_prompt(qc)}))
+    second = attempt_start(engineer=engineer, quiz=qc.quiz)
+    second = attempt_submit(attempt=second, answers=answers_for(second))
+
+    assert [first.lead_notice, second.lead_notice] == ["", ""]
+    assert send_pending_lead_notices() == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -29,7 +29,18 @@ class Attempt(models.Model):
     `snapshot` holds the questions and choices (with the key) as they were when the
     attempt started, in the order shown; grading uses it, never the live quiz, so a
     later edit of the course cannot change a recorded score.
+
+    `lead_notice` is the outbox of the mail to the team's leads after a failed last
+    attempt: set to pending by the grading itself, in the same UPDATE, so the mail
+    cannot be lost with the task that sends it (a broker outage, a worker killed);
+    the sender claims it (pending → sent) before sending, and puts it back if the
+    mail fails, for the beat's next pass.
     """
+
+    class LeadNotice(models.TextChoices):
+        NONE = "", "none"
+        PENDING = "pending"
+        SENT = "sent"
 
     engineer = models.ForeignKey(
         "training.Engineer", on_delete=models.CASCADE, related_name="attempts"
@@ -51,9 +62,20 @@ class Attempt(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     passed = models.BooleanField(null=True)
+    lead_notice = models.CharField(
+        max_length=8, choices=LeadNotice.choices, default=LeadNotice.NONE, blank=True
+    )
 
     class Meta:
         ordering = ["engineer", "quiz", "number"]
+        indexes = [
+            # The beat's pass over the lead notices still to send: a handful of rows.
+            models.Index(
+                fields=["lead_notice"],
+                condition=Q(lead_notice="pending"),
+                name="attempt_lead_notice_pending",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["engineer", "quiz", "number"], name="attempt_unique_engineer_quiz_number"

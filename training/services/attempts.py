@@ -203,13 +203,18 @@ def attempt_submit(
 
     The one grading call then: on a pass, raises the engineer's skill records and
     completes the assignment if every lesson is read; on a failed last attempt,
-    emails the team's leads once the transaction commits.
+    emails the team's leads once the transaction commits (the attempt's
+    `lead_notice` is left pending by the grade itself, so the mail survives a lost
+    task).
     """
     if attempt.submitted_at is not None:
         return attempt
     cleaned = clean_answers(snapshot=attempt.snapshot, answers=answers)
     score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
     passed = score >= attempt.pass_mark
+    last_failed = not passed and attempt.number >= attempt.snapshot.get(
+        "max_attempts", attempt.quiz.max_attempts
+    )
     now = now or timezone.now()
     graded = {
         "submitted_at": now,
@@ -218,6 +223,9 @@ def attempt_submit(
         "passed": passed,
         "skill_scores": skill_scores,
     }
+    if last_failed:
+        # The leads' mail is owed from the moment the grade is: same row, same UPDATE.
+        graded["lead_notice"] = Attempt.LeadNotice.PENDING
     claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(**graded)
     if not claimed:
         # Graded meanwhile: reload what that grading wrote. The rest of the row (the
@@ -233,8 +241,9 @@ def attempt_submit(
         skill_records_update_from_attempt(attempt=attempt)
         if assignment is not None:
             assignment_complete_if_done(assignment=assignment, now=now)
-    elif attempt.number >= attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts):
-        # A task, so the engineer's request never waits on the mail server.
+    elif last_failed:
+        # A task, so the engineer's request never waits on the mail server; if it is
+        # lost, the beat's pass (send_pending_lead_notices) sends the mail.
         from training.tasks import notify_last_failed_attempt
 
         enqueue_on_commit(notify_last_failed_attempt, attempt.pk)
@@ -242,11 +251,19 @@ def attempt_submit(
 
 
 def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
-    """Email the engineer's team leads that the engineer failed their last attempt.
-
-    Runs after the grade is committed; a mail server that is down is logged, not
-    raised, since the engineer's result is already recorded. Returns messages sent.
+    """Email the engineer's team leads that the engineer failed their last attempt,
+    once: the attempt's pending `lead_notice` is claimed (pending → sent) first, so
+    a second task or the beat's pass sends nothing. An engineer with no team, or a
+    team without a lead with an address, has nobody to tell: the notice is spent.
+    A mail server that is down is logged, not raised (the engineer's result is
+    recorded), and the notice put back to pending for the beat's next pass.
+    Returns messages sent.
     """
+    claimed = Attempt.objects.filter(pk=attempt_id, lead_notice=Attempt.LeadNotice.PENDING).update(
+        lead_notice=Attempt.LeadNotice.SENT
+    )
+    if not claimed:
+        return 0
     attempt = Attempt.objects.select_related(
         "engineer__user", "engineer__team", "quiz__course"
     ).get(pk=attempt_id)
@@ -276,7 +293,7 @@ def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
         "score": attempt.score,
         "mark": attempt.pass_mark,
     }
-    sent = 0
+    sent, failed = 0, False
     for language, recipients in sorted(by_language.items()):
         with translation.override(language):
             subject = gettext("[Preflight] %(name)s failed the quiz of %(course)s") % facts
@@ -296,4 +313,19 @@ def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
             sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
         except (SMTPException, OSError):
             logger.exception("could not email the leads about attempt %s", attempt_id)
+            failed = True
+    if failed:
+        # Sent again whole by the beat's next pass (a lead of another language may
+        # then get theirs twice: better than a lead who never hears).
+        Attempt.objects.filter(pk=attempt_id).update(lead_notice=Attempt.LeadNotice.PENDING)
     return sent
+
+
+def send_pending_lead_notices(*, limit: int = 500) -> int:
+    """The beat's pass: send every lead notice still pending (its task was lost with
+    a broker outage or a killed worker, or its mail failed). Returns messages sent."""
+    pending = Attempt.objects.filter(lead_notice=Attempt.LeadNotice.PENDING).order_by("pk")
+    return sum(
+        notify_leads_of_last_failed_attempt(attempt_id=pk)
+        for pk in pending.values_list("pk", flat=True)[:limit]
+    )
