@@ -22,6 +22,12 @@ class Tier(models.TextChoices):
     L3 = "L3", "L3 — expert"
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """How an engineer is named on pages and in mails: the full name, or the
+    username without one. (For rows read as tuples, with no User to ask.)"""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Region(models.TextChoices):
     # Labelled as written: without a label Django would show "Apac", "Emea", "Amer".
     APAC = "APAC", "APAC"
@@ -84,7 +90,8 @@ class Engineer(models.Model):
 
     @property
     def name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        user = self.user
+        return display_name(user.first_name, user.last_name, user.username)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -9,7 +9,7 @@ release is the price of the lead home, never one per engineer.
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -29,7 +29,6 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, pgettext_lazy
 
 from courses.models import Course, Release, Sdk
@@ -43,6 +42,8 @@ from training.models import (
     Region,
     Team,
 )
+from training.models.people import display_name
+from training.selectors import raw_datetime
 from training.selectors.readiness import counts_by_region
 from training.services.progress import progress_percent
 
@@ -379,12 +380,11 @@ def release_engineer_rows(
         else:
             steps_done = min(steps_done, steps_total)
             percent = progress_percent(steps_done, steps_total)
-        moments = [_as_datetime(at) for at in activity if at is not None]
+        moments = [raw_datetime(at) for at in activity if at is not None]
         rows.append(
             EngineerRow(
                 username=username,
-                # What Engineer.name gives, without a User to ask.
-                name=f"{first_name} {last_name}".strip() or username,
+                name=display_name(first_name, last_name, username),
                 team=team,
                 region=engineer_region,
                 status=state,
@@ -392,7 +392,7 @@ def release_engineer_rows(
                 steps_total=steps_total,
                 percent=percent,
                 attempts=attempt_count,
-                due_at=_as_datetime(due_at),
+                due_at=raw_datetime(due_at),
                 last_activity=max(moments, default=None),
             )
         )
@@ -416,16 +416,6 @@ def _join_per_engineer(activity: QuerySet, alias: str, *, scope: QuerySet) -> tu
         return f"LEFT JOIN LATERAL ({sql}) {alias} ON true", params
     sql, params = activity.filter(engineer__in=scope.values("pk")).query.sql_with_params()
     return f"LEFT JOIN ({sql}) {alias} ON {alias}.engineer_id = e.id", params
-
-
-def _as_datetime(value) -> datetime | None:
-    """A MIN() or MAX() over a timestamp from raw SQL: aware on PostgreSQL, the
-    stored UTC text on SQLite."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 # --- overrides and lead-made assignments ---------------------------------------------

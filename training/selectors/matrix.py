@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from courses.models import Sdk, Skill
 from training.models import Engineer, SkillLevel, SkillRecord, Team
+from training.models.people import display_name
 from training.services.assignments import skill_current_since
 
 # Working hours, in the engineer's own time zone: Monday to Friday, 09:00 to
@@ -170,7 +171,7 @@ def skill_matrix(
         pk: MatrixRow(
             MatrixEngineer(
                 username=username,
-                name=f"{first_name} {last_name}".strip() or username,
+                name=display_name(first_name, last_name, username),
                 team_slug=team_slug,
                 region=engineer_region,
                 tier=engineer_tier,

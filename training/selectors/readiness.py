@@ -20,16 +20,16 @@ an open assignment after it. The gate asks for `fresh` counts and never stores.
 """
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from courses.models import Release
 from training.models import Assignment, Engineer, ReadinessSnapshot, Region
+from training.selectors import raw_datetime
 
 _DONE = list(Assignment.DONE)
 
@@ -110,7 +110,7 @@ def _count(
         }
         for region, required, complete, exempt, overdue, _ in rows
     }
-    next_due = [_as_datetime(row[5]) for row in rows if row[5] is not None]
+    next_due = [raw_datetime(row[5]) for row in rows if row[5] is not None]
     return counts, min(next_due, default=None)
 
 
@@ -123,13 +123,6 @@ def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> di
         "exempt": int(n > 0 and n_exempt == n),
         "overdue": int(n_overdue > 0),
     }
-
-
-def _as_datetime(value) -> datetime:
-    """A MIN() over a timestamp from raw SQL: aware on PostgreSQL, UTC text on SQLite."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _snapshot(release: Release) -> ReadinessSnapshot:
