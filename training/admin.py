@@ -52,11 +52,8 @@ class ReadinessOnDeleteMixin:
     `readiness_changed` share one transaction. (Rows with assignments cannot be
     deleted in the admin: their history would go with them.)
 
-    Subclasses say which readiness a deletion touches, before the rows are gone."""
-
-    def readiness_scope(self, objs: list) -> dict[str, list[int]]:
-        """Keyword arguments of readiness_changed for deleting `objs`."""
-        raise NotImplementedError
+    Subclasses define `readiness_scope(objs)`: the keyword arguments of
+    readiness_changed for deleting `objs`, read before the rows are gone."""
 
     def delete_model(self, request, obj):
         with transaction.atomic():
