@@ -10,10 +10,11 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courses.models import Choice, Course, Lesson, Question, Quiz, Release, Sdk, Skill
-from courses.services.releases import release_publish, release_record
-from training.actors import SYSTEM
+from courses.services.releases import release_record
 from training.models import Engineer, Team
+from training.services.releases import release_publish
 
 REGIONS = ["APAC", "EMEA", "AMER"]
 ZONES = ["Asia/Shanghai", "Europe/Berlin", "America/New_York"]

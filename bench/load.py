@@ -17,7 +17,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from bench import data
-from training.actors import SYSTEM
+from core.actors import SYSTEM
 from training.i18n import SESSION_KEY as LANGUAGE_SESSION_KEY
 from training.models import Attempt, Engineer
 from training.services.assignments import assignments_create_manual

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import data
-from courses.api.releases import ReadinessSerializer
 from courses.models import Release
+from training.api.releases import ReadinessSerializer
 from training.models import Assignment
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness_fresh
+from training.readiness.keep import readiness_assignment_completed, readiness_changed
 from training.services.assignments import release_assign_training
-from training.services.readiness import readiness_assignment_completed, readiness_changed
 
 VERSION = "1.0.0"
 
@@ -140,7 +140,7 @@ def measure(*, release: Release, size: int, token: str, calls: int) -> Readiness
         folded.append(_timed(get))
     _complete(_open_assignments(release, 1)[0])
     folded_queries = _queries(get)
-    assert get().json() == ReadinessSerializer(release_readiness(release, fresh=True)).data
+    assert get().json() == ReadinessSerializer(release_readiness_fresh(release)).data
 
     recount = []
     for _ in range(calls):
@@ -149,8 +149,8 @@ def measure(*, release: Release, size: int, token: str, calls: int) -> Readiness
     readiness_changed(release_ids=[release.pk])
     recount_queries = _queries(get)
 
-    fresh = [_timed(lambda: release_readiness(release, fresh=True)) for _ in range(calls)]
-    fresh_queries = _queries(lambda: release_readiness(release, fresh=True))
+    fresh = [_timed(lambda: release_readiness_fresh(release)) for _ in range(calls)]
+    fresh_queries = _queries(lambda: release_readiness_fresh(release))
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + fresh_queries[-1]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())

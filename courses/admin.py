@@ -19,25 +19,28 @@ import re
 import zipfile
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import ngettext
 
-from courses.documents import course_to_document, document_validate, question_to_document
+from core.actors import Actor
+from core.errors import InvalidInput
+from courses.documents import (
+    course_to_document,
+    document_validate,
+    error_lines,
+    question_to_document,
+)
 from courses.management.commands.export_course import dump_document
-from courses.management.commands.import_course import error_lines
 from courses.markdown import render_markdown
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
+from courses.services.releases import OPEN as _OPEN
+from courses.services.releases import release_record
 from courses.versions import InvalidVersion, Version
-from training.actors import Actor
-from training.errors import InvalidInput, PreflightError
-from training.models import AuditEvent
 
 
 class SelectRelatedFilter(admin.RelatedFieldListFilter):
@@ -63,9 +66,6 @@ class ReleaseFilter(SelectRelatedFilter):
 
 class QuizFilter(SelectRelatedFilter):
     select_related = ("course",)
-
-
-_OPEN = (Release.Status.DRAFT, Release.Status.PUBLISHED)
 
 
 def _actor(request) -> Actor:
@@ -162,8 +162,11 @@ class ReleaseAdminForm(forms.ModelForm):
             raise ValidationError(str(exc), code="invalid_version") from exc
 
 
-@admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdminBase(admin.ModelAdmin):
+    """The release's content: SDK, version, dates, notes, features. Registered by
+    training.admin, which adds what a release does to people (publishing, the
+    customer date moving due dates, the gate's decisions)."""
+
     form = ReleaseAdminForm
     list_display = [
         "version",
@@ -180,7 +183,6 @@ class ReleaseAdmin(admin.ModelAdmin):
     ordering = ["sdk__slug", "-sort_key"]
     date_hierarchy = "customer_available_at"
     inlines = [FeatureInline]
-    actions = ["publish_selected"]
     readonly_fields = [
         "status",
         "sort_key",
@@ -189,37 +191,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         "updated_at",
         "published_at",
         "available_at",
-        "decisions",
     ]
-
-    @admin.display(description="availability decisions and gate overrides")
-    def decisions(self, obj):
-        """Who marked the release available, when, why, and how ready support was
-        then (the readiness snapshot kept by release_mark_available): the record."""
-        if obj is None or obj.pk is None:
-            return "—"
-        events = AuditEvent.objects.filter(
-            release=obj,
-            kind__in=[AuditEvent.Kind.RELEASE_OVERRIDE, AuditEvent.Kind.RELEASE_AVAILABLE],
-        ).order_by("created_at")
-        rows = [
-            (
-                event.created_at,
-                event.get_kind_display(),
-                event.details.get("by", ""),
-                event.details.get("reason", ""),
-                "{:.0%}".format(event.details.get("readiness", {}).get("completion", 0)),
-                "; ".join(event.details.get("readiness", {}).get("blocking", [])),
-            )
-            for event in events
-        ]
-        if not rows:
-            return "—"
-        return format_html(
-            "<table><tr><th>when</th><th>what</th><th>by</th><th>why</th>"
-            "<th>completion then</th><th>blocking then</th></tr>{}</table>",
-            format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows),
-        )
 
     @admin.display(description="training due")
     def due_at(self, obj):
@@ -247,65 +219,22 @@ class ReleaseAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            # Features come from the inline, saved after this; a draft has no
-            # assignments yet, so a plain insert carries no rule but the sort key.
-            obj.sort_key = Version.parse(obj.version).sort_key
-            obj.created_at = obj.updated_at = timezone.now()
-            super().save_model(request, obj, form, change)
-            return
-        if obj.status not in _OPEN:
-            return  # nothing editable
-        # A new customer date moves the due dates of the release's assignments:
-        # the same service as the API's PATCH, never a raw save.
-        from courses.services.releases import release_update
-
-        release_update(
-            release=obj,
-            actor=_actor(request),
+        if change:
+            return  # training.admin.ReleaseAdmin: a new date moves people's due dates
+        # Recorded by the same service as the API (version parsed, sort key, a
+        # savepoint against a concurrent insert); the features come from the inline,
+        # saved after this, and a draft has no assignments to move.
+        release, _ = release_record(
+            sdk=form.cleaned_data["sdk"],
+            version=form.cleaned_data["version"],
             customer_available_at=form.cleaned_data["customer_available_at"],
-            notes=form.cleaned_data["notes"],
+            notes=form.cleaned_data["notes"] or "",
+            features=[],
+            actor=_actor(request),
         )
-
-    @admin.action(description="Publish selected releases", permissions=["change"])
-    def publish_selected(self, request, queryset):
-        # Imported here so the admin loads even where the service is not deployed yet.
-        from courses.services.releases import release_publish
-
-        published, already = 0, 0
-        for release in queryset.select_related("sdk"):
-            try:
-                with transaction.atomic():
-                    _, newly = release_publish(release=release, actor=_actor(request))
-            except PreflightError as exc:
-                self.message_user(request, f"{release}: {exc.detail}", messages.ERROR)
-                continue
-            if newly:
-                published += 1
-            else:
-                already += 1
-        if published:
-            self.message_user(
-                request,
-                ngettext(
-                    "Published %d release; its training is being assigned.",
-                    "Published %d releases; their training is being assigned.",
-                    published,
-                )
-                % published,
-                messages.SUCCESS,
-            )
-        if already:
-            self.message_user(
-                request,
-                ngettext(
-                    "%d release was already published; nothing changed.",
-                    "%d releases were already published; nothing changed.",
-                    already,
-                )
-                % already,
-                messages.INFO,
-            )
+        obj.pk = release.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
 
 
 @admin.register(Feature)
@@ -485,8 +414,10 @@ def _download(filename: str, content: bytes, content_type: str) -> HttpResponse:
     return response
 
 
-@admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdminBase(admin.ModelAdmin):
+    """Course content. Registered by training.admin, which assigns a course saved for a
+    published release to that release's engineers."""
+
     list_display = ["slug", "title", "release", "status", "language", "lesson_count", "updated_at"]
     list_filter = ["status", "language", ("release", ReleaseFilter)]
     search_fields = ["slug", "title", "release__sdk__slug", "release__version"]
@@ -509,17 +440,6 @@ class CourseAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        course = form.instance
-        if course.release_id and course.release.status == Release.Status.PUBLISHED:
-            # A course added to a release already out: assign it like the release's
-            # other training (the task is idempotent: ON CONFLICT DO NOTHING).
-            from training.queue import enqueue_on_commit
-            from training.tasks import assign_release_training
-
-            enqueue_on_commit(assign_release_training, course.release_id)
 
     @admin.action(description="Export as YAML (as manage.py export_course)")
     def export_yaml(self, request, queryset):

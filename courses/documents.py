@@ -17,9 +17,9 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
+from core.errors import InvalidInput
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Skill
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
-from training.errors import InvalidInput
 
 MAX_LESSONS = 500
 MAX_QUESTIONS = 500
@@ -295,3 +295,20 @@ def question_to_document(question: Question, choices) -> dict:
         {"text": text, "correct": True} if correct else {"text": text} for text, correct in pairs
     ]
     return item
+
+
+def error_lines(detail: Any, path: str = "") -> list[str]:
+    """DRF-shaped errors as `quiz.questions[1].choices: message` lines."""
+    if isinstance(detail, dict):
+        lines = []
+        for key, value in detail.items():
+            lines += error_lines(value, f"{path}.{key}" if path else str(key))
+        return lines
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [f"{path or 'document'}: {item}" for item in detail]
+        lines = []
+        for index, item in enumerate(detail):
+            lines += error_lines(item, f"{path}[{index}]")
+        return lines
+    return [f"{path or 'document'}: {detail}"]

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import Actor
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
-from courses.services.releases import release_mark_available
 from courses.versions import Version
 from tests.factories import (
     AssignmentFactory,
@@ -27,7 +27,6 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from training.actors import Actor
 from training.models import (
     ApiToken,
     Assignment,
@@ -42,6 +41,7 @@ from training.models import (
     WebhookDelivery,
 )
 from training.models.tokens import hash_token
+from training.services.releases import release_mark_available
 from training.services.tokens import token_issue
 
 READ_ONLY = {Attempt, LessonProgress, AuditEvent, Notification, ReadinessSnapshot, WebhookDelivery}

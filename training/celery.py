@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 
 def queue_reconcile(queues: list[str]) -> None:
     """Queue one reconcile pass on the first of `queues` (the default queue if none)."""
-    from training.queue import BROKER_ERRORS
+    from core.queue import BROKER_ERRORS
     from training.tasks import reconcile
 
     try:
@@ -37,7 +37,7 @@ class ReconcileOnConnect(bootsteps.StartStopStep):
       transaction), so the release's engineers are simply unassigned; the worker
       the supervisor starts instead assigns them within seconds.
     - While the broker was down, requests kept succeeding but could not queue their
-      tasks (training.queue). When it comes back, every worker reconnects, and the
+      tasks (core.queue). When it comes back, every worker reconnects, and the
       first pass assigns what those tasks would have.
 
     Reconcile is set-based and idempotent: many workers connecting at once cost a

@@ -13,7 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from training.env import (
+from core.env import (
     env_bool,
     env_cache_url,
     env_float,
@@ -250,10 +250,10 @@ REST_FRAMEWORK = {
         "training.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["training.api.permissions.HasScope"],
-    "DEFAULT_PAGINATION_CLASS": "training.api.pagination.PagePagination",
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasScope"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "training.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # OPTIONS is not part of API v1: 405, instead of DRF's form metadata (which
     # looks objects up, and cannot for views that find them by natural key).
     "DEFAULT_METADATA_CLASS": None,

@@ -31,5 +31,5 @@ urlpatterns = [
     path("", include("training.views.urls")),
 ]
 
-# A URL under /api/ that matches no route still answers JSON (training.api.errors).
-handler404 = "training.api.errors.not_found"
+# A URL under /api/ that matches no route still answers JSON (core.api.errors).
+handler404 = "core.api.errors.not_found"

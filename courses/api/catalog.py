@@ -8,14 +8,11 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from courses.documents import CourseDocumentSerializer
+from core.api.permissions import token_has_scope
 from courses.models import Course, Lesson, Question, Quiz, Sdk, Skill
 from courses.selectors import catalog as selectors
 from courses.services.catalog import sdk_upsert, skill_upsert
-from courses.services.courses import course_put
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
-from training.actors import Actor
-from training.api.permissions import token_has_scope
 
 # --- serializers --------------------------------------------------------------
 
@@ -228,7 +225,7 @@ class SkillDetailView(CatalogView):
         return Response(SkillSerializer(selectors.skill_get(slug=slug)).data)
 
 
-def _course_context(request) -> dict:
+def course_context(request) -> dict:
     return {"request": request, "answer_key": token_has_scope(request, "catalog")}
 
 
@@ -251,7 +248,7 @@ class CourseListView(CatalogView):
         filters = CourseFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.course_list(**filters.validated_data))
-        data = CourseSerializer(page, many=True, context=_course_context(request)).data
+        data = CourseSerializer(page, many=True, context=course_context(request)).data
         return self.get_paginated_response(data)
 
 
@@ -264,39 +261,14 @@ class CourseDetailView(CatalogView):
     )
     def get(self, request, slug: str):
         course = selectors.course_get(slug=slug)
-        return Response(CourseSerializer(course, context=_course_context(request)).data)
-
-    @extend_schema(
-        operation_id="courses_put",
-        description=(
-            "Create or replace the course from a document. Replacing never changes a past "
-            "attempt's recorded score."
-        ),
-        request=CourseDocumentSerializer,
-        responses={
-            201: OpenApiResponse(CourseSerializer, description="Created."),
-            200: OpenApiResponse(CourseSerializer, description="Replaced."),
-            409: OpenApiResponse(
-                description="The document drops the quiz of a course that has attempts."
-            ),
-        },
-    )
-    def put(self, request, slug: str):
-        course, created = course_put(
-            slug=slug, document=request.data, actor=Actor.from_request(request)
-        )
-        course = selectors.course_get(slug=course.slug)
-        return Response(
-            CourseSerializer(course, context=_course_context(request)).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return Response(CourseSerializer(course, context=course_context(request)).data)
 
 
+# courses/<slug>/ is training.api.courses's: saving a course assigns it to people.
 urlpatterns = [
     path("sdks/", SdkListView.as_view(), name="api-sdks"),
     path("sdks/<slug:slug>/", SdkDetailView.as_view(), name="api-sdk"),
     path("skills/", SkillListView.as_view(), name="api-skills"),
     path("skills/<slug:slug>/", SkillDetailView.as_view(), name="api-skill"),
     path("courses/", CourseListView.as_view(), name="api-courses"),
-    path("courses/<slug:slug>/", CourseDetailView.as_view(), name="api-course"),
 ]

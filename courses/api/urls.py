@@ -1,3 +1,3 @@
-from courses.api import catalog, releases
+from courses.api import catalog
 
-urlpatterns = [*catalog.urlpatterns, *releases.urlpatterns]
+urlpatterns = [*catalog.urlpatterns]

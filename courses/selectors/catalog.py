@@ -3,8 +3,8 @@
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 
+from core.errors import NotFound
 from courses.models import Course, Lesson, Question, Sdk, Skill
-from training.errors import NotFound
 
 
 def sdk_list() -> QuerySet[Sdk]:

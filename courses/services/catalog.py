@@ -9,8 +9,8 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext
 
+from core.errors import InvalidInput
 from courses.models import Sdk, Skill
-from training.errors import InvalidInput
 
 
 def _too_long(max_length: int) -> str:

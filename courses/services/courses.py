@@ -1,16 +1,19 @@
-"""Writing courses from documents (see courses.documents)."""
+"""Writing courses: from documents (see courses.documents), and the draft course a
+release gets when it is published without one."""
 
+import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.actors import Actor
+from core.errors import Conflict, InvalidInput
 from courses.documents import document_validate
-from courses.models import Choice, Course, Lesson, Question, Quiz, Release
-from training.actors import Actor
-from training.errors import Conflict, InvalidInput
-from training.queue import enqueue_on_commit
+from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release
+
+_COURSE_SLUG_MAX = Course._meta.get_field("slug").max_length
 
 
 def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]:
@@ -29,8 +32,8 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
     - Removing the quiz of a course that has attempts is refused (Conflict): the
       attempts, and the skill evidence they are, would go with it.
 
-    Side effect: when the course is created for a published release, or newly tied
-    to one, `assign_release_training` is queued after commit.
+    Queues nothing: training.services.courses.course_save assigns the course when
+    its release (`course.release`, as read under the lock) is published.
     """
     if isinstance(document, dict):
         if document.get("slug", slug) != slug:
@@ -65,8 +68,6 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
                 # Another PUT created it first: replace theirs, after they commit.
                 course = Course.objects.select_for_update().get(slug=slug)
                 created = False
-        newly_tied = release is not None and (created or course.release_id != release.pk)
-
         course.title = spec["title"]
         course.description = spec["description"]
         course.release = release
@@ -79,11 +80,6 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
         _put_lessons(course=course, lessons=spec["lessons"])
         _put_quiz(course=course, quiz_spec=spec["quiz"])
 
-        if newly_tied and release.status == Release.Status.PUBLISHED:
-            # Imported here: the tasks module imports services; a top-level import could cycle.
-            from training.tasks import assign_release_training
-
-            enqueue_on_commit(assign_release_training, release.pk)
     return course, created
 
 
@@ -142,3 +138,57 @@ def _put_quiz(*, course: Course, quiz_spec: dict | None) -> None:
         for question, item in zip(questions, quiz_spec["questions"], strict=True)
         for position, choice in enumerate(item["choices"], start=1)
     )
+
+
+def _course_slug(release: Release) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", f"{release.sdk.slug}-{release.version}".lower())
+    base = base.strip("-")[: _COURSE_SLUG_MAX - 4].rstrip("-")
+    taken = set(Course.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _lesson_body(feature: Feature) -> str:
+    body = feature.summary.strip() or "_No summary yet._"
+    skills = [skill.slug for skill in feature.skills.all()]
+    if skills:
+        body += "\n\n**Skills:** " + ", ".join(f"`{slug}`" for slug in skills)
+    return body
+
+
+def course_draft_for_release(release: Release) -> Course:
+    """A draft course made from the release's features, one lesson per feature (the
+    release notes when it has none), so training can start before anyone writes
+    the course. The caller holds the release's lock."""
+    features = list(release.features.prefetch_related("skills"))
+    course = Course.objects.create(
+        slug=_course_slug(release),
+        title=f"{release.sdk.name} {release.version} — what's new",
+        description=release.notes,
+        release=release,
+        status=Course.Status.DRAFT,
+    )
+    lessons = [
+        Lesson(
+            course=course,
+            position=position,
+            title=feature.title,
+            body=_lesson_body(feature),
+            feature=feature,
+        )
+        for position, feature in enumerate(features, start=1)
+    ]
+    if not lessons:
+        # A course with no lesson would count as done unread; the notes are the lesson.
+        lessons = [
+            Lesson(
+                course=course,
+                position=1,
+                title="Release notes",
+                body=release.notes.strip() or "_No release notes yet._",
+            )
+        ]
+    Lesson.objects.bulk_create(lessons)
+    return course

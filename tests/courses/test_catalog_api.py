@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from core.errors import InvalidInput
 from courses.models import Sdk, Skill
 from courses.services.catalog import sdk_upsert, skill_upsert
 from tests.factories import (
@@ -19,7 +20,6 @@ from tests.factories import (
     SkillFactory,
     UserFactory,
 )
-from training.errors import InvalidInput
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@ import copy
 
 import pytest
 
+from core.actors import SYSTEM
+from core.errors import InvalidInput
 from courses.documents import course_to_document, document_validate
 from courses.services.courses import course_put
 from tests.factories import FeatureFactory, ReleaseFactory, SkillFactory
-from training.actors import SYSTEM
-from training.errors import InvalidInput
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 import pytest
 from django.utils import timezone
 
+from core.actors import SYSTEM
+from core.errors import Conflict, InvalidInput
 from courses.models import Choice, Course, Lesson, Question, Quiz
 from courses.services.courses import course_put
+from training.services.courses import course_save
 from tests.factories import FeatureFactory, ReleaseFactory, SkillFactory
-from training.actors import SYSTEM
-from training.errors import Conflict, InvalidInput
 from training.models import Assignment, Attempt, LessonProgress
 
 URL = "/api/v1/courses/rtm-android-2-4/"
@@ -214,7 +215,7 @@ def test_creating_a_course_for_a_published_release_assigns_it(
     FeatureFactory(release=release, key="message-edit")
     document["release"]["version"] = "2.5.0"
     with django_capture_on_commit_callbacks(execute=True):
-        course, created = course_put(slug="c", document=document, actor=SYSTEM)
+        course, created = course_save(slug="c", document=document, actor=SYSTEM)
     assert created
     assignment = Assignment.objects.get(engineer=engineer, course=course)
     assert assignment.release == release

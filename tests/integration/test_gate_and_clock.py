@@ -671,7 +671,7 @@ def test_a_delivery_whose_task_was_lost_is_sent_once_by_the_next_run(
     )
     complete(ready, *IN_SCOPE)
     # Eleven minutes ago the delivery was made while the broker was down: its task
-    # could not be queued (training.queue logs that and goes on).
+    # could not be queued (core.queue logs that and goes on).
     with (
         monkeypatch.context() as patch,
         time_machine.travel(timezone.now() - timedelta(minutes=11)),

@@ -19,11 +19,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from core.actors import SYSTEM, Actor
 from courses.documents import course_to_document
 from courses.services.releases import release_record
 from tests.factories import CourseFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
-from training.actors import SYSTEM, Actor
 from training.models import Assignment, Scope
 from training.services.assignments import assignments_create_manual
 from training.services.attempts import attempt_start

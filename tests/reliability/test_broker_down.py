@@ -1,7 +1,7 @@
 """Redis stopped when a release is published, on the production stack: gunicorn, a
 prefork Celery worker, and a redis-server of this test's own (broker and cache).
 
-The publish commits first and queues the fan-out after the commit (training.queue),
+The publish commits first and queues the fan-out after the commit (core.queue),
 so a broker that is down cannot undo it: the pipeline gets its 202 quickly (the
 broker connection gives up within seconds), the release stays published, and no
 500 anywhere. The rate limiter's cache is that Redis too and fails open. When
@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.actors import SYSTEM
 from courses.models import Course, Release
 from courses.services.releases import release_record
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
@@ -27,7 +28,6 @@ from tests.reliability.stack import (
     stop,
     wait_until,
 )
-from training.actors import SYSTEM
 from training.models import Assignment
 from training.services.tokens import token_issue
 

@@ -22,19 +22,20 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import SYSTEM
 from courses.models import Course, Release
-from courses.services.releases import release_record, release_reschedule
+from courses.services.releases import release_record
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
 from tests.training.quiz_course import build_quiz_course
-from training.actors import SYSTEM
 from training.celery import app as celery_app
 from training.models import Assignment, Attempt, AuditEvent, Engineer, SkillRecord
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness, release_readiness_fresh
 from training.services import attempts as attempt_services
 from training.services.assignments import release_assign_training
 from training.services.attempts import attempt_start
 from training.services.people import engineer_update
 from training.services.progress import assignment_complete_if_done
+from training.services.releases import release_reschedule
 from training.services.tokens import token_issue
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -264,7 +265,7 @@ def test_readiness_kept_through_racing_writes_matches_a_fresh_count(team):
         read,
     )
 
-    kept, fresh = release_readiness(release), release_readiness(release, fresh=True)
+    kept, fresh = release_readiness(release), release_readiness_fresh(release)
     assert kept == fresh
     assert (kept["required"], kept["complete"]) == (600, 30)
     assert kept["regions"]["AMER"]["required"] == 202

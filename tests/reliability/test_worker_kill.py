@@ -30,12 +30,12 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import SYSTEM
 from courses.models import Release
 from courses.services.releases import release_record
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
 from tests.integration.conftest import _route_every_task
 from tests.reliability.stack import stack_env, start_worker, stop, wait_until
-from training.actors import SYSTEM
 from training.celery import app as celery_app
 from training.models import Assignment, Engineer, Team
 from training.services.tokens import token_issue

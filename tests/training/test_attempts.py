@@ -3,10 +3,10 @@ import threading
 import pytest
 from django.db import connection
 
+from core.errors import Conflict, InvalidInput
 from courses.models import Choice, Question
 from tests.factories import EngineerFactory, UserFactory
 from tests.training.quiz_course import build_quiz_course
-from training.errors import Conflict, InvalidInput
 from training.models import Assignment, Attempt, SkillLevel, SkillRecord
 from training.services.attempts import (
     attempt_start,

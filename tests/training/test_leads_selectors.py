@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.actors import Actor
+from core.errors import Conflict
 from courses.models import Release
 from tests.factories import (
     AssignmentFactory,
@@ -14,9 +16,8 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from training.actors import Actor
-from training.errors import Conflict
 from training.models import Assignment, Attempt, AuditEvent, LessonProgress
+from training.readiness import release_readiness
 from training.selectors.leads import (
     EngineerStatus,
     lead_release_get,
@@ -28,7 +29,6 @@ from training.selectors.leads import (
     release_steps_total,
     release_team_regions,
 )
-from training.selectors.readiness import release_readiness
 from training.services.assignments import assignment_cancel
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from core.actors import SYSTEM
 from tests.factories import (
     CourseFactory,
     EngineerFactory,
@@ -16,7 +17,6 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from training.actors import SYSTEM
 from training.models import Assignment, Engineer, Team
 from training.services.people import engineer_upsert
 

@@ -1,8 +1,8 @@
 import pytest
 
+from core.errors import InvalidInput
 from tests.factories import CourseFactory, LessonFactory
 from tests.training.quiz_course import build_quiz_course
-from training.errors import InvalidInput
 from training.models import Assignment, Attempt, LessonProgress
 from training.services.progress import (
     assignment_complete_if_done,

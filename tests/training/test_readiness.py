@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 from training.models import Assignment, AuditEvent
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness, release_readiness_fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,12 @@ def test_readiness_counts_engineers_overall_and_per_region(mixed):
             "EMEA": {"required": 4, "complete": 2},
             "AMER": {"required": 2, "complete": 0},
         },
+        "reasons": [
+            {"code": "below_completion", "params": {"completion": 0.6, "min": 0.9}},
+            {"code": "region_without_complete", "params": {"region": "AMER"}},
+        ],
         "blocking": ["completion 60% is below 90%", "AMER has no complete engineer"],
+        "scope": "all",
     }
 
 
@@ -96,7 +101,7 @@ def test_readiness_is_counted_in_one_query_whatever_the_team_size(
 
     # Kept: read the snapshot, count, store the count (test_readiness_snapshot.py).
     with django_assert_num_queries(queries):
-        readiness = release_readiness(mixed, fresh=fresh)
+        readiness = (release_readiness_fresh if fresh else release_readiness)(mixed)
 
     assert readiness["required"] == 35
 
@@ -209,7 +214,23 @@ def test_the_readiness_endpoint_answers_the_contract_shape(pipeline, mixed):
         "completion",
         "due_at",
         "regions",
+        "reasons",
         "blocking",
+        "scope",
+    }
+    assert [reason["code"] for reason in data["reasons"]] == [
+        "below_completion",
+        "region_without_complete",
+    ]
+
+
+def test_readiness_blocking_is_in_the_language_the_client_asks_for(pipeline, mixed):
+    response = pipeline.get(URL + "readiness/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.json()["blocking"] == ["完成率 60% 低于 90%", "AMER 没有已完成培训的工程师"]
+    assert response.json()["reasons"][1] == {
+        "code": "region_without_complete",
+        "params": {"region": "AMER"},
     }
 
 

@@ -13,8 +13,10 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+import training.readiness as readiness_api
+from core.actors import SYSTEM
+from core.errors import Conflict
 from courses.models import Release
-from courses.services.releases import release_mark_available, release_reschedule
 from tests.factories import (
     CourseFactory,
     EngineerFactory,
@@ -25,15 +27,13 @@ from tests.factories import (
     SkillRecordFactory,
     TeamFactory,
 )
-from training.actors import SYSTEM
-from training.errors import Conflict
 from training.models import Assignment, ReadinessSnapshot
-from training.selectors import readiness as readiness_selector
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness, release_readiness_fresh
+from training.readiness.keep import readiness_changed
 from training.services.assignments import release_assign_training
 from training.services.people import engineer_update, team_update
 from training.services.progress import assignment_complete_if_done
-from training.services.readiness import readiness_changed
+from training.services.releases import release_mark_available, release_reschedule
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_completed_training_is_folded_into_the_kept_counts_without_a_recount(
         kept = release_readiness(release)
 
     assert kept["complete"] == 3
-    assert kept == release_readiness(release, fresh=True)
+    assert kept == release_readiness_fresh(release)
 
 
 def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
@@ -125,7 +125,7 @@ def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
     steps = [(engineer, course) for engineer in engineers[:5] for course in courses]
 
     for engineer, course in steps:
-        assert release_readiness(release) == release_readiness(release, fresh=True)
+        assert release_readiness(release) == release_readiness_fresh(release)
         assignment = Assignment.objects.select_related("engineer", "course").get(
             engineer=engineer, course=course
         )
@@ -134,7 +134,7 @@ def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
         assert snapshot.counted_version == snapshot.version  # folded, not recounted
 
     final = release_readiness(release)
-    assert final == release_readiness(release, fresh=True)
+    assert final == release_readiness_fresh(release)
     assert (final["complete"], final["exempt"], final["overdue"]) == (4, 1, 0)
 
 
@@ -142,10 +142,10 @@ def test_the_gate_counts_afresh_in_one_query_and_stores_nothing(
     release, crew, django_assert_num_queries
 ):
     with django_assert_num_queries(1):
-        readiness = release_readiness(release, fresh=True)
+        readiness = release_readiness_fresh(release)
 
     assert readiness["required"] == 6
-    assert ReadinessSnapshot.objects.get(release=release).counted_version is None
+    assert not ReadinessSnapshot.objects.filter(release=release, counted_version__isnull=False)
 
 
 def test_a_completed_release_assignment_shows_at_once(release, crew):
@@ -298,14 +298,14 @@ def test_the_gate_refuses_on_a_fresh_count_even_if_the_snapshot_says_ready(relea
 def test_a_count_that_raced_a_write_is_not_kept(release, crew, monkeypatch):
     """A write that commits while a read is counting raises the version the read
     took before counting: the read's count is returned but never served again."""
-    count = readiness_selector._count
+    count = readiness_api.count_by_region
 
     def count_while_a_quiz_is_passed(release, **kwargs):
         counted = count(release, **kwargs)  # missed the completion below
         complete(crew[0], release)
         return counted
 
-    monkeypatch.setattr(readiness_selector, "_count", count_while_a_quiz_is_passed)
+    monkeypatch.setattr(readiness_api, "count_by_region", count_while_a_quiz_is_passed)
     assert release_readiness(release)["complete"] == 0
     monkeypatch.undo()
 

@@ -381,20 +381,25 @@ def test_the_compile_command_builds_the_catalogue_with_polib(tmp_path, settings)
     assert compiled.find("Dashboard").msgstr == "仪表板"
 
 
-def test_readiness_reasons_stay_english_in_the_api_and_are_translated_for_reading():
-    from training.labels import blocking_reason
+def test_readiness_reasons_are_data_put_into_words_of_the_active_language():
+    from training.readiness.policy import reason_text
 
     reasons = [
-        "completion 45% is below 90%",
-        "AMER has no complete engineer",
-        "EMEA has 1 complete engineers, fewer than 2",
-        "something new",
+        {"code": "below_completion", "params": {"completion": 0.4567, "min": 0.9}},
+        {"code": "region_without_complete", "params": {"region": "AMER"}},
+        {"code": "region_below_minimum", "params": {"region": "EMEA", "complete": 1, "min": 2}},
+        {"code": "something_new", "params": {}},
     ]
     with translation.override("zh-hans"):
-        assert [blocking_reason(reason) for reason in reasons] == [
+        assert [reason_text(reason) for reason in reasons] == [
             "完成率 45% 低于 90%",
             "AMER 没有已完成培训的工程师",
             "EMEA 已完成培训的工程师有 1 位，少于 2 位",
-            "something new",
+            "something_new",
         ]
-    assert [blocking_reason(reason) for reason in reasons] == reasons
+    assert [reason_text(reason) for reason in reasons] == [
+        "completion 45% is below 90%",
+        "AMER has no complete engineer",
+        "EMEA has 1 complete engineers, fewer than 2",
+        "something_new",
+    ]

@@ -8,10 +8,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.response import Response
 
-from courses.api.releases import AwareDateTimeField
+from core.actors import Actor
+from core.api.fields import AwareDateTimeField
 from courses.models import Course
 from courses.versions import InvalidVersion, Version
-from training.actors import Actor
 from training.models import ApiToken, Assignment, Engineer, Scope, Team
 from training.selectors.assignments import assignments_list, assignments_visible_to
 from training.services.assignments import assignments_create_manual
@@ -41,7 +41,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
     engineer = serializers.CharField(source="engineer.user.username", read_only=True)
     course = serializers.CharField(source="course.slug", read_only=True)
     release = AssignmentReleaseSerializer(allow_null=True, read_only=True)
-    # A plain string in the schema, as Release.status (see courses.api.releases).
+    # A plain string in the schema, as Release.status (see training.api.releases).
     status = serializers.CharField(
         read_only=True, help_text="assigned, in_progress, complete or exempt."
     )

@@ -8,8 +8,8 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from training.actors import Actor
-from training.errors import NotFound
+from core.actors import Actor
+from core.errors import NotFound
 from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
 from training.selectors import people as selectors
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert

@@ -1,3 +1,8 @@
-from training.api import assignments, people
+from training.api import assignments, courses, people, releases
 
-urlpatterns = [*people.urlpatterns, *assignments.urlpatterns]
+urlpatterns = [
+    *courses.urlpatterns,
+    *releases.urlpatterns,
+    *people.urlpatterns,
+    *assignments.urlpatterns,
+]

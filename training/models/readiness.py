@@ -8,7 +8,7 @@ class ReadinessSnapshot(models.Model):
     engineers, about 0.2 s of PostgreSQL work), so the readiness selector keeps its
     last count here and serves it while nothing it depends on has changed:
 
-    - `version` is raised by `training.services.readiness.readiness_changed`, in the
+    - `version` is raised by `training.readiness.keep.readiness_changed`, in the
       same transaction as every write that can change the counts (the fan-out, a
       completed release assignment, moved due dates, an engineer joining, leaving or
       changing region, a team's SDKs);
@@ -30,7 +30,7 @@ class ReadinessSnapshot(models.Model):
     )
     version = models.BigIntegerField(default=0)
     counted_version = models.BigIntegerField(null=True, blank=True)
-    # {region: {"required", "complete", "exempt", "overdue"}}, as counts_by_region gives.
+    # {region: {"required", "complete", "exempt", "overdue"}}: training.readiness.counts.
     counts = models.JSONField(default=dict, blank=True)
     counted_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)

@@ -4,13 +4,9 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
+from core.scopes import Scope
 
-class Scope(models.TextChoices):
-    RELEASES = "releases"
-    RELEASES_OVERRIDE = "releases:override"
-    CATALOG = "catalog"
-    PEOPLE = "people"
-    ASSIGNMENTS = "assignments"
+__all__ = ["TOKEN_PREFIX", "ApiToken", "Scope", "hash_token"]
 
 
 TOKEN_PREFIX = "pf_"

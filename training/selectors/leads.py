@@ -43,8 +43,8 @@ from training.models import (
     Team,
 )
 from training.models.people import display_name
+from training.readiness.counts import count_by_region
 from training.selectors import raw_datetime
-from training.selectors.readiness import counts_by_region
 from training.services.progress import progress_percent
 
 # A release is at risk when it is not ready and this little time is left.
@@ -167,7 +167,7 @@ def release_team_regions(
     `complete` includes the exempt. One query."""
     if not team_ids:
         return {}
-    counts = counts_by_region(release, now=now or timezone.now(), team_ids=team_ids)
+    counts, _ = count_by_region(release, now=now or timezone.now(), team_ids=team_ids)
     regions = {}
     for region in Region.values:
         if region not in counts:

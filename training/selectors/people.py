@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
-from training.errors import NotFound
+from core.errors import NotFound
 from training.models import Engineer, SkillRecord, Team
 
 User = get_user_model()

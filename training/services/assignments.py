@@ -13,11 +13,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.actors import Actor
+from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release, Skill
-from training.actors import Actor
-from training.errors import Conflict, InvalidInput
 from training.models import Assignment, AuditEvent, Engineer, SkillRecord, Team
-from training.services.readiness import readiness_changed
+from training.readiness.keep import readiness_changed
 
 _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table

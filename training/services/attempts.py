@@ -25,10 +25,10 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from core.errors import Conflict, InvalidInput
+from core.queue import enqueue_on_commit
 from courses.models import Question, Quiz
-from training.errors import Conflict, InvalidInput
 from training.models import Assignment, Attempt, Engineer
-from training.queue import enqueue_on_commit
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
 

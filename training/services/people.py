@@ -5,7 +5,7 @@ make one user and one engineer: each creation runs in a savepoint against a uniq
 constraint, and the loser re-reads the winner's row. The engineer row is then
 locked, so the two updates apply one after the other.
 
-Side effects (queued after commit, see training.queue):
+Side effects (queued after commit, see core.queue):
 - an engineer who becomes active in a team (created so, moved to another team, or
   re-activated) gets the team's backlog: `assign_engineer_backlog`;
 - a team that starts supporting an SDK gets the training of that SDK's published
@@ -24,12 +24,12 @@ from django.core.validators import EmailValidator, validate_slug
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
+from core.actors import Actor
+from core.errors import InvalidInput
+from core.queue import enqueue_on_commit
 from courses.models import Course, Release, Sdk
-from training.actors import Actor
-from training.errors import InvalidInput
 from training.models import Engineer, Region, Team, Tier
-from training.queue import enqueue_on_commit
-from training.services.readiness import readiness_changed
+from training.readiness.keep import readiness_changed
 
 User = get_user_model()
 

@@ -14,10 +14,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.errors import InvalidInput
 from courses.models import Course, Lesson, Quiz
-from training.errors import InvalidInput
 from training.models import Assignment, Attempt, Engineer, LessonProgress
-from training.services.readiness import readiness_assignment_completed
+from training.readiness.keep import readiness_assignment_completed
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 

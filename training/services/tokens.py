@@ -2,7 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from training.errors import InvalidInput
+from core.errors import InvalidInput
 from training.models import ApiToken, Scope
 from training.models.tokens import hash_token
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from courses.models import Release
 from training.models import WebhookDelivery
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def releases_notify_ready() -> list[int]:
     has a webhook and that was not told before; queue each (after commit). Also
     queues again any delivery whose task was lost (`_requeue_lost`). Returns the ids
     of the deliveries it created."""
-    from training.queue import enqueue_on_commit
+    from core.queue import enqueue_on_commit
     from training.tasks import deliver_webhook
 
     candidates = (
@@ -85,10 +85,10 @@ def releases_notify_ready() -> list[int]:
 
 def _requeue_lost(now: datetime | None = None) -> list[int]:
     """Queue again the deliveries whose task never ran: the broker was down when it
-    was queued (training.queue logs that and goes on), or the message was lost. Such
+    was queued (core.queue logs that and goes on), or the message was lost. Such
     a delivery is still pending with no attempt long after it was made; one that was
     attempted is in Celery's retry chain and is left to it. Returns their ids."""
-    from training.queue import enqueue_on_commit
+    from core.queue import enqueue_on_commit
     from training.tasks import deliver_webhook
 
     before = (now or timezone.now()) - LOST_AFTER

@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 
 from courses.markdown import render_markdown
 from training import labels
+from training.readiness.policy import blocking_words
 
 register = template.Library()
 
@@ -100,9 +101,9 @@ def assignment_reason(reason: str) -> str:
 
 
 @register.filter
-def blocking_reasons(reasons) -> list[str]:
-    """Readiness's blocking reasons (English, as the API gives them) for reading."""
-    return [labels.blocking_reason(reason) for reason in reasons or []]
+def blocking_reasons(readiness) -> list[str]:
+    """What blocks a release, in the reader's language."""
+    return blocking_words(readiness)
 
 
 class _CellMarkup(dict):

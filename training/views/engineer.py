@@ -17,8 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
-from training.errors import Conflict, InvalidInput
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer, Team
 from training.selectors.dashboard import dashboard, skill_records

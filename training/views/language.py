@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from training.actors import Actor
+from core.actors import Actor
 from training.i18n import language_supported, remember_language
 from training.models import Engineer
 from training.services.people import engineer_update

@@ -20,13 +20,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.actors import Actor
+from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release
-from courses.services.releases import release_mark_available
-from training.actors import Actor
-from training.errors import Conflict, InvalidInput
 from training.forms import AssignForm, EngineerFilterForm, OverrideForm
-from training.labels import blocking_reason
 from training.models import Assignment
+from training.readiness import release_readiness
+from training.readiness.policy import blocking_words
 from training.selectors.leads import (
     EngineerStatus,
     lead_assignments_open,
@@ -40,8 +40,8 @@ from training.selectors.leads import (
     release_team_regions,
     team_engineer_ids,
 )
-from training.selectors.readiness import release_readiness
 from training.services.assignments import assignment_cancel, assignments_create_manual
+from training.services.releases import release_mark_available
 
 
 def lead_view(view):
@@ -186,10 +186,10 @@ def lead_release_availability(request: HttpRequest, sdk: str, version: str) -> H
         _add_errors(form, exc, default="reason" if override else None)
         return _release_page(request, release, override_form=form, status=400)
     except Conflict as exc:
-        blocking = exc.extra.get("blocking") or []
+        blocking = blocking_words(exc.extra)
         text = str(exc.detail)
         if blocking:
-            reasons = _("; ").join(blocking_reason(reason) for reason in blocking)
+            reasons = _("; ").join(blocking)
             text += " " + _("Blocking: %(reasons)s.") % {"reasons": reasons}
         messages.error(request, text)
         return redirect(_release_url(release))

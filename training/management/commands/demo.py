@@ -18,19 +18,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import SYSTEM
+from core.errors import PreflightError
 from courses.documents import course_to_document
 from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
 from courses.services.catalog import sdk_upsert, skill_upsert
-from courses.services.courses import course_put
-from courses.services.releases import release_publish, release_record
+from training.services.courses import course_save
+from courses.services.releases import release_record
 from training import demo_content as content
-from training.actors import SYSTEM
-from training.errors import PreflightError
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
 from training.services.assignments import engineer_assign_backlog, release_assign_training
 from training.services.attempts import attempt_start, attempt_submit
 from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
+from training.services.releases import release_publish
 
 User = get_user_model()
 SITE_URL = "http://127.0.0.1:8000/"
@@ -133,7 +134,7 @@ class Command(BaseCommand):
         course = Course.objects.select_related("release__sdk").filter(slug=wanted["slug"]).first()
         if course is not None and course_to_document(course) == wanted:
             return course  # already this document: putting it again would renumber questions
-        course, created = course_put(slug=wanted["slug"], document=document, actor=SYSTEM)
+        course, created = course_save(slug=wanted["slug"], document=document, actor=SYSTEM)
         self._count("courses", created)
         return course
 

@@ -2,61 +2,29 @@
 
 Thin views: serializers check the shape of the input, services decide and write,
 the readiness selector reads; service errors reach the client through the one
-exception handler (training.api.errors).
+exception handler (core.api.errors).
 """
-
-from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import path
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, serializers, status
 from rest_framework.response import Response
 
+from core.actors import Actor
+from core.api.fields import AwareDateTimeField
+from core.api.permissions import token_has_scope
+from core.errors import NotFound
+from core.scopes import Scope
 from courses.models import Course, Feature, Release, Sdk, Skill
-from courses.services.releases import (
-    release_mark_available,
-    release_publish,
-    release_record,
-    release_update,
-)
+from courses.services.releases import release_record
 from courses.versions import InvalidVersion, Version
-from training.actors import Actor
-from training.api.permissions import token_has_scope
-from training.errors import NotFound
-from training.models import Scope
-from training.selectors.readiness import release_readiness
+from training.readiness import release_readiness
+from training.services.releases import release_mark_available, release_publish, release_update
 
 # --- fields and input --------------------------------------------------------------
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 time that must carry its UTC offset.
-
-    DRF would silently read a time without offset in the server's zone; a release
-    pipeline in another zone would then be hours off. Checked on the raw string,
-    before DRF makes it aware.
-    """
-
-    default_error_messages = {
-        "naive": gettext_lazy("Give the time with its UTC offset, e.g. 2026-12-15T09:00:00Z."),
-    }
-
-    def to_internal_value(self, value):
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None:
-                self.fail("naive")
-        elif isinstance(value, datetime) and timezone.is_naive(value):
-            self.fail("naive")
-        return super().to_internal_value(value)
 
 
 class VersionField(serializers.CharField):
@@ -183,6 +151,13 @@ class ReadinessPolicySerializer(serializers.Serializer):
     min_complete_per_region = serializers.IntegerField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="below_completion, region_without_complete, region_below_minimum, …"
+    )
+    params = serializers.DictField(help_text="What the reason's words are made of.")
+
+
 class ReadinessSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     policy = ReadinessPolicySerializer()
@@ -195,12 +170,23 @@ class ReadinessSerializer(serializers.Serializer):
     regions = serializers.DictField(
         child=ReadinessRegionSerializer(), help_text="APAC, EMEA, AMER: those with engineers."
     )
-    blocking = serializers.ListField(child=serializers.CharField())
+    reasons = ReasonSerializer(
+        many=True, help_text="Why it is not ready, as data; `blocking` in words."
+    )
+    blocking = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The reasons in words (English unless Accept-Language asks otherwise).",
+    )
+    scope = serializers.ChoiceField(
+        choices=["all", "teams"],
+        help_text="`all` for tokens; `teams` when a signed-in lead sees their own teams.",
+    )
 
 
 class ReleaseConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     blocking = serializers.ListField(child=serializers.CharField(), required=False)
+    reasons = ReasonSerializer(many=True, required=False)
     status = serializers.CharField(required=False)
 
 
@@ -407,6 +393,10 @@ class ReleaseAvailabilityView(generics.GenericAPIView):
         body = AvailabilityInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         override, reason = body.validated_data["override"], body.validated_data["reason"].strip()
+        if release.status == Release.Status.AVAILABLE:
+            # Asked again (a retry, or an override after another client's): nothing to
+            # decide, whatever the body asks for or the token may do.
+            return _render(release, status.HTTP_200_OK)
         if override:
             if not token_has_scope(request, Scope.RELEASES_OVERRIDE):
                 raise exceptions.PermissionDenied(

@@ -22,9 +22,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from core.actors import Actor
 from courses.admin import QuizFilter, ReleaseFilter
 from courses.models import Course
-from training.actors import Actor
 from training.models import (
     ApiToken,
     Assignment,
@@ -39,7 +39,7 @@ from training.models import (
     Team,
     WebhookDelivery,
 )
-from training.services.readiness import readiness_changed
+from training.readiness.keep import readiness_changed
 
 
 def _actor(request) -> Actor:

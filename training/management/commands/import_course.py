@@ -5,9 +5,10 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from courses.services.courses import course_put
-from training.actors import SYSTEM
-from training.errors import Conflict, InvalidInput
+from core.actors import SYSTEM
+from core.errors import Conflict, InvalidInput
+from courses.documents import error_lines
+from training.services.courses import course_save
 
 
 def load_document(file: Path) -> Any:
@@ -30,23 +31,6 @@ def load_document(file: Path) -> Any:
         raise CommandError(f"{file} is not valid {suffix[1:] or 'JSON or YAML'}: {exc}") from exc
 
 
-def error_lines(detail: Any, path: str = "") -> list[str]:
-    """DRF-shaped errors as `quiz.questions[1].choices: message` lines."""
-    if isinstance(detail, dict):
-        lines = []
-        for key, value in detail.items():
-            lines += error_lines(value, f"{path}.{key}" if path else str(key))
-        return lines
-    if isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            return [f"{path or 'document'}: {item}" for item in detail]
-        lines = []
-        for index, item in enumerate(detail):
-            lines += error_lines(item, f"{path}[{index}]")
-        return lines
-    return [f"{path or 'document'}: {detail}"]
-
-
 class Command(BaseCommand):
     help = "Create or replace a course from a document (YAML or JSON), as PUT /courses/{slug}/."
 
@@ -66,7 +50,7 @@ class Command(BaseCommand):
         else:
             slug = slug or file.stem
         try:
-            course, created = course_put(slug=str(slug), document=document, actor=SYSTEM)
+            course, created = course_save(slug=str(slug), document=document, actor=SYSTEM)
         except InvalidInput as exc:
             lines = "\n".join("  " + line for line in error_lines(exc.detail))
             raise CommandError(f"{file} is not a valid course document:\n{lines}") from exc

@@ -1,10 +1,25 @@
-"""Keeping the readiness counts honest: every write that can change them says so.
+"""Keeping readiness counts between reads, and invalidating them: the writes.
+
+Counting a release's readiness reads every in-scope engineer, so the last count is
+kept in the release's ReadinessSnapshot and served while nothing it depends on has
+changed. Why a kept count is never wrong:
+
+1. every write that can change the counts raises the snapshot's `version` in its
+   own transaction, as its last statement (`readiness_changed`: invalidate);
+2. a read takes the version *before* it counts (training.readiness.counts.kept_counts),
+   and `readiness_keep` stores its count only if the version is still that one
+   (a conditional UPDATE);
+3. so a count that missed a write is stored, if at all, under a version that write
+   has already raised or is about to raise, and is never served.
+
+The clock alone changes `overdue`: a count is kept only until the first due time of
+an open assignment after it, and at most PREFLIGHT_READINESS_MAX_AGE_SECONDS.
 
 `readiness_changed` raises the version of the releases' ReadinessSnapshot in the
 caller's transaction, so the next read of their readiness counts afresh; the count
-and the write can never be seen apart (training.selectors.readiness explains why).
+and the write can never be seen apart (see above).
 Callers: the fan-out and backlog (assignments), moved due dates
-(courses.services.releases), an engineer's team, region or active flag, a team's
+(training.services.releases), an engineer's team, region or active flag, a team's
 SDKs (people), and deletions in the admin.
 
 The most frequent change, a completed release assignment (progress), is instead
@@ -12,14 +27,16 @@ folded into the kept counts by `readiness_assignment_completed`: one engineer's
 row counted, not the release's every engineer.
 """
 
+import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from courses.models import Release
 from training.models import Assignment, ReadinessSnapshot, Team
-from training.selectors.readiness import engineer_counts, engineer_progress
+from training.readiness.counts import Counts, engineer_counts, engineer_progress
 
 _SNAPSHOT = ReadinessSnapshot._meta.db_table
 _RELEASE = Release._meta.db_table
@@ -126,3 +143,42 @@ def readiness_assignment_completed(*, assignment: Assignment, now: datetime) -> 
     snapshot.version += 1
     snapshot.counted_version = snapshot.version
     snapshot.save(update_fields=["version", "counted_version", "counts"])
+
+
+def readiness_keep(
+    *, release: Release, version: int, counts: Counts, next_due: datetime | None, now: datetime
+) -> bool:
+    """Keep `counts`, counted at `now` after reading the snapshot's `version`, if no
+    write has raised that version since; returns whether they were kept. They hold
+    until the first due time `next_due` of an open assignment (when `overdue`
+    changes by the clock alone) and at most PREFLIGHT_READINESS_MAX_AGE_SECONDS.
+    A release with no snapshot yet (version 0) gets one. Keeping nothing when the
+    setting is 0."""
+    max_age = settings.PREFLIGHT_READINESS_MAX_AGE_SECONDS
+    if not max_age:
+        return False
+    valid_until = now + timedelta(seconds=max_age)
+    if next_due is not None:
+        valid_until = min(valid_until, next_due)
+    if version == 0:
+        # Version 0: there was no snapshot when read. One upsert: made now at 0, or
+        # kept only if a write has not made it (at version 1) since.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {_SNAPSHOT}
+                    (release_id, version, counted_version, counts, counted_at, valid_until)
+                VALUES (%s, 0, 0, %s, %s, %s)
+                ON CONFLICT (release_id) DO UPDATE SET
+                    counted_version = 0, counts = excluded.counts,
+                    counted_at = excluded.counted_at, valid_until = excluded.valid_until
+                WHERE {_SNAPSHOT}.version = 0
+                """,
+                [release.pk, json.dumps(counts), now, valid_until],
+            )
+            kept = cursor.rowcount
+    else:
+        kept = ReadinessSnapshot.objects.filter(release_id=release.pk, version=version).update(
+            counted_version=version, counts=counts, counted_at=now, valid_until=valid_until
+        )
+    return bool(kept)

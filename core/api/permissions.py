@@ -1,7 +1,8 @@
 from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, permissions
 
-from training.models import ApiToken, Scope
+from core.actors import Token
+from core.scopes import Scope
 
 # A scope also lets a token read what another scope writes where it implies it.
 IMPLIED_READ = {Scope.RELEASES_OVERRIDE: {Scope.RELEASES}}
@@ -24,7 +25,7 @@ class HasScope(permissions.BasePermission):
         read_scope = getattr(view, "read_scope", scope)
         reading = request.method in permissions.SAFE_METHODS
         needed = read_scope if reading else scope
-        token = request.auth if isinstance(request.auth, ApiToken) else None
+        token = request.auth if isinstance(request.auth, Token) else None
         if token is not None:
             if needed is None:
                 return True
@@ -50,6 +51,6 @@ class HasScope(permissions.BasePermission):
 
 
 def token_has_scope(request, scope: str) -> bool:
-    if isinstance(request.auth, ApiToken):
+    if isinstance(request.auth, Token):
         return request.auth.has_scope(scope)
     return bool(request.user and request.user.is_authenticated and request.user.is_staff)

@@ -1,4 +1,4 @@
-"""Errors services raise. One DRF exception handler (training.api.errors) maps them
+"""Errors services raise. One DRF exception handler (core.api.errors) maps them
 to HTTP: InvalidInput → 400, NotFound → 404, Conflict → 409; pages show them as form
 errors. Services never raise HTTP exceptions themselves."""
 

@@ -1,0 +1,56 @@
+"""Readiness of the support team for a release: its API.
+
+- `release_readiness(release)`: what the console, the API and the webhooks show.
+  It serves the kept counts while they hold; otherwise it counts and *keeps* the
+  new count (training.readiness.keep.readiness_keep): a read that calls a write,
+  explicitly, here and nowhere else.
+- `release_readiness_fresh(release)`: counted anew, kept nowhere: the gate, which
+  holds the release's row lock and must not trust or wait on the kept counts.
+- `team_region_counts(...)`: a lead's own teams, counted anew (never kept).
+- Invalidation: `readiness_changed` and `readiness_assignment_completed` in
+  training.readiness.keep, called by the services that write.
+
+Modules: `counts` reads (selectors), `policy` decides, `keep` writes.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from courses.models import Release
+from training.readiness.counts import Counts, count_by_region, kept_counts
+from training.readiness.keep import readiness_keep
+from training.readiness.policy import Readiness, Reason, evaluate, reason_text
+
+__all__ = [
+    "Readiness",
+    "Reason",
+    "reason_text",
+    "release_readiness",
+    "release_readiness_fresh",
+    "team_region_counts",
+]
+
+
+def release_readiness(release: Release, *, now: datetime | None = None) -> Readiness:
+    """Readiness from the kept counts, or counted and kept when they do not hold."""
+    now = now or timezone.now()
+    kept = kept_counts(release, now=now)  # its version is read before counting
+    counts = kept.counts
+    if counts is None:
+        counts, next_due = count_by_region(release, now=now)
+        readiness_keep(
+            release=release, version=kept.version, counts=counts, next_due=next_due, now=now
+        )
+    return evaluate(release, counts)
+
+
+def release_readiness_fresh(release: Release, *, now: datetime | None = None) -> Readiness:
+    """Readiness counted anew; nothing kept (the gate)."""
+    now = now or timezone.now()
+    return evaluate(release, count_by_region(release, now=now)[0])
+
+
+def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:
+    """Counts by region of only these teams' engineers (a lead's own view)."""
+    return count_by_region(release, now=now, team_ids=team_ids)[0]

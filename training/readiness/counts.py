@@ -1,0 +1,142 @@
+"""Counting readiness: reads only (never a write, not even of the kept counts).
+
+Counted in one SQL query whatever the team's size: the inner query folds each
+engineer's assignments into one row (GROUP BY engineer), the outer one folds those
+into one row per region (GROUP BY region); Python only adds up at most three rows.
+
+`kept_counts` reads the counts training.readiness.keep stored in the release's
+ReadinessSnapshot, and says whether they still hold (see that module for why a
+kept count is never wrong).
+"""
+
+from datetime import datetime
+from typing import NamedTuple, TypedDict
+
+from django.db import connection
+from django.db.models import Count, Min, Q
+
+from courses.models import Release
+from training.models import Assignment, Engineer, ReadinessSnapshot
+from training.selectors import raw_datetime
+
+_DONE = list(Assignment.DONE)
+
+
+class RegionCounts(TypedDict):
+    required: int
+    complete: int
+    exempt: int
+    overdue: int
+
+
+Counts = dict[str, RegionCounts]
+
+
+class KeptCounts(NamedTuple):
+    counts: Counts | None
+    version: int
+
+
+def engineer_progress(release: Release, now: datetime, *, team_ids=None, engineer_ids=None):
+    """One row per required engineer — every active engineer on a team that supports
+    the release's SDK, whether or not the fan-out has reached them yet — with how many
+    mandatory release assignments of this release they hold, are done, are exempt,
+    are open past due. An engineer with none (the fan-out has not run, or a task was
+    lost) counts as not complete, so the gate never opens on an empty count."""
+    mine = Q(
+        assignments__release_id=release.pk,
+        assignments__reason=Assignment.Reason.RELEASE,
+        assignments__mandatory=True,
+    )
+    engineers = Engineer.objects.filter(active=True, team__sdks=release.sdk_id)
+    if team_ids is not None:
+        engineers = engineers.filter(team_id__in=team_ids)
+    if engineer_ids is not None:
+        engineers = engineers.filter(id__in=engineer_ids)
+    return (
+        engineers.values("id", "region")
+        .annotate(
+            n=Count("assignments", filter=mine),
+            n_done=Count("assignments", filter=mine & Q(assignments__status__in=_DONE)),
+            n_exempt=Count(
+                "assignments", filter=mine & Q(assignments__status=Assignment.Status.EXEMPT)
+            ),
+            n_overdue=Count(
+                "assignments",
+                filter=mine & ~Q(assignments__status__in=_DONE) & Q(assignments__due_at__lt=now),
+            ),
+            # When the next of them falls due (and `overdue` changes by the clock alone).
+            next_due=Min(
+                "assignments__due_at",
+                filter=mine & ~Q(assignments__status__in=_DONE) & Q(assignments__due_at__gte=now),
+            ),
+        )
+        .order_by()
+    )
+
+
+def count_by_region(
+    release: Release, *, now: datetime, team_ids: list[int] | None = None
+) -> tuple[Counts, datetime | None]:
+    """{region: {required, complete, exempt, overdue}} in one query (only the
+    engineers of `team_ids` when given: a lead's view of their own teams), and the
+    first due time at or after `now` of an open assignment they cover (None if
+    there is none): until then the clock alone cannot change `overdue`."""
+    inner, params = engineer_progress(release, now, team_ids=team_ids).query.sql_with_params()
+    # An engineer all of whose assignments are exempt counts as exempt, not complete.
+    sql = f"""
+        SELECT per.region,
+               COUNT(*),
+               SUM(CASE WHEN per.n > 0 AND per.n_done = per.n AND per.n_exempt < per.n
+                   THEN 1 ELSE 0 END),
+               SUM(CASE WHEN per.n > 0 AND per.n_exempt = per.n THEN 1 ELSE 0 END),
+               SUM(CASE WHEN per.n_overdue > 0 THEN 1 ELSE 0 END),
+               MIN(per.next_due)
+        FROM ({inner}) per
+        GROUP BY per.region
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    counts = {
+        region: {
+            "required": int(required),
+            "complete": int(complete or 0),
+            "exempt": int(exempt or 0),
+            "overdue": int(overdue or 0),
+        }
+        for region, required, complete, exempt, overdue, _ in rows
+    }
+    next_due = [raw_datetime(row[5]) for row in rows if row[5] is not None]
+    return counts, min(next_due, default=None)
+
+
+def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> dict[str, int]:
+    """What one engineer's row of engineer_progress adds to each count: the outer
+    query's CASEs above, for one engineer (training.readiness.keep folds a
+    completed assignment into kept counts with it)."""
+    return {
+        "complete": int(n > 0 and n_done == n and n_exempt < n),
+        "exempt": int(n > 0 and n_exempt == n),
+        "overdue": int(n_overdue > 0),
+    }
+
+
+def kept_counts(release: Release, *, now: datetime) -> KeptCounts:
+    """The counts kept for `release` if they still hold at `now`, else None, with
+    the snapshot's version as read *before* any count the caller makes (the order
+    is what makes keeping safe: training.readiness.keep.readiness_keep)."""
+    snapshot = (
+        ReadinessSnapshot.objects.filter(release_id=release.pk)
+        .only("version", "counted_version", "counts", "counted_at", "valid_until")
+        .first()
+    )
+    if snapshot is None:
+        return KeptCounts(counts=None, version=0)
+    holds = (
+        snapshot.counted_version == snapshot.version
+        and snapshot.counted_at is not None
+        and snapshot.valid_until is not None
+        and snapshot.counted_at <= now < snapshot.valid_until
+    )
+    return KeptCounts(counts=snapshot.counts if holds else None, version=snapshot.version)

@@ -1,0 +1,152 @@
+"""The readiness policy: counts in, a verdict out, with reasons as data.
+
+A reason is `{"code": ..., "params": {...}}`; `reason_text` turns it into words of
+the active language at the edge (the API's `blocking`, the pages, mail). Nothing
+parses those words back apart.
+"""
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, TypedDict
+
+from django.conf import settings
+from django.utils.translation import gettext
+
+from courses.models import Release
+from training.models import Region
+from training.readiness.counts import Counts
+
+
+class Reason(TypedDict):
+    code: str
+    params: dict[str, Any]
+
+
+class Policy(TypedDict):
+    min_completion: float
+    min_complete_per_region: int
+
+
+class RegionReadiness(TypedDict):
+    required: int
+    complete: int
+
+
+class Readiness(TypedDict):
+    ready: bool
+    policy: Policy
+    required: int
+    complete: int
+    exempt: int
+    overdue: int
+    completion: float
+    due_at: datetime
+    regions: dict[str, RegionReadiness]
+    reasons: list[Reason]
+    blocking: list[str]
+    scope: Literal["all", "teams"]
+
+
+BELOW_COMPLETION = "below_completion"
+REGION_WITHOUT_COMPLETE = "region_without_complete"
+REGION_BELOW_MINIMUM = "region_below_minimum"
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason in words of the active language (English for API v1's `blocking`
+    unless the client asked for another). An unknown code reads as itself."""
+    code, params = reason["code"], reason["params"]
+    if code == BELOW_COMPLETION:
+        # Floor, so a completion just under the bar never reads as equal to it.
+        shown = math.floor(params["completion"] * 100 + 1e-9)
+        return gettext("completion %(shown)s%% is below %(needed)s") % {
+            "shown": shown,
+            "needed": _percent(params["min"]),
+        }
+    if code == REGION_WITHOUT_COMPLETE:
+        return gettext("%(region)s has no complete engineer") % {"region": params["region"]}
+    if code == REGION_BELOW_MINIMUM:
+        return gettext("%(region)s has %(complete)s complete engineers, fewer than %(needed)s") % {
+            "region": params["region"],
+            "complete": params["complete"],
+            "needed": params["min"],
+        }
+    return code
+
+
+def blocking_words(readiness: Mapping[str, Any] | None) -> list[str]:
+    """What blocks a release, in the active language, from a readiness (or a 409's
+    body) carrying `reasons`. A readiness kept before reasons were data (an old
+    override's record) has only its English words, given as they are."""
+    if not readiness:
+        return []
+    if "reasons" in readiness:
+        return [reason_text(reason) for reason in readiness["reasons"]]
+    return [str(text) for text in readiness.get("blocking") or []]
+
+
+def evaluate(
+    release: Release, counts: Counts, *, scope: Literal["all", "teams"] = "all"
+) -> Readiness:
+    """The readiness of `release` from its counts, as API v1 describes it.
+
+    Complete excludes the exempt; `completion` and the regions' `complete` include
+    them. Ready when completion meets PREFLIGHT_MIN_COMPLETION and every region with
+    required engineers has PREFLIGHT_MIN_COMPLETE_PER_REGION complete ones; each
+    failure is a reason, in follow-the-sun order of regions.
+    """
+    min_completion = settings.PREFLIGHT_MIN_COMPLETION
+    min_per_region = settings.PREFLIGHT_MIN_COMPLETE_PER_REGION
+    required = sum(c["required"] for c in counts.values())
+    complete = sum(c["complete"] for c in counts.values())
+    exempt = sum(c["exempt"] for c in counts.values())
+    overdue = sum(c["overdue"] for c in counts.values())
+    completion = (complete + exempt) / required if required else 1.0
+
+    reasons: list[Reason] = []
+    if completion < min_completion:
+        reasons.append(
+            {
+                "code": BELOW_COMPLETION,
+                "params": {"completion": round(completion, 4), "min": min_completion},
+            }
+        )
+    regions: dict[str, RegionReadiness] = {}
+    for region in Region.values:  # APAC, EMEA, AMER: follow-the-sun order
+        if region not in counts:
+            continue
+        region_complete = counts[region]["complete"] + counts[region]["exempt"]
+        regions[region] = {"required": counts[region]["required"], "complete": region_complete}
+        if region_complete < min_per_region:
+            if region_complete == 0:
+                reasons.append({"code": REGION_WITHOUT_COMPLETE, "params": {"region": region}})
+            else:
+                reasons.append(
+                    {
+                        "code": REGION_BELOW_MINIMUM,
+                        "params": {
+                            "region": region,
+                            "complete": region_complete,
+                            "min": min_per_region,
+                        },
+                    }
+                )
+    return {
+        "ready": not reasons,
+        "policy": {"min_completion": min_completion, "min_complete_per_region": min_per_region},
+        "required": required,
+        "complete": complete,
+        "exempt": exempt,
+        "overdue": overdue,
+        "completion": round(completion, 4),
+        "due_at": release.due_at,
+        "regions": regions,
+        "reasons": reasons,
+        "blocking": [reason_text(reason) for reason in reasons],
+        "scope": scope,
+    }
