@@ -8,7 +8,7 @@ PORT ?= 8000
 # `make run` is the zero-setup demo: SQLite, eager Celery, DEBUG on.
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint format bench bench-quick wrk worker beat clean
+.PHONY: install run test lint types layers format bench bench-quick wrk worker beat clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,8 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(DEV_ENV) $(BIN)/mypy
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEV_ENV) $(BIN)/python manage.py compile_translations
 	$(BIN)/pytest
@@ -35,6 +37,12 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+types: install
+	$(DEV_ENV) $(BIN)/mypy
+
+layers: install
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

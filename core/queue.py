@@ -5,11 +5,16 @@ see ids the database does not yet hold, and a rolled-back change must never be a
 on). Sending happens after the commit, so a broker outage cannot undo the change the
 request made: it is logged, and the reconcile pass redoes the work once the broker is
 back. The caller's request still succeeds.
+
+Services name the task (`"training.tasks.reconcile"`) instead of importing it: the
+tasks module imports the services, and the layers run one way (see the
+import-linter contracts in pyproject.toml). The name is looked up in the Celery
+app's registry when it is sent; tests/test_layers.py checks every name used.
 """
 
 import logging
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
@@ -19,11 +24,15 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (KombuOperationalError, RedisError, ConnectionError, OSError, TimeoutError)
 
 
-def enqueue_on_commit(task: Task, *args, **kwargs) -> None:
+def enqueue_on_commit(task: Task | str, *args, **kwargs) -> None:
+    """Send `task` (a task or its registered name) with these arguments once the
+    current transaction commits; nothing if it rolls back."""
+
     def send() -> None:
+        resolved = current_app.tasks[task] if isinstance(task, str) else task
         try:
-            task.apply_async(args=args, kwargs=kwargs)
+            resolved.apply_async(args=args, kwargs=kwargs)
         except BROKER_ERRORS:
-            logger.exception("could not queue %s%r; reconcile will redo it", task.name, args)
+            logger.exception("could not queue %s%r; reconcile will redo it", resolved.name, args)
 
     transaction.on_commit(send, robust=False)

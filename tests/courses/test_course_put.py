@@ -5,9 +5,9 @@ from core.actors import SYSTEM
 from core.errors import Conflict, InvalidInput
 from courses.models import Choice, Course, Lesson, Question, Quiz
 from courses.services.courses import course_put
-from training.services.courses import course_save
 from tests.factories import FeatureFactory, ReleaseFactory, SkillFactory
 from training.models import Assignment, Attempt, LessonProgress
+from training.services.courses import course_save
 
 URL = "/api/v1/courses/rtm-android-2-4/"
 

@@ -1,7 +1,8 @@
 """Reads: querysets and rows already joined for the page or endpoint that uses them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -14,3 +15,15 @@ def raw_datetime(value) -> datetime | None:
     if isinstance(value, str):
         value = parse_datetime(value)
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def progress_percent(done: int, total: int) -> int:
+    """Whole percent, rounded down so an unfinished course never shows 100."""
+    if total <= 0:
+        return 100
+    return min(100, done * 100 // total)
+
+
+def skill_current_since(now: datetime | None = None) -> datetime:
+    """Skill records verified before this are no longer current."""
+    return (now or timezone.now()) - timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)

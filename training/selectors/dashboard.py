@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from courses.models import Lesson, Quiz
 from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord
-from training.services.progress import progress_percent
+from training.selectors import progress_percent
 
 
 def assignments_with_progress(*, engineer: Engineer) -> QuerySet[Assignment]:

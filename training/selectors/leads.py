@@ -44,8 +44,7 @@ from training.models import (
 )
 from training.models.people import display_name
 from training.readiness.counts import count_by_region
-from training.selectors import raw_datetime
-from training.services.progress import progress_percent
+from training.selectors import progress_percent, raw_datetime
 
 # A release is at risk when it is not ready and this little time is left.
 AT_RISK_WINDOW = timedelta(hours=24)

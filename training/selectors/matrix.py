@@ -24,7 +24,7 @@ from django.utils import timezone
 from courses.models import Sdk, Skill
 from training.models import Engineer, SkillLevel, SkillRecord, Team
 from training.models.people import display_name
-from training.services.assignments import skill_current_since
+from training.selectors import skill_current_since
 
 # Working hours, in the engineer's own time zone: Monday to Friday, 09:00 to
 # 18:00 (start included, end excluded). One rule for every region; the shifts of

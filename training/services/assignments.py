@@ -18,6 +18,7 @@ from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release, Skill
 from training.models import Assignment, AuditEvent, Engineer, SkillRecord, Team
 from training.readiness.keep import readiness_changed
+from training.selectors import skill_current_since
 
 _ASSIGNMENT = Assignment._meta.db_table
 _ENGINEER = Engineer._meta.db_table
@@ -64,11 +65,6 @@ def release_skill_ids(release: Release) -> list[int]:
     return sorted(
         Skill.objects.filter(features__release=release).values_list("id", flat=True).distinct()
     )
-
-
-def skill_current_since(now: datetime | None = None) -> datetime:
-    """Skill records verified before this are no longer current."""
-    return (now or timezone.now()) - timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)
 
 
 @transaction.atomic

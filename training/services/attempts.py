@@ -244,9 +244,7 @@ def attempt_submit(
     elif last_failed:
         # A task, so the engineer's request never waits on the mail server; if it is
         # lost, the beat's pass (send_pending_lead_notices) sends the mail.
-        from training.tasks import notify_last_failed_attempt
-
-        enqueue_on_commit(notify_last_failed_attempt, attempt.pk)
+        enqueue_on_commit("training.tasks.notify_last_failed_attempt", attempt.pk)
     return attempt
 
 

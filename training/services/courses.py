@@ -18,9 +18,7 @@ def course_assign_if_released(*, course: Course) -> None:
         return
     status = Release.objects.filter(pk=course.release_id).values_list("status", flat=True).first()
     if status == Release.Status.PUBLISHED:
-        from training.tasks import assign_release_training  # tasks import services
-
-        enqueue_on_commit(assign_release_training, course.release_id)
+        enqueue_on_commit("training.tasks.assign_release_training", course.release_id)
 
 
 @transaction.atomic
@@ -36,7 +34,5 @@ def course_save(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool
     # course.release is the row course_put read under its lock: its status is final
     # until this transaction commits.
     if course.release is not None and course.release.status == Release.Status.PUBLISHED:
-        from training.tasks import assign_release_training  # tasks import services
-
-        enqueue_on_commit(assign_release_training, course.release.pk)
+        enqueue_on_commit("training.tasks.assign_release_training", course.release.pk)
     return course, created

@@ -185,14 +185,11 @@ def _team_apply(
         # removed ones' (marked as changed last: see readiness_changed).
         sdks_changed = before ^ after
         if added:
-            # Imported here: the tasks module imports services; a top-level import could cycle.
-            from training.tasks import assign_release_training
-
             # A handful of open releases per SDK: one set-based fan-out each.
             for release_id in Release.objects.filter(
                 sdk__in=added, status=Release.Status.PUBLISHED
             ).values_list("id", flat=True):
-                enqueue_on_commit(assign_release_training, release_id)
+                enqueue_on_commit("training.tasks.assign_release_training", release_id)
     if lead_objs is not None:
         team.leads.set(lead_objs)
     if course_objs is not None:
@@ -401,7 +398,4 @@ def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool
         readiness_changed(team_ids=[was_team_id, engineer.team_id])
     joined = engineer.team_id is not None and (created or engineer.team_id != was_team_id)
     if engineer.active and (joined or (engineer.team_id is not None and not was_active)):
-        # Imported here: the tasks module imports services; a top-level import could cycle.
-        from training.tasks import assign_engineer_backlog
-
-        enqueue_on_commit(assign_engineer_backlog, engineer.pk)
+        enqueue_on_commit("training.tasks.assign_engineer_backlog", engineer.pk)

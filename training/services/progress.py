@@ -18,6 +18,7 @@ from core.errors import InvalidInput
 from courses.models import Course, Lesson, Quiz
 from training.models import Assignment, Attempt, Engineer, LessonProgress
 from training.readiness.keep import readiness_assignment_completed
+from training.selectors import progress_percent
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -53,13 +54,6 @@ class CourseProgress:
     @property
     def percent(self) -> int:
         return progress_percent(self.steps_done, self.steps_total)
-
-
-def progress_percent(done: int, total: int) -> int:
-    """Whole percent, rounded down so an unfinished course never shows 100."""
-    if total <= 0:
-        return 100
-    return min(100, done * 100 // total)
 
 
 def course_progress(*, engineer: Engineer, course: Course) -> CourseProgress:

@@ -92,9 +92,7 @@ def release_publish(*, release: Release, actor: Actor) -> tuple[Release, bool]:
         created_at=now,
         **actor.audit_fields(),
     )
-    from training.tasks import assign_release_training  # tasks import this module
-
-    enqueue_on_commit(assign_release_training, release.pk)
+    enqueue_on_commit("training.tasks.assign_release_training", release.pk)
     return release, True
 
 

@@ -50,7 +50,6 @@ def releases_notify_ready() -> list[int]:
     queues again any delivery whose task was lost (`_requeue_lost`). Returns the ids
     of the deliveries it created."""
     from core.queue import enqueue_on_commit
-    from training.tasks import deliver_webhook
 
     candidates = (
         Release.objects.filter(status=Release.Status.PUBLISHED, webhook_delivery__isnull=True)
@@ -76,7 +75,7 @@ def releases_notify_ready() -> list[int]:
                 delivery = WebhookDelivery.objects.create(
                     release=release, url=release.sdk.webhook_url, payload=payload
                 )
-                enqueue_on_commit(deliver_webhook, delivery.pk)
+                enqueue_on_commit("training.tasks.deliver_webhook", delivery.pk)
         except IntegrityError:
             continue  # another run created it first; that run queues it
         created.append(delivery.pk)
@@ -89,7 +88,6 @@ def _requeue_lost(now: datetime | None = None) -> list[int]:
     a delivery is still pending with no attempt long after it was made; one that was
     attempted is in Celery's retry chain and is left to it. Returns their ids."""
     from core.queue import enqueue_on_commit
-    from training.tasks import deliver_webhook
 
     before = (now or timezone.now()) - LOST_AFTER
     lost = list(
@@ -99,7 +97,7 @@ def _requeue_lost(now: datetime | None = None) -> list[int]:
     )
     for delivery_id in lost:
         logger.warning("webhook delivery %s was never attempted; queueing it again", delivery_id)
-        enqueue_on_commit(deliver_webhook, delivery_id)
+        enqueue_on_commit("training.tasks.deliver_webhook", delivery_id)
     return lost
 
 

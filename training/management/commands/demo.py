@@ -23,12 +23,12 @@ from core.errors import PreflightError
 from courses.documents import course_to_document
 from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
 from courses.services.catalog import sdk_upsert, skill_upsert
-from training.services.courses import course_save
 from courses.services.releases import release_record
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
 from training.services.assignments import engineer_assign_backlog, release_assign_training
 from training.services.attempts import attempt_start, attempt_submit
+from training.services.courses import course_save
 from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
 from training.services.releases import release_publish
