@@ -8,14 +8,16 @@ back. The caller's request still succeeds.
 
 Services name the task (`"training.tasks.reconcile"`) instead of importing it: the
 tasks module imports the services, and the layers run one way (see the
-import-linter contracts in pyproject.toml). The name is looked up in the Celery
-app's registry when it is sent; tests/test_layers.py checks every name used.
+import-linter contracts in pyproject.toml). The name is the task's dotted path
+(also its Celery name), imported when it is sent; tests/test_layers.py checks
+every name used.
 """
 
 import logging
 
-from celery import Task, current_app
+from celery import Task
 from django.db import transaction
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
@@ -29,7 +31,7 @@ def enqueue_on_commit(task: Task | str, *args, **kwargs) -> None:
     current transaction commits; nothing if it rolls back."""
 
     def send() -> None:
-        resolved = current_app.tasks[task] if isinstance(task, str) else task
+        resolved = import_string(task) if isinstance(task, str) else task
         try:
             resolved.apply_async(args=args, kwargs=kwargs)
         except BROKER_ERRORS:

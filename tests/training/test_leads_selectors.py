@@ -18,11 +18,11 @@ from tests.factories import (
 )
 from training.models import Assignment, Attempt, AuditEvent, LessonProgress
 from training.readiness import release_readiness
+from training.selectors.access import lead_scope
 from training.selectors.leads import (
     EngineerStatus,
     lead_release_get,
     lead_releases_open,
-    lead_scope,
     release_at_risk,
     release_engineer_rows,
     release_risks,

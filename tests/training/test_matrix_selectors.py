@@ -13,12 +13,12 @@ from tests.factories import (
     UserFactory,
 )
 from training.models import Team
+from training.selectors.access import visible_teams as teams_visible_to
 from training.selectors.matrix import (
     experts,
     is_working_time,
     next_working_start,
     skill_matrix,
-    teams_visible_to,
     zone_of,
 )
 

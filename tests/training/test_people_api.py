@@ -423,6 +423,15 @@ def test_an_engineer_signed_in_reads_their_own_skills_but_no_one_elses(engineer,
     assert client.get("/api/v1/engineers/alice/skills/").status_code == 404
 
 
+def test_a_lead_signed_in_reads_their_teams_skills_but_not_another_teams(
+    lead, engineer, outsider, records
+):
+    client = APIClient()
+    client.force_authenticate(lead)
+    assert client.get("/api/v1/engineers/alice/skills/").json()["count"] == 2
+    assert client.get("/api/v1/engineers/oscar/skills/").status_code == 404
+
+
 def test_staff_signed_in_read_anyones_skills(staff, records):
     client = APIClient()
     client.force_authenticate(staff)

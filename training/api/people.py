@@ -12,6 +12,7 @@ from core.actors import Actor
 from core.errors import NotFound
 from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
 from training.selectors import people as selectors
+from training.selectors.access import may_see_engineer
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
 
 _LIST_MAX = 1000
@@ -247,7 +248,8 @@ class EngineerDetailView(PeopleView):
 
 
 class EngineerSkillsView(PeopleView):
-    """Tokens need `people`; staff may read anyone's, a signed-in engineer their own."""
+    """Tokens need `people`; a signed-in person reads the engineers they may see
+    (training.selectors.access: their own, their teams', or everyone's)."""
 
     serializer_class = SkillRecordSerializer
     session_read = True
@@ -259,7 +261,7 @@ class EngineerSkillsView(PeopleView):
     def get(self, request, username: str):
         engineer = selectors.engineer_get(username=username)
         is_token = isinstance(request.auth, ApiToken)
-        if not (is_token or request.user.is_staff or engineer.user_id == request.user.pk):
+        if not (is_token or may_see_engineer(request.user, engineer)):
             raise NotFound(gettext("No engineer '%(username)s'.") % {"username": username})
         page = self.paginate_queryset(selectors.engineer_skill_records(engineer=engineer))
         return self.get_paginated_response(SkillRecordSerializer(page, many=True).data)

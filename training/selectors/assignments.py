@@ -3,20 +3,14 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from training.models import Assignment, Team
+from training.models import Assignment
+from training.selectors.access import visible_assignments
 
 
 def assignments_visible_to(user) -> QuerySet[Assignment]:
-    """A signed-in person who is not staff sees their own assignments and those of
-    the engineers on the teams they lead; staff see all."""
-    queryset = Assignment.objects.all()
-    if user is None or user.is_staff:
-        return queryset
-    # A subquery, not a join through team.leads: the join would repeat an
-    # assignment once per lead of its team.
-    return queryset.filter(
-        Q(engineer__user=user) | Q(engineer__team__in=Team.objects.filter(leads=user))
-    )
+    """A signed-in person's own assignments and those of the engineers they may see
+    (training.selectors.access); machine clients (user None) see all."""
+    return visible_assignments(user)
 
 
 def assignments_list(

@@ -1,13 +1,13 @@
 """Reads for the lead pages: whose teams, which releases, who is behind.
 
-A lead sees their own teams only (staff: every team). Every read here costs a
+A lead sees their own teams only (staff: every team): training.selectors.access
+decides, and these reads take its LeadScope. Every read here costs a
 constant number of queries whatever the number of engineers: per-engineer figures
 are aggregates joined in one SELECT, per-region figures one GROUP BY per
 release. Releases not yet with customers are few, so one or two queries per
 release is the price of the lead home, never one per engineer.
 """
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
-from courses.models import Course, Release, Sdk
+from courses.models import Course, Release
 from courses.versions import InvalidVersion, Version
 from training.models import (
     Assignment,
@@ -40,11 +40,11 @@ from training.models import (
     Engineer,
     LessonProgress,
     Region,
-    Team,
 )
 from training.models.people import display_name
 from training.readiness.counts import count_by_region
 from training.selectors import progress_percent, raw_datetime
+from training.selectors.access import LeadScope
 
 # A release is at risk when it is not ready and this little time is left.
 AT_RISK_WINDOW = timedelta(hours=24)
@@ -76,56 +76,8 @@ class EngineerStatus:
 # --- who leads what ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LeadScope:
-    """What a signed-in lead (or staff member) may see: their teams, and the time
-    zone the pages use (the lead's own when they are also an engineer, else UTC)."""
-
-    user: object
-    teams: tuple[Team, ...]
-    staff: bool
-    timezone_name: str | None
-    """The lead's engineer profile's time zone; None when they have no profile."""
-
-    @property
-    def team_ids(self) -> list[int]:
-        return [team.pk for team in self.teams]
-
-    @property
-    def is_engineer(self) -> bool:
-        return self.timezone_name is not None
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone_name or "UTC")
-
-
-def lead_teams(*, user) -> QuerySet[Team]:
-    """The teams `user` leads; staff: every team."""
-    if user.is_staff:
-        return Team.objects.order_by("name", "slug")
-    return Team.objects.filter(leads=user).order_by("name", "slug")
-
-
-def lead_scope(*, user) -> LeadScope | None:
-    """The lead's scope, or None for someone who leads nothing and is not staff (the
-    pages answer them 404). Two queries."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    teams = tuple(lead_teams(user=user))
-    if not teams and not user.is_staff:
-        return None
-    zone = Engineer.objects.filter(user=user).values_list("timezone", flat=True).first()
-    return LeadScope(user=user, teams=teams, staff=user.is_staff, timezone_name=zone)
-
-
 def _my_releases(scope: LeadScope) -> QuerySet[Release]:
-    releases = Release.objects.select_related("sdk")
-    if scope.staff:
-        return releases
-    # A subquery on the SDKs, not a join through teams: a join would repeat a
-    # release once per team of mine that supports its SDK.
-    return releases.filter(sdk__in=Sdk.objects.filter(teams__in=scope.team_ids))
+    return scope.releases()
 
 
 def lead_releases_open(*, scope: LeadScope) -> QuerySet[Release]:

@@ -1,6 +1,6 @@
 """Reads for leads: the skill matrix (engineers x skills) and the expert finder.
 
-Both take the teams the viewer may see (`teams_visible_to`) and never look past
+Both take the teams the viewer may see (training.selectors.access) and never look past
 them. Both cost a constant number of queries whatever the number of engineers:
 the engineers in one query, the skills in one, every skill record of those
 engineers in one, pivoted in Python (500 engineers x 100 skills is 50,000 small
@@ -36,16 +36,6 @@ WORKING_END = time(18, 0)
 
 # The expert finder's bar: Proficient (3) or above, as on the skill scale.
 EXPERT_MIN_LEVEL = SkillLevel.PROFICIENT
-
-
-def teams_visible_to(user) -> QuerySet[Team]:
-    """The teams a user may see on the lead pages: every team for staff, the
-    teams they lead for anyone else (none for an engineer)."""
-    if not user.is_authenticated or not user.is_active:
-        return Team.objects.none()
-    if user.is_staff:
-        return Team.objects.all()
-    return Team.objects.filter(leads=user)
 
 
 def _engineers(

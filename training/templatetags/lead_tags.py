@@ -14,7 +14,8 @@ from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from training.models import Engineer, Team
+from training.models import Engineer
+from training.selectors.access import is_lead_expression, sees_everything
 from training.selectors.leads import EngineerRow, EngineerStatus
 
 register = template.Library()
@@ -52,13 +53,13 @@ def nav_roles(context) -> dict[str, bool]:
             get_user_model()
             .objects.filter(pk=user.pk)
             .annotate(
-                leads_a_team=Exists(Team.objects.filter(leads=OuterRef("pk"))),
+                leads_a_team=is_lead_expression("pk"),
                 has_profile=Exists(Engineer.objects.filter(user=OuterRef("pk"))),
             )
             .values_list("leads_a_team", "has_profile")
             .first()
         ) or (False, False)
-        request.is_lead = bool(row[0]) or user.is_staff
+        request.is_lead = bool(row[0]) or sees_everything(user)
         request.is_engineer = bool(row[1])
     return {"lead": request.is_lead, "engineer": request.is_engineer}
 

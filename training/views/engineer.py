@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
 from training.i18n import remember_language
-from training.models import Assignment, Attempt, Engineer, Team
+from training.models import Assignment, Attempt, Engineer
+from training.selectors.access import is_lead_expression, led_teams, sees_everything
 from training.selectors.dashboard import dashboard, skill_records
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
@@ -43,19 +44,19 @@ def engineer_view(view=None, *, optional: bool = False):
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             engineer = (
                 Engineer.objects.select_related("user")
-                .annotate(leads_a_team=Exists(Team.objects.filter(leads=OuterRef("user_id"))))
+                .annotate(leads_a_team=is_lead_expression("user_id"))
                 .filter(user=request.user)
                 .first()
             )
             if engineer is None:
                 if optional:
-                    if request.user.is_staff or Team.objects.filter(leads=request.user).exists():
+                    if sees_everything(request.user) or led_teams(request.user).exists():
                         return redirect("lead_home")
                     return render(request, "training/no_engineer.html")
                 raise Http404("No engineer profile.")
             request.engineer = engineer
             request.is_engineer = True
-            request.is_lead = engineer.leads_a_team or request.user.is_staff
+            request.is_lead = engineer.leads_a_team or sees_everything(request.user)
             # The profile is the truth: it may have changed (API, admin) since the
             # session copied it at sign-in (training.i18n).
             remember_language(request, engineer.language)

@@ -8,10 +8,7 @@ fetched first and refused after, so a 404 never confirms that they exist. Pages
 render in the lead's time zone when the lead is also an engineer, else in UTC.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +29,6 @@ from training.selectors.leads import (
     lead_assignments_open,
     lead_release_get,
     lead_releases_open,
-    lead_scope,
     release_engineer_rows,
     release_overrides,
     release_risks,
@@ -42,31 +38,7 @@ from training.selectors.leads import (
 )
 from training.services.assignments import assignment_cancel, assignments_create_manual
 from training.services.releases import release_mark_available
-
-
-def lead_view(view):
-    """Require a session and a lead (or staff) user; 404 for anyone else.
-
-    Sets `request.lead` (a LeadScope) and, for the navigation, `request.is_lead`
-    and `request.is_engineer`; renders in the lead's time zone.
-    """
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        scope = lead_scope(user=request.user)
-        if scope is None:
-            raise Http404("Not a lead.")
-        request.lead = scope
-        request.is_lead = True
-        request.is_engineer = scope.is_engineer
-        with timezone.override(scope.zone):
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-        return response
-
-    return wrapped
+from training.views.access import lead_view
 
 
 def _release(request: HttpRequest, sdk: str, version: str) -> Release:

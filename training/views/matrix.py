@@ -9,11 +9,9 @@ error on the page, never a 500.
 
 import csv
 from collections.abc import Iterator
-from functools import wraps
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,23 +27,8 @@ from training.selectors.matrix import (
     SkillMatrix,
     experts,
     skill_matrix,
-    teams_visible_to,
 )
-
-
-def lead_view(view):
-    """Require a session and at least one visible team; sets `request.teams`."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        teams = teams_visible_to(request.user)
-        if not request.user.is_staff and not teams.exists():
-            raise Http404("Not a lead.")
-        request.teams = teams
-        return view(request, *args, **kwargs)
-
-    return wrapped
+from training.views.access import lead_view
 
 
 class SlugChoiceField(forms.ModelChoiceField):

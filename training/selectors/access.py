@@ -1,0 +1,132 @@
+"""Who may see what: the one place that answers it.
+
+A lead sees the teams they lead, those teams' engineers, and the releases of the
+SDKs those teams support. Staff see everything (and so, with issue 14, will support
+managers: `sees_everything` is where that goes). An engineer sees their own
+assignments and skills. Every lead page, the skill matrix, the experts page and the
+API ask here; none of them filters by `leads=` on its own.
+"""
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from courses.models import Release, Sdk
+from training.models import Assignment, Engineer, Team
+
+
+def sees_everything(user: Any) -> bool:
+    """Staff see every team, engineer and release."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
+
+
+def led_teams(user: Any) -> QuerySet[Team]:
+    """The teams `user` leads (a lead's own, whatever else they may see)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Team.objects.none()
+    return Team.objects.filter(leads=user)
+
+
+def visible_teams(user: Any) -> QuerySet[Team]:
+    """The teams `user` may see on the lead pages and in the API: every team for
+    those who see everything, the teams they lead for anyone else."""
+    if sees_everything(user):
+        return Team.objects.all()
+    return led_teams(user)
+
+
+def is_lead_expression(user_ref: str = "pk") -> Exists:
+    """An annotation: does the user at `user_ref` lead a team?"""
+    return Exists(Team.objects.filter(leads=OuterRef(user_ref)))
+
+
+def visible_engineers(user: Any) -> QuerySet[Engineer]:
+    """Engineers on the teams `user` may see (all for those who see everything)."""
+    if sees_everything(user):
+        return Engineer.objects.all()
+    # A subquery, not a join through team.leads: the join would repeat an engineer
+    # once per lead of their team.
+    return Engineer.objects.filter(team__in=led_teams(user).values("pk"))
+
+
+def may_see_engineer(user: Any, engineer: Engineer) -> bool:
+    """Oneself, or an engineer of a team `user` may see."""
+    if engineer.user_id == getattr(user, "pk", None):
+        return True
+    if sees_everything(user):
+        return True
+    return engineer.team_id is not None and led_teams(user).filter(pk=engineer.team_id).exists()
+
+
+def visible_assignments(user: Any) -> QuerySet[Assignment]:
+    """A signed-in person's own assignments and those of the engineers they may see;
+    everything for those who see everything (and for a machine client: user None)."""
+    queryset = Assignment.objects.all()
+    if user is None or sees_everything(user):
+        return queryset
+    return queryset.filter(
+        Q(engineer__user=user) | Q(engineer__team__in=led_teams(user).values("pk"))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LeadScope:
+    """What a signed-in lead (or someone who sees everything) may see on the lead
+    pages: their teams, and the time zone the pages use (the lead's own when they are
+    also an engineer, else UTC)."""
+
+    user: Any
+    teams: tuple[Team, ...]
+    staff: bool
+    timezone_name: str | None
+    """The lead's engineer profile's time zone; None when they have no profile."""
+
+    @property
+    def everything(self) -> bool:
+        return self.staff
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [team.pk for team in self.teams]
+
+    @property
+    def is_engineer(self) -> bool:
+        return self.timezone_name is not None
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone_name or "UTC")
+
+    def teams_queryset(self) -> QuerySet[Team]:
+        if self.everything:
+            return Team.objects.all()
+        return Team.objects.filter(pk__in=self.team_ids)
+
+    def releases(self) -> QuerySet[Release]:
+        """Releases of the SDKs my teams support (all for those who see everything)."""
+        releases = Release.objects.select_related("sdk")
+        if self.everything:
+            return releases
+        # A subquery on the SDKs, not a join through teams: a join would repeat a
+        # release once per team of mine that supports its SDK.
+        return releases.filter(sdk__in=Sdk.objects.filter(teams__in=self.team_ids))
+
+
+def lead_teams(*, user: Any) -> QuerySet[Team]:
+    """The teams on `user`'s lead pages, by name."""
+    return visible_teams(user).order_by("name", "slug")
+
+
+def lead_scope(*, user: Any) -> LeadScope | None:
+    """The lead's scope, or None for someone who leads nothing and does not see
+    everything (the lead pages answer them 404). Two queries."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    everything = sees_everything(user)
+    teams = tuple(lead_teams(user=user))
+    if not teams and not everything:
+        return None
+    zone = Engineer.objects.filter(user=user).values_list("timezone", flat=True).first()
+    return LeadScope(user=user, teams=teams, staff=everything, timezone_name=zone)
