@@ -551,9 +551,10 @@ def _bulk_engineers(team, count: int, course: Course) -> None:
 
 
 # session, user, teams, zone, releases; per release: the readiness snapshot (with, when
-# it has changed, the count and its storing) and the team regions
-LEAD_HOME_MAX_QUERIES = 13
-RELEASE_PAGE_MAX_QUERIES = 13  # 11, and the count and its storing when readiness changed
+# it has changed, the count and its storing), the release's unfinished courses and the
+# team regions
+LEAD_HOME_MAX_QUERIES = 15
+RELEASE_PAGE_MAX_QUERIES = 14  # 12, and the count and its storing when readiness changed
 
 
 @time_machine.travel(NOW, tick=False)

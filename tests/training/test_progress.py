@@ -1,6 +1,8 @@
 import pytest
+from django.utils import timezone
 
 from core.errors import InvalidInput
+from courses.models import Course
 from tests.factories import CourseFactory, LessonFactory
 from tests.training.quiz_course import build_quiz_course
 from training.models import Assignment, Attempt, LessonProgress
@@ -38,15 +40,49 @@ def test_a_lesson_of_another_course_is_refused(engineer):
     assert not LessonProgress.objects.exists()
 
 
-def test_course_without_quiz_completes_when_every_lesson_is_read(engineer):
+def test_a_release_course_without_quiz_is_never_completed_by_reading(engineer):
     qc = build_quiz_course(engineer=engineer, with_quiz=False)
     lesson_mark_read(assignment=qc.assignment, lesson=qc.lessons[0])
     qc.assignment.refresh_from_db()
     assert qc.assignment.status == Assignment.Status.IN_PROGRESS
     lesson_mark_read(assignment=qc.assignment, lesson=qc.lessons[1])
     qc.assignment.refresh_from_db()
+    assert qc.assignment.status == Assignment.Status.IN_PROGRESS
+    assert qc.assignment.completed_at is None
+
+
+def test_an_onboarding_course_without_quiz_completes_when_every_lesson_is_read(engineer):
+    qc = build_quiz_course(engineer=engineer, with_quiz=False)
+    Course.objects.filter(pk=qc.course.pk).update(release=None)
+    Assignment.objects.filter(pk=qc.assignment.pk).update(
+        release=None, reason=Assignment.Reason.ONBOARDING
+    )
+    qc.assignment.refresh_from_db()
+    for lesson in qc.lessons:
+        lesson_mark_read(assignment=qc.assignment, lesson=lesson)
+    qc.assignment.refresh_from_db()
     assert qc.assignment.status == Assignment.Status.COMPLETE
-    assert qc.assignment.completed_at is not None
+
+
+def test_a_draft_course_is_never_completed_even_with_its_quiz_passed(engineer):
+    qc = build_quiz_course(engineer=engineer)
+    Course.objects.filter(pk=qc.course.pk).update(status=Course.Status.DRAFT)
+    qc.assignment.refresh_from_db()
+    for lesson in qc.lessons:
+        lesson_mark_read(assignment=qc.assignment, lesson=lesson)
+    Attempt.objects.create(
+        engineer=engineer,
+        quiz=qc.quiz,
+        number=1,
+        pass_mark=80,
+        snapshot={},
+        submitted_at=timezone.now(),
+        score=100,
+        passed=True,
+    )
+    assert not assignment_complete_if_done(assignment=qc.assignment)
+    qc.assignment.refresh_from_db()
+    assert qc.assignment.status == Assignment.Status.IN_PROGRESS
 
 
 def test_course_with_quiz_is_not_complete_on_lessons_alone(engineer):

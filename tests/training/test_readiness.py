@@ -6,11 +6,12 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from courses.models import Release
+from courses.models import Course, Release
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
     EngineerFactory,
+    QuizFactory,
     ReleaseFactory,
     UserFactory,
 )
@@ -25,7 +26,7 @@ DONE = {Assignment.Status.COMPLETE, Assignment.Status.EXEMPT}
 @pytest.fixture
 def release(sdk):
     release = ReleaseFactory(sdk=sdk, version="2.4.0", status=Release.Status.PUBLISHED)
-    CourseFactory(slug="rtm-android-2-4-0", release=release)
+    QuizFactory(course=CourseFactory(slug="rtm-android-2-4-0", release=release))
     return release
 
 
@@ -92,8 +93,8 @@ def test_readiness_counts_engineers_overall_and_per_region(mixed):
     }
 
 
-@pytest.mark.parametrize(("fresh", "queries"), [(True, 1), (False, 3)], ids=["gate", "kept"])
-def test_readiness_is_counted_in_one_query_whatever_the_team_size(
+@pytest.mark.parametrize(("fresh", "queries"), [(True, 2), (False, 4)], ids=["gate", "kept"])
+def test_readiness_is_counted_in_constant_queries_whatever_the_team_size(
     mixed, team, fresh, queries, django_assert_num_queries
 ):
     for engineer in people(team, "AMER", 25):
@@ -115,7 +116,7 @@ def test_a_release_nobody_must_train_for_is_ready(release):
 
 
 def test_an_engineer_is_complete_only_when_every_release_course_is_done(release, engineer):
-    second = CourseFactory(release=release)
+    second = QuizFactory(course=CourseFactory(release=release)).course
     assign(release, engineer, Assignment.Status.COMPLETE)
     assign(release, engineer, Assignment.Status.IN_PROGRESS, course=second)
 
@@ -126,7 +127,7 @@ def test_an_engineer_is_complete_only_when_every_release_course_is_done(release,
 
 def test_exempt_counts_apart_when_all_is_exempt_and_as_complete_otherwise(release, team):
     all_exempt, half = people(team, "APAC", 2)
-    second = CourseFactory(release=release)
+    second = QuizFactory(course=CourseFactory(release=release)).course
     assign(release, all_exempt, Assignment.Status.EXEMPT)
     assign(release, all_exempt, Assignment.Status.EXEMPT, course=second)
     assign(release, half, Assignment.Status.EXEMPT)
@@ -149,7 +150,11 @@ def test_every_active_engineer_in_scope_is_required_and_only_mandatory_training_
     assign(release, inactive, Assignment.Status.COMPLETE)
     assign(release, optional, Assignment.Status.COMPLETE, mandatory=False)
     assign(release, by_lead, Assignment.Status.COMPLETE, reason=Assignment.Reason.LEAD)
-    assign(other_release, engineer, course=CourseFactory(release=other_release))
+    assign(
+        other_release,
+        engineer,
+        course=QuizFactory(course=CourseFactory(release=other_release)).course,
+    )
 
     readiness = release_readiness(release)
 
@@ -351,3 +356,55 @@ def test_a_malformed_availability_body_is_a_400(pipeline, mixed):
 
     assert response.status_code == 400
     assert list(response.json()) == ["override"]
+
+
+def test_a_release_with_only_a_draft_course_is_never_ready_however_many_read_it(
+    pipeline, sdk, team
+):
+    release = ReleaseFactory(sdk=sdk, version="2.6.0", status=Release.Status.PUBLISHED)
+    draft = CourseFactory(slug="rtm-android-2-6-0", release=release, status="draft")
+    for engineer in people(team, "APAC", 3):
+        assign(release, engineer, Assignment.Status.COMPLETE, course=draft)
+
+    readiness = release_readiness(release)
+
+    assert (readiness["complete"], readiness["completion"]) == (3, 1.0)
+    assert not readiness["ready"]
+    assert readiness["reasons"] == [
+        {
+            "code": "course_draft",
+            "params": {
+                "course": "rtm-android-2-6-0",
+                "sdk": "rtm-android",
+                "version": "2.6.0",
+                "has_quiz": False,
+            },
+        }
+    ]
+    response = pipeline.post("/api/v1/releases/rtm-android/2.6.0/availability/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["blocking"] == [
+        "the course for rtm-android 2.6.0 has no quiz yet (rtm-android-2-6-0)"
+    ]
+
+
+def test_publishing_the_course_with_a_quiz_lifts_the_draft_reason(sdk, team):
+    release = ReleaseFactory(sdk=sdk, version="2.6.0", status=Release.Status.PUBLISHED)
+    course = CourseFactory(slug="rtm-android-2-6-0", release=release, status="draft")
+    QuizFactory(course=course)
+    assert release_readiness_fresh(release)["reasons"][0]["params"]["has_quiz"] is True
+
+    Course.objects.filter(pk=course.pk).update(status="published")
+
+    assert release_readiness_fresh(release)["reasons"] == []
+
+
+def test_an_available_release_asked_again_answers_200_even_with_an_override(token_client, mixed):
+    Release.objects.filter(pk=mixed.pk).update(
+        status=Release.Status.AVAILABLE, available_at=mixed.customer_available_at
+    )
+    client = token_client("releases")
+    for body in ({}, {"override": True}, {"override": True, "reason": "again"}):
+        response = client.post(URL + "availability/", body, format="json")
+        assert response.status_code == 200
+        assert response.json()["status"] == "available"

@@ -21,13 +21,14 @@ from tests.factories import (
     CourseFactory,
     EngineerFactory,
     FeatureFactory,
+    QuizFactory,
     ReleaseFactory,
     SdkFactory,
     SkillFactory,
     SkillRecordFactory,
     TeamFactory,
 )
-from training.models import Assignment, ReadinessSnapshot
+from training.models import Assignment, Attempt, ReadinessSnapshot
 from training.readiness import release_readiness, release_readiness_fresh
 from training.readiness.keep import readiness_changed
 from training.services.assignments import release_assign_training
@@ -41,7 +42,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def release(sdk):
     release = ReleaseFactory(sdk=sdk, version="3.0.0", status=Release.Status.PUBLISHED)
-    CourseFactory(slug="rtm-3", release=release)  # no lessons, no quiz: done when started
+    # No lessons; a quiz, so it counts: done when its quiz is passed (`complete`).
+    QuizFactory(course=CourseFactory(slug="rtm-3", release=release))
     return release
 
 
@@ -62,16 +64,31 @@ def assignment_of(engineer, release) -> Assignment:
     )
 
 
+def passed(engineer, course) -> None:
+    Attempt.objects.create(
+        engineer=engineer,
+        quiz=course.quiz,
+        number=1,
+        pass_mark=80,
+        snapshot={},
+        submitted_at=timezone.now(),
+        score=100,
+        passed=True,
+    )
+
+
 def complete(engineer, release) -> None:
-    assert assignment_complete_if_done(assignment=assignment_of(engineer, release))
+    assignment = assignment_of(engineer, release)
+    passed(engineer, assignment.course)
+    assert assignment_complete_if_done(assignment=assignment)
 
 
-def test_a_second_read_is_served_from_the_snapshot_in_one_query(
+def test_a_second_read_is_served_from_the_snapshot_in_two_queries(
     release, crew, django_assert_num_queries
 ):
     first = release_readiness(release)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the snapshot, the release's unfinished courses
         second = release_readiness(release)
 
     assert second == first
@@ -80,13 +97,13 @@ def test_a_second_read_is_served_from_the_snapshot_in_one_query(
     assert snapshot.counted_version == snapshot.version
 
 
-def test_a_changed_release_is_counted_again_in_three_queries(
+def test_a_changed_release_is_counted_again_in_four_queries(
     release, crew, django_assert_num_queries
 ):
     release_readiness(release)
     engineer_update(engineer=crew[0], actor=SYSTEM, region="AMER")
 
-    with django_assert_num_queries(3):  # the snapshot, the count, storing it
+    with django_assert_num_queries(4):  # the snapshot, the count, storing it, the courses
         readiness = release_readiness(release)
 
     assert readiness["regions"]["AMER"]["required"] == 3
@@ -99,7 +116,7 @@ def test_completed_training_is_folded_into_the_kept_counts_without_a_recount(
     for engineer in crew[:3]:
         complete(engineer, release)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         kept = release_readiness(release)
 
     assert kept["complete"] == 3
@@ -111,6 +128,8 @@ def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
     scope: after each completion the kept counts equal a recount."""
     release = ReleaseFactory(sdk=sdk, version="5.0.0", status=Release.Status.PUBLISHED)
     courses = [CourseFactory(slug=f"rtm-5-{n}", release=release) for n in range(2)]
+    for course in courses:
+        QuizFactory(course=course)
     engineers = [EngineerFactory(team=team, region=region) for region in ("APAC", "EMEA") * 3]
     release_assign_training(release=release)
     past = timezone.now() - timedelta(hours=1)
@@ -129,6 +148,7 @@ def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
         assignment = Assignment.objects.select_related("engineer", "course").get(
             engineer=engineer, course=course
         )
+        passed(engineer, course)
         assert assignment_complete_if_done(assignment=assignment)
         snapshot = ReadinessSnapshot.objects.get(release=release)
         assert snapshot.counted_version == snapshot.version  # folded, not recounted
@@ -138,10 +158,10 @@ def test_folded_counts_match_a_fresh_count_at_every_step(sdk, team):
     assert (final["complete"], final["exempt"], final["overdue"]) == (4, 1, 0)
 
 
-def test_the_gate_counts_afresh_in_one_query_and_stores_nothing(
+def test_the_gate_counts_afresh_in_two_queries_and_stores_nothing(
     release, crew, django_assert_num_queries
 ):
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the count, the release's unfinished courses
         readiness = release_readiness_fresh(release)
 
     assert readiness["required"] == 6

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import Release
-from tests.factories import AssignmentFactory, CourseFactory, ReleaseFactory
+from tests.factories import AssignmentFactory, CourseFactory, QuizFactory, ReleaseFactory
 from training.models import Assignment, WebhookDelivery
 from training.services.webhooks import WebhookFailed, releases_notify_ready, webhook_deliver
 
@@ -66,7 +66,7 @@ def ready_release(sdk, engineer, receiver):
     release = ReleaseFactory(sdk=sdk, version="2.4.0", status=Release.Status.PUBLISHED)
     AssignmentFactory(
         engineer=engineer,
-        course=CourseFactory(release=release),
+        course=QuizFactory(course=CourseFactory(release=release)).course,
         release=release,
         reason=Assignment.Reason.RELEASE,
         status=Assignment.Status.COMPLETE,

@@ -18,7 +18,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from courses.models import Release
-from training.readiness.counts import Counts, count_by_region, kept_counts
+from training.readiness.counts import Counts, count_by_region, kept_counts, unfinished_courses
 from training.readiness.keep import readiness_keep
 from training.readiness.policy import Readiness, Reason, evaluate, reason_text
 
@@ -42,13 +42,14 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> Readi
         readiness_keep(
             release=release, version=kept.version, counts=counts, next_due=next_due, now=now
         )
-    return evaluate(release, counts)
+    return evaluate(release, counts, unfinished_courses=unfinished_courses(release))
 
 
 def release_readiness_fresh(release: Release, *, now: datetime | None = None) -> Readiness:
     """Readiness counted anew; nothing kept (the gate)."""
     now = now or timezone.now()
-    return evaluate(release, count_by_region(release, now=now)[0])
+    counts = count_by_region(release, now=now)[0]
+    return evaluate(release, counts, unfinished_courses=unfinished_courses(release))
 
 
 def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:

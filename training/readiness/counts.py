@@ -10,14 +10,17 @@ kept count is never wrong).
 """
 
 from datetime import datetime
-from typing import NamedTuple, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 
-from courses.models import Release
+from courses.models import Course, Quiz, Release
 from training.models import Assignment, Engineer, ReadinessSnapshot
 from training.selectors import raw_datetime
+
+if TYPE_CHECKING:
+    from training.readiness.policy import UnfinishedCourse
 
 _DONE = list(Assignment.DONE)
 
@@ -140,3 +143,16 @@ def kept_counts(release: Release, *, now: datetime) -> KeptCounts:
         and snapshot.counted_at <= now < snapshot.valid_until
     )
     return KeptCounts(counts=snapshot.counts if holds else None, version=snapshot.version)
+
+
+def unfinished_courses(release: Release) -> list["UnfinishedCourse"]:
+    """The release's courses that cannot show anyone knows it: drafts, and courses
+    without a quiz (one query)."""
+    rows = (
+        Course.objects.filter(release_id=release.pk)
+        .filter(Q(status=Course.Status.DRAFT) | Q(quiz__isnull=True))
+        .annotate(has_quiz=Exists(Quiz.objects.filter(course_id=OuterRef("pk"))))
+        .order_by("slug")
+        .values_list("slug", "has_quiz")
+    )
+    return [{"slug": slug, "has_quiz": has_quiz} for slug, has_quiz in rows]

@@ -6,7 +6,7 @@ parses those words back apart.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
@@ -48,6 +48,7 @@ class Readiness(TypedDict):
     scope: Literal["all", "teams"]
 
 
+COURSE_DRAFT = "course_draft"
 BELOW_COMPLETION = "below_completion"
 REGION_WITHOUT_COMPLETE = "region_without_complete"
 REGION_BELOW_MINIMUM = "region_below_minimum"
@@ -61,6 +62,11 @@ def reason_text(reason: Reason) -> str:
     """A reason in words of the active language (English for API v1's `blocking`
     unless the client asked for another). An unknown code reads as itself."""
     code, params = reason["code"], reason["params"]
+    if code == COURSE_DRAFT:
+        names = {"course": params["course"], "release": f"{params['sdk']} {params['version']}"}
+        if params.get("has_quiz", True):
+            return gettext("the course for %(release)s is still a draft (%(course)s)") % names
+        return gettext("the course for %(release)s has no quiz yet (%(course)s)") % names
     if code == BELOW_COMPLETION:
         # Floor, so a completion just under the bar never reads as equal to it.
         shown = math.floor(params["completion"] * 100 + 1e-9)
@@ -90,15 +96,26 @@ def blocking_words(readiness: Mapping[str, Any] | None) -> list[str]:
     return [str(text) for text in readiness.get("blocking") or []]
 
 
+class UnfinishedCourse(TypedDict):
+    slug: str
+    has_quiz: bool
+
+
 def evaluate(
-    release: Release, counts: Counts, *, scope: Literal["all", "teams"] = "all"
+    release: Release,
+    counts: Counts,
+    *,
+    unfinished_courses: Sequence[UnfinishedCourse] = (),
+    scope: Literal["all", "teams"] = "all",
 ) -> Readiness:
     """The readiness of `release` from its counts, as API v1 describes it.
 
     Complete excludes the exempt; `completion` and the regions' `complete` include
     them. Ready when completion meets PREFLIGHT_MIN_COMPLETION and every region with
     required engineers has PREFLIGHT_MIN_COMPLETE_PER_REGION complete ones; each
-    failure is a reason, in follow-the-sun order of regions.
+    failure is a reason, in follow-the-sun order of regions. A course of the
+    release that is a draft or has no quiz (`unfinished_courses`) blocks it
+    whatever the counts: nobody can have shown they know the release yet.
     """
     min_completion = settings.PREFLIGHT_MIN_COMPLETION
     min_per_region = settings.PREFLIGHT_MIN_COMPLETE_PER_REGION
@@ -108,7 +125,18 @@ def evaluate(
     overdue = sum(c["overdue"] for c in counts.values())
     completion = (complete + exempt) / required if required else 1.0
 
-    reasons: list[Reason] = []
+    reasons: list[Reason] = [
+        {
+            "code": COURSE_DRAFT,
+            "params": {
+                "course": course["slug"],
+                "sdk": release.sdk.slug,
+                "version": release.version,
+                "has_quiz": course["has_quiz"],
+            },
+        }
+        for course in unfinished_courses
+    ]
     if completion < min_completion:
         reasons.append(
             {

@@ -105,7 +105,7 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
     assignment that is already complete or exempt. Completing a release's mandatory
     training is folded into the release's kept readiness counts."""
     progress = course_progress(engineer=assignment.engineer, course=assignment.course)
-    if not progress.done:
+    if not progress.done or not counts_as_training(assignment.course, has_quiz=progress.has_quiz):
         return False
     now = now or timezone.now()
     changed = Assignment.objects.filter(pk=assignment.pk, status__in=OPEN).update(
@@ -118,6 +118,15 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
         if assignment.reason == Assignment.Reason.RELEASE and assignment.mandatory:
             readiness_assignment_completed(assignment=assignment, now=now)
     return bool(changed)
+
+
+def counts_as_training(course: Course, *, has_quiz: bool) -> bool:
+    """Whether finishing `course` completes anything. A draft completes nothing (its
+    lessons are a preview), and neither does a release's course without a quiz:
+    reading is not knowing, and release training is what the gate counts."""
+    if course.status == Course.Status.DRAFT:
+        return False
+    return has_quiz or course.release_id is None
 
 
 @transaction.atomic
