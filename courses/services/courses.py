@@ -10,10 +10,11 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
+from core.fields import field_max_length
 from courses.documents import document_validate
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release
 
-_COURSE_SLUG_MAX = Course._meta.get_field("slug").max_length
+_COURSE_SLUG_MAX = field_max_length(Course, "slug")
 
 
 def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]:

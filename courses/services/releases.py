@@ -17,12 +17,13 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
+from core.fields import field_max_length
 from courses.labels import RELEASE_STATUSES
 from courses.models import Feature, Release, Sdk, Skill
 from courses.versions import InvalidVersion, Version
 
 _FEATURE_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
-_FEATURE_KEY_MAX = Feature._meta.get_field("key").max_length
+_FEATURE_KEY_MAX = field_max_length(Feature, "key")
 OPEN = (Release.Status.DRAFT, Release.Status.PUBLISHED)
 
 

@@ -17,6 +17,7 @@ from core.actors import Actor
 from core.api.fields import AwareDateTimeField
 from core.api.permissions import token_has_scope
 from core.errors import NotFound
+from core.fields import field_max_length
 from core.scopes import Scope
 from courses.models import Course, Feature, Release, Sdk, Skill
 from courses.services.releases import release_record
@@ -42,8 +43,8 @@ class VersionField(serializers.CharField):
 
 
 class FeatureInSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=Feature._meta.get_field("key").max_length)
-    title = serializers.CharField(max_length=Feature._meta.get_field("title").max_length)
+    key = serializers.SlugField(max_length=field_max_length(Feature, "key"))
+    title = serializers.CharField(max_length=field_max_length(Feature, "title"))
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     skills = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, default=list
