@@ -20,7 +20,7 @@ from core.errors import NotFound
 from core.fields import field_max_length
 from core.scopes import Scope
 from courses.models import Course, Feature, Release, Sdk, Skill
-from courses.services.releases import release_record
+from courses.services.releases import FeatureSpec, release_record
 from courses.versions import InvalidVersion, Version
 from training.readiness import release_readiness
 from training.services.releases import release_mark_available, release_publish, release_update
@@ -51,7 +51,7 @@ class FeatureInSerializer(serializers.Serializer):
     )
 
 
-def _check_features(features: list[dict]) -> list[dict]:
+def _check_features(features: list[FeatureSpec]) -> list[FeatureSpec]:
     """Unique keys, existing skills: one message naming what is wrong, under `features`."""
     keys = [feature["key"] for feature in features]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
@@ -76,7 +76,7 @@ class ReleaseInSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     features = FeatureInSerializer(many=True, allow_empty=True)
 
-    def validate_features(self, value: list[dict]) -> list[dict]:
+    def validate_features(self, value: list[FeatureSpec]) -> list[FeatureSpec]:
         return _check_features(value)
 
     def validate_sdk(self, value: str) -> Sdk:
@@ -91,7 +91,7 @@ class ReleasePatchSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
     features = FeatureInSerializer(many=True, allow_empty=True, required=False)
 
-    def validate_features(self, value: list[dict]) -> list[dict]:
+    def validate_features(self, value: list[FeatureSpec]) -> list[FeatureSpec]:
         return _check_features(value)
 
 
