@@ -109,7 +109,7 @@ class ReleaseFilterSerializer(serializers.Serializer):
 
 
 class FeatureSerializer(serializers.ModelSerializer):
-    skills = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    skills = serializers.SlugRelatedField[Skill](slug_field="slug", many=True, read_only=True)
 
     class Meta:
         model = Feature
@@ -117,7 +117,7 @@ class FeatureSerializer(serializers.ModelSerializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    sdk = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    sdk = serializers.SlugRelatedField[Sdk](slug_field="slug", read_only=True)
     # A plain string in the schema: three models have a `status` with different
     # choices, and drf-spectacular cannot name their enums apart without
     # ENUM_NAME_OVERRIDES in settings.
@@ -125,7 +125,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         read_only=True, help_text="draft, published, available or withdrawn."
     )
     features = FeatureSerializer(many=True, read_only=True)
-    courses = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    courses = serializers.SlugRelatedField[Course](slug_field="slug", many=True, read_only=True)
 
     class Meta:
         model = Release
