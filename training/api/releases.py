@@ -142,8 +142,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         ]
 
 
+# A field named `required` does not shadow Field.required: DRF's serializer metaclass
+# pops declared fields off the class, but the stubs see a class attribute.
 class ReadinessRegionSerializer(serializers.Serializer):
-    required = serializers.IntegerField()
+    required = serializers.IntegerField()  # type: ignore[assignment]  # see above
     complete = serializers.IntegerField(help_text="Complete or exempt engineers.")
 
 
@@ -162,7 +164,7 @@ class ReasonSerializer(serializers.Serializer):
 class ReadinessSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     policy = ReadinessPolicySerializer()
-    required = serializers.IntegerField()
+    required = serializers.IntegerField()  # type: ignore[assignment]  # see ReadinessRegionSerializer
     complete = serializers.IntegerField()
     exempt = serializers.IntegerField()
     overdue = serializers.IntegerField()
