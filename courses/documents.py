@@ -10,7 +10,7 @@ the field path the DRF way (`{"quiz": {"questions": [{}, {"choices": [...]}]}}`)
 same document (with defaults filled in), which is what `export_course` writes.
 """
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from django.utils.translation import gettext
 from rest_framework import serializers
@@ -24,6 +24,46 @@ from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 MAX_LESSONS = 500
 MAX_QUESTIONS = 500
 MAX_CHOICES = 26
+
+
+# --- a validated document, references resolved (what `document_validate` returns) ---
+
+
+class ChoiceSpec(TypedDict):
+    text: str
+    correct: bool
+
+
+class QuestionSpec(TypedDict):
+    prompt: str
+    kind: str  # a Question.Kind value
+    skill: Skill | None
+    feature: Feature | None
+    explanation: str
+    choices: list[ChoiceSpec]
+
+
+class QuizSpec(TypedDict):
+    pass_mark: int
+    max_attempts: int
+    questions: list[QuestionSpec]
+
+
+class LessonSpec(TypedDict):
+    title: str
+    body: str
+    feature: Feature | None
+
+
+class CourseSpec(TypedDict):
+    slug: NotRequired[str]  # optional in a document; course_put sets it from the URL
+    title: str
+    description: str
+    release: Release | None
+    language: str  # a Course.Language value
+    status: str  # a Course.Status value
+    lessons: list[LessonSpec]
+    quiz: QuizSpec | None
 
 
 class MarkdownField(serializers.CharField):
@@ -227,7 +267,7 @@ class CourseDocumentSerializer(serializers.Serializer):
         return attrs
 
 
-def document_validate(document: Any) -> dict:
+def document_validate(document: Any) -> CourseSpec:
     """Check a course document and resolve its references.
 
     Returns the validated document with `release` a Release (or None), each lesson's
@@ -237,7 +277,8 @@ def document_validate(document: Any) -> dict:
     serializer = CourseDocumentSerializer(data=document)
     if not serializer.is_valid():
         raise InvalidInput(serializer.errors)
-    return serializer.validated_data
+    # The serializers' defaults and `validate` give every key of a CourseSpec.
+    return cast(CourseSpec, serializer.validated_data)
 
 
 def course_to_document(course: Course) -> dict:

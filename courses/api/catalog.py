@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.api.permissions import token_has_scope
-from courses.models import Course, Lesson, Question, Quiz, Sdk, Skill
+from courses.models import Course, Feature, Lesson, Question, Quiz, Sdk, Skill
 from courses.selectors import catalog as selectors
 from courses.services.catalog import sdk_upsert, skill_upsert
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
@@ -47,7 +47,9 @@ class CourseReleaseSerializer(serializers.Serializer):
 
 
 class CourseLessonSerializer(serializers.ModelSerializer):
-    feature = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    feature = serializers.SlugRelatedField[Feature](
+        slug_field="key", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Lesson
@@ -74,8 +76,10 @@ class CourseChoiceSerializer(serializers.Serializer):
 
 
 class CourseQuestionSerializer(serializers.ModelSerializer):
-    skill = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    feature = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    skill = serializers.SlugRelatedField[Skill](slug_field="slug", read_only=True, allow_null=True)
+    feature = serializers.SlugRelatedField[Feature](
+        slug_field="key", read_only=True, allow_null=True
+    )
     explanation = serializers.CharField(
         required=False, help_text="Markdown. Only for clients with the catalog scope."
     )

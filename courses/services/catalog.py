@@ -4,13 +4,19 @@ Both upserts are idempotent and safe to race: the slug's unique constraint decid
 which of two concurrent creators wins, and the loser re-reads the winner's row.
 """
 
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from core.errors import InvalidInput
+from core.fields import field_max_length
 from courses.models import Sdk, Skill
+
+# The catalog's reference models: a slug (unique) and a name.
+_Entry = TypeVar("_Entry", Sdk, Skill)
 
 
 def _too_long(max_length: int) -> str:
@@ -20,12 +26,12 @@ def _too_long(max_length: int) -> str:
     )
 
 
-def _check(*, model: type[models.Model], slug: str, name: str) -> tuple[str, str]:
+def _check(*, model: type[_Entry], slug: str, name: str) -> tuple[str, str]:
     errors: dict[str, list[str]] = {}
     slug = (slug or "").strip() if isinstance(slug, str) else ""
     name = (name or "").strip() if isinstance(name, str) else ""
-    slug_max = model._meta.get_field("slug").max_length
-    name_max = model._meta.get_field("name").max_length
+    slug_max = field_max_length(model, "slug")
+    name_max = field_max_length(model, "name")
     if not slug:
         errors["slug"] = [gettext("This field is required.")]
     elif len(slug) > slug_max:
@@ -44,7 +50,7 @@ def _check(*, model: type[models.Model], slug: str, name: str) -> tuple[str, str
     return slug, name
 
 
-def _upsert(model: type[models.Model], *, slug: str, name: str):
+def _upsert(model: type[_Entry], *, slug: str, name: str) -> tuple[_Entry, bool]:
     slug, name = _check(model=model, slug=slug, name=name)
     existing = model.objects.filter(slug=slug).first()
     if existing is not None:

@@ -10,10 +10,11 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
-from courses.documents import document_validate
+from core.fields import field_max_length
+from courses.documents import LessonSpec, QuizSpec, document_validate
 from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release
 
-_COURSE_SLUG_MAX = Course._meta.get_field("slug").max_length
+_COURSE_SLUG_MAX = field_max_length(Course, "slug")
 
 
 def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]:
@@ -60,7 +61,7 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
             )
         course = Course.objects.select_for_update().filter(slug=slug).first()
         created = course is None
-        if created:
+        if course is None:
             try:
                 with transaction.atomic():
                     course = Course.objects.create(slug=slug, title=spec["title"])
@@ -83,7 +84,7 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
     return course, created
 
 
-def _put_lessons(*, course: Course, lessons: list[dict]) -> None:
+def _put_lessons(*, course: Course, lessons: list[LessonSpec]) -> None:
     # Positions are 1..n. The lesson at a position keeps its row (and so engineers'
     # reading progress of it); only its content changes.
     existing = {lesson.position: lesson for lesson in Lesson.objects.filter(course=course)}
@@ -101,7 +102,7 @@ def _put_lessons(*, course: Course, lessons: list[dict]) -> None:
     ).delete()
 
 
-def _put_quiz(*, course: Course, quiz_spec: dict | None) -> None:
+def _put_quiz(*, course: Course, quiz_spec: QuizSpec | None) -> None:
     quiz = Quiz.objects.filter(course=course).first()
     if quiz_spec is None:
         if quiz is not None:

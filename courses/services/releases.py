@@ -10,6 +10,7 @@ from its state.
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,23 +18,35 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
+from core.fields import field_max_length
 from courses.labels import RELEASE_STATUSES
 from courses.models import Feature, Release, Sdk, Skill
 from courses.versions import InvalidVersion, Version
 
 _FEATURE_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
-_FEATURE_KEY_MAX = Feature._meta.get_field("key").max_length
+_FEATURE_KEY_MAX = field_max_length(Feature, "key")
 OPEN = (Release.Status.DRAFT, Release.Status.PUBLISHED)
+
+
+class FeatureSpec(TypedDict):
+    """A release's feature as the API, the commands and the admin give it to the
+    services, and as `release_stored_features` reads it back."""
+
+    key: str
+    title: str
+    summary: str
+    skills: list[str]  # skill slugs
 
 
 # --- features --------------------------------------------------------------------
 
 
-def features_normalise(features: Iterable[dict]) -> list[dict]:
+def features_normalise(features: Iterable[FeatureSpec]) -> list[FeatureSpec]:
     """Check the shape the API validated too (commands and the admin call us as well)."""
     if isinstance(features, str | bytes | dict) or not isinstance(features, Iterable):
         raise InvalidInput({"features": [gettext("Expected a list of features.")]})
-    result, seen = [], set()
+    result: list[FeatureSpec] = []
+    seen: set[str] = set()
     for feature in features:
         key = feature.get("key") if isinstance(feature, dict) else None
         if not isinstance(key, str) or not _FEATURE_KEY.match(key) or len(key) > _FEATURE_KEY_MAX:
@@ -60,7 +73,7 @@ def features_normalise(features: Iterable[dict]) -> list[dict]:
     return result
 
 
-def features_resolve_skills(features: list[dict]) -> dict[str, Skill]:
+def features_resolve_skills(features: list[FeatureSpec]) -> dict[str, Skill]:
     wanted = {slug for feature in features for slug in feature["skills"]}
     skills = {skill.slug: skill for skill in Skill.objects.filter(slug__in=wanted)}
     unknown = sorted(wanted - skills.keys())
@@ -71,12 +84,14 @@ def features_resolve_skills(features: list[dict]) -> dict[str, Skill]:
     return skills
 
 
-def features_signature(features: Iterable[dict]) -> dict[str, tuple]:
+def features_signature(
+    features: Iterable[FeatureSpec],
+) -> dict[str, tuple[str, str, frozenset[str]]]:
     """What makes two feature lists "the same" for an idempotent retry (order aside)."""
     return {f["key"]: (f["title"], f["summary"], frozenset(f["skills"])) for f in features}
 
 
-def release_stored_features(release: Release) -> list[dict]:
+def release_stored_features(release: Release) -> list[FeatureSpec]:
     return [
         {
             "key": feature.key,
@@ -89,7 +104,7 @@ def release_stored_features(release: Release) -> list[dict]:
 
 
 def release_features_replace(
-    release: Release, features: list[dict], skills: dict[str, Skill]
+    release: Release, features: list[FeatureSpec], skills: dict[str, Skill]
 ) -> None:
     """Make the release's features exactly `features`, matched by key: kept keys are
     updated in place (lessons and questions pointing at them stay linked), missing
@@ -160,7 +175,7 @@ def release_record(
     version: Version | str,
     customer_available_at: datetime,
     notes: str,
-    features: list[dict],
+    features: list[FeatureSpec],
     actor: Actor,
 ) -> tuple[Release, bool]:
     """Record a release, or return the one already recorded for this SDK and version.
@@ -170,7 +185,7 @@ def release_record(
     summaries, skills) return it unchanged and different ones raise Conflict.
     Concurrent identical calls create one release: the (sdk, version) unique
     constraint picks the winner and the loser, inside a savepoint, re-reads it.
-    `features` are dicts {key, title, summary, skills: [skill slugs]}.
+    `features` are FeatureSpecs {key, title, summary, skills: [skill slugs]}.
     Raises InvalidInput for a bad version, a naive time, a bad or duplicate feature
     key, or an unknown skill. Queues nothing.
     """

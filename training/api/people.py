@@ -1,6 +1,7 @@
 """API v1, people: teams and engineers (scope `people`), as HR sync scripts use it."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.urls import path
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from core.actors import Actor
 from core.errors import NotFound
+from courses.models import Course, Sdk, Skill
 from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
 from training.selectors import people as selectors
 from training.selectors.access import may_see_engineer
@@ -54,9 +56,11 @@ class TeamUpdateSerializer(serializers.Serializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    sdks = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
-    leads = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
-    onboarding_courses = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    sdks = serializers.SlugRelatedField[Sdk](many=True, read_only=True, slug_field="slug")
+    leads = serializers.SlugRelatedField[User](many=True, read_only=True, slug_field="username")
+    onboarding_courses = serializers.SlugRelatedField[Course](
+        many=True, read_only=True, slug_field="slug"
+    )
 
     class Meta:
         model = Team
@@ -93,7 +97,7 @@ class EngineerSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField[Team](slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Engineer
@@ -118,7 +122,7 @@ class EngineerFilterSerializer(serializers.Serializer):
 
 
 class SkillRecordSerializer(serializers.ModelSerializer):
-    skill = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    skill = serializers.SlugRelatedField[Skill](slug_field="slug", read_only=True)
     name = serializers.CharField(source="skill.name", read_only=True)
     level_name = serializers.CharField(source="get_level_display", read_only=True)
 

@@ -17,9 +17,10 @@ from core.actors import Actor
 from core.api.fields import AwareDateTimeField
 from core.api.permissions import token_has_scope
 from core.errors import NotFound
+from core.fields import field_max_length
 from core.scopes import Scope
 from courses.models import Course, Feature, Release, Sdk, Skill
-from courses.services.releases import release_record
+from courses.services.releases import FeatureSpec, release_record
 from courses.versions import InvalidVersion, Version
 from training.readiness import release_readiness
 from training.services.releases import release_mark_available, release_publish, release_update
@@ -42,15 +43,15 @@ class VersionField(serializers.CharField):
 
 
 class FeatureInSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=Feature._meta.get_field("key").max_length)
-    title = serializers.CharField(max_length=Feature._meta.get_field("title").max_length)
+    key = serializers.SlugField(max_length=field_max_length(Feature, "key"))
+    title = serializers.CharField(max_length=field_max_length(Feature, "title"))
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     skills = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, default=list
     )
 
 
-def _check_features(features: list[dict]) -> list[dict]:
+def _check_features(features: list[FeatureSpec]) -> list[FeatureSpec]:
     """Unique keys, existing skills: one message naming what is wrong, under `features`."""
     keys = [feature["key"] for feature in features]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
@@ -75,7 +76,7 @@ class ReleaseInSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     features = FeatureInSerializer(many=True, allow_empty=True)
 
-    def validate_features(self, value: list[dict]) -> list[dict]:
+    def validate_features(self, value: list[FeatureSpec]) -> list[FeatureSpec]:
         return _check_features(value)
 
     def validate_sdk(self, value: str) -> Sdk:
@@ -90,7 +91,7 @@ class ReleasePatchSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
     features = FeatureInSerializer(many=True, allow_empty=True, required=False)
 
-    def validate_features(self, value: list[dict]) -> list[dict]:
+    def validate_features(self, value: list[FeatureSpec]) -> list[FeatureSpec]:
         return _check_features(value)
 
 
@@ -108,7 +109,7 @@ class ReleaseFilterSerializer(serializers.Serializer):
 
 
 class FeatureSerializer(serializers.ModelSerializer):
-    skills = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    skills = serializers.SlugRelatedField[Skill](slug_field="slug", many=True, read_only=True)
 
     class Meta:
         model = Feature
@@ -116,7 +117,7 @@ class FeatureSerializer(serializers.ModelSerializer):
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    sdk = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    sdk = serializers.SlugRelatedField[Sdk](slug_field="slug", read_only=True)
     # A plain string in the schema: three models have a `status` with different
     # choices, and drf-spectacular cannot name their enums apart without
     # ENUM_NAME_OVERRIDES in settings.
@@ -124,7 +125,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         read_only=True, help_text="draft, published, available or withdrawn."
     )
     features = FeatureSerializer(many=True, read_only=True)
-    courses = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    courses = serializers.SlugRelatedField[Course](slug_field="slug", many=True, read_only=True)
 
     class Meta:
         model = Release
@@ -141,8 +142,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         ]
 
 
+# A field named `required` does not shadow Field.required: DRF's serializer metaclass
+# pops declared fields off the class, but the stubs see a class attribute.
 class ReadinessRegionSerializer(serializers.Serializer):
-    required = serializers.IntegerField()
+    required = serializers.IntegerField()  # type: ignore[assignment]  # see above
     complete = serializers.IntegerField(help_text="Complete or exempt engineers.")
 
 
@@ -161,7 +164,7 @@ class ReasonSerializer(serializers.Serializer):
 class ReadinessSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     policy = ReadinessPolicySerializer()
-    required = serializers.IntegerField()
+    required = serializers.IntegerField()  # type: ignore[assignment]  # see ReadinessRegionSerializer
     complete = serializers.IntegerField()
     exempt = serializers.IntegerField()
     overdue = serializers.IntegerField()

@@ -101,7 +101,7 @@ def count_by_region(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    counts = {
+    counts: Counts = {
         region: {
             "required": int(required),
             "complete": int(complete or 0),

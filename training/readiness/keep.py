@@ -105,24 +105,30 @@ def readiness_assignment_completed(*, assignment: Assignment, now: datetime) -> 
     raised together. Counts that are stale or out of date are left to be recounted:
     the version alone is raised, as readiness_changed does. Call it last.
     """
+    release_id = assignment.release_id
+    if release_id is None:
+        return  # not a release's assignment: no release's readiness counts it
     snapshot = (
         ReadinessSnapshot.objects.select_for_update(no_key=True)
-        .filter(release_id=assignment.release_id)
+        .filter(release_id=release_id)
         .first()
     )
-    current = (
-        snapshot is not None
-        and snapshot.counted_version == snapshot.version
-        and snapshot.counted_at <= now < snapshot.valid_until
-    )
-    if not current:
-        readiness_changed(release_ids=[assignment.release_id])
+    # Current: counted at this version and still valid (readiness_keep sets the
+    # counted version together with its time and validity, never one alone).
+    if (
+        snapshot is None
+        or snapshot.counted_version != snapshot.version
+        or snapshot.counted_at is None
+        or snapshot.valid_until is None
+        or not (snapshot.counted_at <= now < snapshot.valid_until)
+    ):
+        readiness_changed(release_ids=[release_id])
         return
-    release = Release.objects.only("id", "sdk_id").get(pk=assignment.release_id)
+    release = Release.objects.only("id", "sdk_id").get(pk=release_id)
     row = engineer_progress(release, now, engineer_ids=[assignment.engineer_id]).first()
     if row is not None and row["region"] not in snapshot.counts:
         # In scope now but not when counted: a change made outside the services.
-        readiness_changed(release_ids=[assignment.release_id])
+        readiness_changed(release_ids=[release_id])
         return
     if row is not None:  # an engineer out of scope counts nowhere
         after = engineer_counts(

@@ -1,13 +1,18 @@
 """Reads: querysets and rows already joined for the page or endpoint that uses them."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, overload
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
-def raw_datetime(value) -> datetime | None:
+@overload
+def raw_datetime(value: None) -> None: ...
+@overload
+def raw_datetime(value: datetime | str) -> datetime: ...
+def raw_datetime(value: Any) -> datetime | None:
     """A timestamp from raw SQL or an aggregate over one (MIN, MAX) as the ORM would
     give it: aware on PostgreSQL already, the stored UTC text on SQLite."""
     if value is None:

@@ -6,6 +6,7 @@ the dashboard costs one query whatever the number of assignments.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -15,8 +16,22 @@ from courses.models import Lesson, Quiz
 from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord
 from training.selectors import progress_percent
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def assignments_with_progress(*, engineer: Engineer) -> QuerySet[Assignment]:
+
+class Progress(TypedDict):
+    """What `assignments_with_progress` annotates each assignment with."""
+
+    lessons_total: int
+    lessons_read: int
+    has_quiz: bool
+    quiz_passed: bool
+
+
+def assignments_with_progress(
+    *, engineer: Engineer
+) -> "QuerySet[WithAnnotations[Assignment, Progress]]":
     """The engineer's assignments with course, release and SDK joined, and
     annotated with `lessons_total`, `lessons_read`, `has_quiz` and `quiz_passed`."""
     lessons = Lesson.objects.filter(course=OuterRef("course_id"))

@@ -189,7 +189,7 @@ class EngineerRow:
 
     @property
     def status_label(self) -> str:
-        return EngineerStatus.LABELS[self.status]
+        return str(EngineerStatus.LABELS[self.status])
 
 
 def release_engineer_rows(

@@ -64,7 +64,7 @@ def quiz_snapshot(*, quiz: Quiz, seed: int) -> dict:
                 "kind": question.kind,
                 "prompt": question.prompt,
                 "explanation": question.explanation,
-                "skill": question.skill.slug if question.skill_id else None,
+                "skill": question.skill.slug if question.skill is not None else None,
                 "choices": choices,
             }
         )

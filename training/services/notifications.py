@@ -210,7 +210,7 @@ def send_escalations(*, now: datetime | None = None) -> int:
         window_params=[now],
     )
     notifications = list(_claimed(claim))
-    by_team: dict[int, list[Notification]] = defaultdict(list)
+    by_team: dict[int | None, list[Notification]] = defaultdict(list)
     for notification in notifications:
         by_team[notification.assignment.engineer.team_id].append(notification)
     # Left their team between claim and send: the next run tells the new team's leads.

@@ -14,7 +14,7 @@ Side effects (queued after commit, see core.queue):
 
 import zoneinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import InvalidInput
+from core.fields import field_max_length
 from core.queue import enqueue_on_commit
 from courses.models import Course, Release, Sdk
 from training.models import Engineer, Region, Team, Tier
@@ -57,7 +58,7 @@ def _too_long(max_length: int) -> str:
     )
 
 
-def _fail(field: str, message: str) -> None:
+def _fail(field: str, message: str) -> NoReturn:
     raise InvalidInput({field: [message]})
 
 
@@ -119,14 +120,14 @@ def team_upsert(
     replace the team's lists. Unknown SDK slugs or lead usernames → InvalidInput
     naming `sdks` / `leads`; a new team needs a `name`.
     """
-    slug = _check_slug("slug", slug, Team._meta.get_field("slug").max_length)
+    slug = _check_slug("slug", slug, field_max_length(Team, "slug"))
     with transaction.atomic():
         team = Team.objects.select_for_update(no_key=True).filter(slug=slug).first()
         created = False
         if team is None:
             if name is None:
                 _fail("name", gettext("A new team needs a name."))
-            name = _check_name("name", name, Team._meta.get_field("name").max_length)
+            name = _check_name("name", name, field_max_length(Team, "name"))
             try:
                 with transaction.atomic():
                     team = Team.objects.create(slug=slug, name=name)
@@ -172,7 +173,7 @@ def _team_apply(
         else None
     )
     if name is not None:
-        name = _check_name("name", name, Team._meta.get_field("name").max_length)
+        name = _check_name("name", name, field_max_length(Team, "name"))
         if name != team.name:
             team.name = name
             team.save(update_fields=["name"])
@@ -265,7 +266,7 @@ def _check_username(username: Any) -> str:
     if not isinstance(username, str) or not username.strip():
         _fail("username", gettext("This field is required."))
     username = username.strip()
-    max_length = User._meta.get_field(User.USERNAME_FIELD).max_length
+    max_length = field_max_length(User, User.USERNAME_FIELD)
     if len(username) > max_length:
         _fail("username", _too_long(max_length))
     try:

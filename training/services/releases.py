@@ -26,6 +26,7 @@ from courses.models import Release
 from courses.services.courses import course_draft_for_release
 from courses.services.releases import (
     OPEN,
+    FeatureSpec,
     features_normalise,
     features_resolve_skills,
     features_signature,
@@ -131,7 +132,7 @@ def release_update(
     actor: Actor,
     customer_available_at: datetime | None = None,
     notes: str | None = None,
-    features: list[dict] | None = None,
+    features: list[FeatureSpec] | None = None,
 ) -> Release:
     """Change what was given (None = leave as is) until the release is available.
 
