@@ -46,6 +46,7 @@ class QuestionSpec(TypedDict):
 class QuizSpec(TypedDict):
     pass_mark: int
     max_attempts: int
+    review: str
     questions: list[QuestionSpec]
 
 
@@ -180,6 +181,12 @@ class QuizDocumentSerializer(serializers.Serializer):
         min_value=1, max_value=100, default=80, help_text="Percentage needed to pass."
     )
     max_attempts = serializers.IntegerField(min_value=1, max_value=100, default=3)
+    review = serializers.ChoiceField(
+        choices=Quiz.Review.choices,
+        default=Quiz.Review.AFTER_PASS,
+        help_text="after_pass (default): the key and explanations once the engineer passes "
+        "or has used every attempt; immediate: on every result.",
+    )
     questions = QuestionDocumentSerializer(many=True, allow_empty=False, max_length=MAX_QUESTIONS)
 
 
@@ -315,6 +322,7 @@ def course_to_document(course: Course) -> dict:
         document["quiz"] = {
             "pass_mark": quiz.pass_mark,
             "max_attempts": quiz.max_attempts,
+            "review": quiz.review,
             "questions": questions,
         }
     return document

@@ -178,6 +178,19 @@ class Quiz(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
 
+    class Review(models.TextChoices):
+        # Moodle's review options: the key and explanations after the engineer passes
+        # or has used every attempt, or on every result.
+        AFTER_PASS = "after_pass"
+        IMMEDIATE = "immediate"
+
+    review = models.CharField(
+        max_length=16,
+        choices=Review.choices,
+        default=Review.AFTER_PASS,
+        help_text="When a result shows the correct choices and the explanations.",
+    )
+
     class Meta:
         verbose_name_plural = "quizzes"
         constraints = [

@@ -102,7 +102,7 @@ class CourseQuizSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Quiz
-        fields = ["pass_mark", "max_attempts", "questions"]
+        fields = ["pass_mark", "max_attempts", "review", "questions"]
         read_only_fields = fields
 
 

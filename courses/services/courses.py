@@ -119,6 +119,7 @@ def _put_quiz(*, course: Course, quiz_spec: QuizSpec | None) -> None:
         quiz = Quiz(course=course)
     quiz.pass_mark = quiz_spec["pass_mark"]
     quiz.max_attempts = quiz_spec["max_attempts"]
+    quiz.review = quiz_spec["review"]
     quiz.save()
 
     Question.objects.filter(quiz=quiz).delete()

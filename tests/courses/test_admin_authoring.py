@@ -266,6 +266,7 @@ def quiz_add_data(course, questions: list[dict]) -> dict:
         "course": course.pk,
         "pass_mark": 80,
         "max_attempts": 3,
+        "review": "after_pass",
         **inline("questions", questions),
     }
 
@@ -340,7 +341,7 @@ def test_editing_choices_on_the_quiz_page_replaces_them(staff_client, quiz_cours
                                   for c in q.choices.order_by("position"))}
         )  # fmt: skip
     rows[0]["choices"] = "[ ] Right\n[x] Wrong\n[ ] Third"
-    data = {"course": quiz_course.pk, "pass_mark": 70, "max_attempts": 3}
+    data = {"course": quiz_course.pk, "pass_mark": 70, "max_attempts": 3, "review": "after_pass"}
     data.update(inline("questions", rows, initial=2))
     response = staff_client.post(url(Quiz, "change", quiz.pk), data)
     assert response.status_code == 302

@@ -32,6 +32,7 @@ def document(release):
         "quiz": {
             "pass_mark": 80,
             "max_attempts": 3,
+            "review": "after_pass",
             "questions": [
                 {
                     "prompt": "Who can edit a message?",

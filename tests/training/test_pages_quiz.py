@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.models import Quiz
 from tests.factories import ChoiceFactory, QuestionFactory, SkillFactory, SkillRecordFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
 from training.models import Attempt, SkillRecord
@@ -90,7 +91,7 @@ def test_a_forged_choice_is_a_form_error_not_a_500(signed_in, qc):
     assert "Choose among the answers shown." in response.text
 
 
-def test_a_failed_attempt_shows_score_explanations_and_a_retry(signed_in, qc):
+def test_a_failed_attempt_with_attempts_left_shows_what_was_wrong_but_never_the_key(signed_in, qc):
     attempt = start(signed_in, qc)
     response = signed_in.post(
         reverse("attempt", args=[attempt.pk]), form_data(attempt, right=False)
@@ -98,11 +99,36 @@ def test_a_failed_attempt_shows_score_explanations_and_a_retry(signed_in, qc):
     assert response.status_code == 302
     html = signed_in.get(response["Location"]).text
     assert "Not passed" in html and "0%" in html
+    assert "Wrong" in html
+    for _prompt, _kind, _skill, explanation, _choices in QUESTIONS:
+        assert explanation.split("**")[0] not in html
+    assert "correct answer" not in html and "choice-correct" not in html
+    assert "Try again" in html
+    assert "2 attempts left" in html
+
+
+def test_the_key_and_explanations_appear_once_the_engineer_passes(signed_in, qc):
+    failed = start(signed_in, qc)
+    signed_in.post(reverse("attempt", args=[failed.pk]), form_data(failed, right=False))
+    attempt = start(signed_in, qc)
+    response = signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
+    html = signed_in.get(response["Location"]).text
     for _prompt, _kind, _skill, explanation, _choices in QUESTIONS:
         assert explanation.split("**")[0] in html
     assert "correct answer" in html
-    assert "Try again" in html
-    assert "2 attempts left" in html
+    # The failed attempt's review now shows the key too: nothing is left to copy.
+    assert "correct answer" in signed_in.get(reverse("attempt", args=[failed.pk])).text
+
+
+def test_a_quiz_with_immediate_review_shows_the_key_on_a_failed_attempt(signed_in, qc):
+    Quiz.objects.filter(pk=qc.quiz.pk).update(review=Quiz.Review.IMMEDIATE)
+    attempt = start(signed_in, qc)
+    response = signed_in.post(
+        reverse("attempt", args=[attempt.pk]), form_data(attempt, right=False)
+    )
+    html = signed_in.get(response["Location"]).text
+    assert "correct answer" in html
+    assert "Read the explanations below" in html
 
 
 def test_a_passed_attempt_completes_the_course_once_lessons_are_read(signed_in, qc):

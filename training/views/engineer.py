@@ -293,8 +293,11 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     counts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).aggregate(
-        used=Count("pk"), later=Count("pk", filter=Q(number__gt=attempt.number))
+        used=Count("pk"),
+        later=Count("pk", filter=Q(number__gt=attempt.number)),
+        passed=Count("pk", filter=Q(passed=True)),
     )
+    attempts_left = max(attempt.quiz.max_attempts - counts["used"], 0)
     return render(
         request,
         "training/attempt_result.html",
@@ -302,8 +305,15 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "attempt": attempt,
             "results": attempt_results(attempt=attempt),
             "assignment": attempt.assignment,
-            "attempts_left": max(attempt.quiz.max_attempts - counts["used"], 0),
+            "attempts_left": attempts_left,
             "is_latest": not counts["later"],
+            # Review options: while attempts remain and nothing is passed, the score
+            # and which questions were wrong, never the key (it would pass the retry).
+            "reveal": (
+                attempt.quiz.review == Quiz.Review.IMMEDIATE
+                or counts["passed"] > 0
+                or attempts_left == 0
+            ),
         },
     )
 
