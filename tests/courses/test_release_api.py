@@ -219,6 +219,23 @@ def test_each_malformed_part_of_the_body_is_a_400_naming_it(
     assert not Release.objects.exists()
 
 
+def test_a_version_with_arabic_indic_digits_is_a_400(pipeline, sdk, skills):
+    response = pipeline.post(RELEASES, body(version="1\u0660.0.0"), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["version"]
+    assert "not a semantic version" in response.json()["version"][0]
+    assert not Release.objects.exists()
+
+
+def test_a_version_with_arabic_indic_digits_addresses_no_release(pipeline, sdk):
+    ReleaseFactory(sdk=sdk, version="10.0.0")
+
+    response = pipeline.get(url("1\u0660.0.0"))
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("missing", ["sdk", "version", "customer_available_at", "features"])
 def test_a_missing_required_field_is_a_400_naming_it(pipeline, sdk, skills, missing):
     data = body()
