@@ -33,7 +33,19 @@ from courses.documents import course_to_document, document_validate, question_to
 from courses.management.commands.export_course import dump_document
 from courses.management.commands.import_course import error_lines
 from courses.markdown import render_markdown
-from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
+from courses.models import (
+    DUE_AT_OUT_OF_RANGE,
+    Choice,
+    Course,
+    Feature,
+    Lesson,
+    Question,
+    Quiz,
+    Release,
+    Sdk,
+    Skill,
+    due_at_in_range,
+)
 from courses.versions import InvalidVersion, Version
 from training.actors import Actor
 from training.errors import InvalidInput, PreflightError
@@ -160,6 +172,13 @@ class ReleaseAdminForm(forms.ModelForm):
             return str(Version.parse(self.cleaned_data["version"]))
         except InvalidVersion as exc:
             raise ValidationError(str(exc), code="invalid_version") from exc
+
+    def clean_customer_available_at(self):
+        # A new release is saved here directly, and its due date computed from this.
+        value = self.cleaned_data["customer_available_at"]
+        if value is not None and not due_at_in_range(value):
+            raise ValidationError(DUE_AT_OUT_OF_RANGE, code="due_out_of_range")
+        return value
 
 
 @admin.register(Release)

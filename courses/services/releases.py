@@ -19,7 +19,16 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from courses.models import Course, Feature, Lesson, Release, Sdk, Skill
+from courses.models import (
+    DUE_AT_OUT_OF_RANGE,
+    Course,
+    Feature,
+    Lesson,
+    Release,
+    Sdk,
+    Skill,
+    due_at_in_range,
+)
 from courses.versions import InvalidVersion, Version
 from training.actors import Actor
 from training.errors import Conflict, InvalidInput
@@ -135,6 +144,13 @@ def _require_aware(value: datetime, field: str = "customer_available_at") -> Non
         )
 
 
+def _require_due_in_range(customer_available_at: datetime) -> None:
+    """The due date is computed from the customer date (Release.due_at): one too
+    early to compute or to write is the client's mistake, a 400, never a 500."""
+    if not due_at_in_range(customer_available_at):
+        raise InvalidInput({"customer_available_at": [str(DUE_AT_OUT_OF_RANGE)]})
+
+
 def _locked(release: Release) -> Release:
     """The release, locked against the other release services until the commit.
 
@@ -195,8 +211,8 @@ def release_record(
     Concurrent identical calls create one release: the (sdk, version) unique
     constraint picks the winner and the loser, inside a savepoint, re-reads it.
     `features` are dicts {key, title, summary, skills: [skill slugs]}.
-    Raises InvalidInput for a bad version, a naive time, a bad or duplicate feature
-    key, or an unknown skill. Queues nothing.
+    Raises InvalidInput for a bad version, a naive time or one too early to have a
+    due date, a bad or duplicate feature key, or an unknown skill. Queues nothing.
     """
     if isinstance(version, str):
         try:
@@ -204,6 +220,7 @@ def release_record(
         except InvalidVersion as exc:
             raise InvalidInput({"version": [str(exc)]}) from exc
     _require_aware(customer_available_at)
+    _require_due_in_range(customer_available_at)
     features = _normalise_features(features)
     skills = _resolve_skills(features)
     lookup = {"sdk": sdk, "version": str(version)}
@@ -351,10 +368,12 @@ def release_reschedule(
 
     The release's fan-out assignments that are not done move with it: due at the
     new customer date less the lead time, never before they were assigned.
-    Assignments a lead made by hand keep their date. Raises Conflict once the
-    release is available or withdrawn. Queues nothing.
+    Assignments a lead made by hand keep their date. Raises InvalidInput for a time
+    too early to have a due date, Conflict once the release is available or
+    withdrawn. Queues nothing.
     """
     _require_aware(customer_available_at)
+    _require_due_in_range(customer_available_at)
     release = _locked(release)
     if release.status not in _OPEN:
         raise Conflict(

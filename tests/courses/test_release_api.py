@@ -1,13 +1,14 @@
 """API v1 releases: record, list, read, reschedule and publish."""
 
 import copy
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from courses.models import Course, Feature, Release
+from courses.services.releases import release_record, release_reschedule
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -18,6 +19,8 @@ from tests.factories import (
     SkillFactory,
     UserFactory,
 )
+from training.actors import SYSTEM
+from training.errors import InvalidInput
 from training.models import Assignment, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -377,6 +380,67 @@ def test_a_customer_date_moved_earlier_than_the_lead_time_makes_training_due_now
     assert response.status_code == 200
     assignment.refresh_from_db()
     assert assignment.due_at == assignment.assigned_at
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-02T23:00:00Z",
+        "0005-06-01T00:00:00Z",
+        "0999-12-31T09:00:00Z",
+    ],
+)
+def test_customer_date_in_year_one_is_a_400(pipeline, sdk, skills, when):
+    # The due date (customer date less the lead time) would underflow, or need a
+    # year of fewer than four digits.
+    response = pipeline.post(RELEASES, body(customer_available_at=when), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["customer_available_at"]
+    assert "due date" in response.json()["customer_available_at"][0]
+    assert not Release.objects.exists()
+
+
+def test_patching_a_customer_date_in_year_one_is_a_400_and_changes_nothing(recorded, pipeline):
+    response = pipeline.patch(
+        url(), {"customer_available_at": "0001-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["customer_available_at"]
+    recorded.refresh_from_db()
+    assert recorded.customer_available_at == parse_datetime(BODY["customer_available_at"])
+
+
+def test_a_customer_date_in_year_1000_is_recorded_and_answered_with_four_digits(
+    pipeline, sdk, skills
+):
+    when = "1000-01-03T00:00:00Z"  # due 1000-01-01, the earliest due date there is
+
+    response = pipeline.post(RELEASES, body(customer_available_at=when), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["customer_available_at"] == when
+    readiness = pipeline.get(url(action="readiness"))
+    assert readiness.json()["due_at"] == "1000-01-01T00:00:00Z"
+
+
+def test_the_release_services_refuse_a_customer_date_with_no_due_date(sdk, recorded):
+    year_one = datetime(1, 1, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as record:
+        release_record(
+            sdk=sdk,
+            version="3.0.0",
+            customer_available_at=year_one,
+            notes="",
+            features=[],
+            actor=SYSTEM,
+        )
+    with pytest.raises(InvalidInput) as reschedule:
+        release_reschedule(release=recorded, customer_available_at=year_one, actor=SYSTEM)
+
+    assert list(record.value.detail) == list(reschedule.value.detail) == ["customer_available_at"]
 
 
 def test_patching_features_is_allowed_on_a_draft(recorded, pipeline):
