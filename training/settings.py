@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the URL or the cookies (training.middleware).
+    "training.middleware.NulCharacterMiddleware",
     # Serves our CSS and scripts from gunicorn too (collectstatic, hashed names).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
