@@ -260,7 +260,8 @@ REST_FRAMEWORK = {
     # looks objects up, and cannot for views that find them by natural key).
     "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, with a nesting limit: a deeply nested body is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["training.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     # Per token, per signed-in person, per address (training.api.throttling).
