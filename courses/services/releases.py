@@ -310,6 +310,11 @@ def release_publish(*, release: Release, actor: Actor) -> tuple[Release, bool]:
 
 
 def _course_slug(release: Release) -> str:
+    """A course slug from the SDK and version that no course has yet.
+
+    Versions differing only in punctuation (4.0.0-rc.1, 4.0.0-rc-1) make one base;
+    the second gets the first free `-2`, `-3`…. Free when read: a concurrent
+    publish may take it before our insert, which `_draft_course` retries."""
     base = re.sub(r"[^a-z0-9]+", "-", f"{release.sdk.slug}-{release.version}".lower())
     base = base.strip("-")[: _COURSE_SLUG_MAX - 4].rstrip("-")
     taken = set(Course.objects.filter(slug__startswith=base).values_list("slug", flat=True))
@@ -327,15 +332,29 @@ def _lesson_body(feature: Feature) -> str:
     return body
 
 
+_SLUG_ATTEMPTS = 5
+
+
 def _draft_course(release: Release) -> Course:
     features = list(release.features.prefetch_related("skills"))
-    course = Course.objects.create(
-        slug=_course_slug(release),
-        title=f"{release.sdk.name} {release.version} — what's new",
-        description=release.notes,
-        release=release,
-        status=Course.Status.DRAFT,
-    )
+    for attempt in range(1, _SLUG_ATTEMPTS + 1):
+        slug = _course_slug(release)
+        try:
+            # A savepoint: a slug taken by a concurrent publish (or course PUT) since
+            # we read it fails the insert alone. On PostgreSQL the insert waited for
+            # that transaction's commit, so the next read sees the slug as taken.
+            with transaction.atomic():
+                course = Course.objects.create(
+                    slug=slug,
+                    title=f"{release.sdk.name} {release.version} — what's new",
+                    description=release.notes,
+                    release=release,
+                    status=Course.Status.DRAFT,
+                )
+            break
+        except IntegrityError:
+            if attempt == _SLUG_ATTEMPTS:
+                raise
     lessons = [
         Lesson(
             course=course,

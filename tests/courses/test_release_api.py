@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from courses.models import Course, Feature, Release
+from courses.services import releases as release_services
 from courses.services.releases import release_record, release_reschedule
 from tests.factories import (
     AssignmentFactory,
@@ -530,6 +531,42 @@ def test_the_draft_course_slug_does_not_take_one_already_used(recorded, pipeline
 
     response = pipeline.post(url(action="publish"))
 
+    assert response.json()["courses"] == ["rtm-android-2-4-0-2"]
+
+
+def test_versions_differing_only_in_punctuation_get_distinct_draft_course_slugs(pipeline, sdk):
+    for version in ("4.0.0-rc.1", "4.0.0-rc-1"):
+        ReleaseFactory(sdk=sdk, version=version)
+
+    first = pipeline.post(url("4.0.0-rc.1", action="publish"))
+    second = pipeline.post(url("4.0.0-rc-1", action="publish"))
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["courses"] == ["rtm-android-4-0-0-rc-1"]
+    assert second.json()["courses"] == ["rtm-android-4-0-0-rc-1-2"]
+
+
+def test_a_draft_course_slug_taken_between_its_read_and_insert_is_chosen_again(
+    recorded, pipeline, monkeypatch
+):
+    """What a concurrent publish of a colliding version does (see test_concurrency):
+    it takes the slug after ours was read as free and before our insert."""
+    chosen = []
+
+    def racing(release):
+        slug = real(release)
+        if not chosen:
+            CourseFactory(slug=slug)
+        chosen.append(slug)
+        return slug
+
+    real = release_services._course_slug
+    monkeypatch.setattr(release_services, "_course_slug", racing)
+
+    response = pipeline.post(url(action="publish"))
+
+    assert response.status_code == 202
+    assert chosen == ["rtm-android-2-4-0", "rtm-android-2-4-0-2"]
     assert response.json()["courses"] == ["rtm-android-2-4-0-2"]
 
 
