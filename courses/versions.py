@@ -21,6 +21,11 @@ _SEMVER = re.compile(
     r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$",
     re.ASCII,
 )
+# The same expression for OpenAPI schemas (ECMA-262: no named groups), with the
+# surrounding white space that `Version.parse` strips.
+PATTERN = (
+    r"^\s*" + re.sub(r"\(\?P<\w+>", "(", _SEMVER.pattern)[1:-1].replace(r"\d", "[0-9]") + r"\s*$"
+)
 MAX_VERSION_LENGTH = 64
 _NUMBER_DIGITS = 10  # numbers up to 9,999,999,999: far beyond any real SDK version
 

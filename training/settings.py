@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "training.api.schema.add_error_responses",
     ],
+    # Path parameters say what their converter matches (`<slug:…>`).
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    },
     # Three models have a `status` with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStatusEnum": "courses.models.Release.Status",

@@ -33,3 +33,4 @@ urlpatterns = [
 
 # A URL under /api/ that matches no route still answers JSON (training.api.errors).
 handler404 = "training.api.errors.not_found"
+handler500 = "training.api.errors.server_error"

@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, generics, mixins, serializers, status
 from rest_framework.response import Response
 
@@ -24,7 +29,8 @@ from courses.services.releases import (
     release_record,
     release_update,
 )
-from courses.versions import InvalidVersion, Version
+from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
+from courses.versions import PATTERN as VERSION_PATTERN
 from training.actors import Actor
 from training.api.permissions import token_has_scope
 from training.errors import NotFound
@@ -59,6 +65,12 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": VERSION_PATTERN, "maxLength": MAX_VERSION_LENGTH}
+)
 class VersionField(serializers.CharField):
     """A SemVer 2.0 version; a leading `v` is dropped. Gives a courses.versions.Version."""
 
@@ -214,9 +226,19 @@ _400 = OpenApiResponse(
 _404 = OpenApiResponse(ReleaseDetailErrorSerializer, description="No such release.")
 _409 = OpenApiResponse(ReleaseConflictSerializer, description="The release's state forbids it.")
 _PATH = [
-    OpenApiParameter("sdk", OpenApiTypes.STR, OpenApiParameter.PATH, description="SDK slug."),
     OpenApiParameter(
-        "version", OpenApiTypes.STR, OpenApiParameter.PATH, description="e.g. 2.4.0 or v2.4.0."
+        "sdk",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="SDK slug.",
+        pattern=SLUG_PATTERN,
+    ),
+    OpenApiParameter(
+        "version",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="e.g. 2.4.0 or v2.4.0.",
+        pattern=VERSION_PATTERN,
     ),
 ]
 
