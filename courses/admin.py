@@ -37,7 +37,19 @@ from courses.documents import (
 )
 from courses.management.commands.export_course import dump_document
 from courses.markdown import render_markdown
-from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
+from courses.models import (
+    DUE_AT_OUT_OF_RANGE,
+    Choice,
+    Course,
+    Feature,
+    Lesson,
+    Question,
+    Quiz,
+    Release,
+    Sdk,
+    Skill,
+    due_at_in_range,
+)
 from courses.services.releases import OPEN as _OPEN
 from courses.services.releases import release_record
 from courses.versions import InvalidVersion, Version
@@ -160,6 +172,13 @@ class ReleaseAdminForm(forms.ModelForm):
             return str(Version.parse(self.cleaned_data["version"]))
         except InvalidVersion as exc:
             raise ValidationError(str(exc), code="invalid_version") from exc
+
+    def clean_customer_available_at(self):
+        # A new release is saved here directly, and its due date computed from this.
+        value = self.cleaned_data["customer_available_at"]
+        if value is not None and not due_at_in_range(value):
+            raise ValidationError(DUE_AT_OUT_OF_RANGE, code="due_out_of_range")
+        return value
 
 
 class ReleaseAdminBase(admin.ModelAdmin):

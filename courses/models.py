@@ -5,11 +5,14 @@ Content is kept apart from assignments (who must do what by when) and from attem
 here never rewrites history.
 """
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from courses.versions import MAX_VERSION_LENGTH, SORT_KEY_LENGTH, Version
 
@@ -45,6 +48,29 @@ class Skill(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+# The earliest training due date a release may have (see `due_at_in_range`).
+EARLIEST_DUE_AT = datetime(1000, 1, 1, tzinfo=UTC)
+DUE_AT_OUT_OF_RANGE = gettext_lazy(
+    "Too early: the training due date (this time less the lead time) would fall before the "
+    "year 1000."
+)
+
+
+def due_at_in_range(customer_available_at: datetime) -> bool:
+    """Whether a release available to customers then has a due date we can hold.
+
+    The due date is the customer date less the lead time. In the first days of
+    year 1 that underflows Python's datetime (OverflowError); before the year 1000
+    the API would write it with fewer than four year digits (strftime's %Y), which
+    is not ISO 8601. No real release is due before 1000: such a date is refused.
+    """
+    try:
+        due_at = customer_available_at.astimezone(UTC) - settings.PREFLIGHT_DUE_LEAD
+    except OverflowError:
+        return False
+    return due_at >= EARLIEST_DUE_AT
 
 
 class Release(models.Model):

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 from django.utils.translation import gettext
 
 # semver.org's recommended expression, with an optional leading "v" that we drop.
+# ASCII only: SemVer's digits are 0-9, but Python's \d (and int()) also take other
+# scripts' digits, so "1\u0660.0.0" (an Arabic-Indic zero) would be read as 10.0.0.
 _SEMVER = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
     r"(?:-(?P<prerelease>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
     r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$",
+    re.ASCII,
+)
+# The same expression for OpenAPI schemas (ECMA-262: no named groups), with the
+# surrounding white space that `Version.parse` strips.
+PATTERN = (
+    r"^\s*" + re.sub(r"\(\?P<\w+>", "(", _SEMVER.pattern)[1:-1].replace(r"\d", "[0-9]") + r"\s*$"
 )
 MAX_VERSION_LENGTH = 64
 _NUMBER_DIGITS = 10  # numbers up to 9,999,999,999: far beyond any real SDK version

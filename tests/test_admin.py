@@ -164,6 +164,23 @@ def test_a_bad_version_in_the_release_form_is_a_form_error(staff_client, sdk):
 
 
 @pytest.mark.django_db
+def test_a_customer_date_in_year_one_in_the_release_form_is_a_form_error(staff_client, sdk):
+    form = release_form(
+        sdk=sdk.pk,
+        version="2.4.0",
+        customer_available_at_0="0001-01-01",
+        customer_available_at_1="00:00:00",
+    )
+
+    response = staff_client.post(url(Release, "add"), form)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["customer_available_at"]
+    assert "due date" in str(errors)
+    assert not Release.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_new_release_gets_its_sort_key_and_loses_a_leading_v(staff_client, sdk):
     response = staff_client.post(url(Release, "add"), release_form(sdk=sdk.pk, version="v2.5.0"))
     assert response.status_code == 302

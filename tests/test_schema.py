@@ -39,3 +39,43 @@ def test_the_schema_describes_every_contract_operation(schema, path):
 
 def test_the_schema_declares_bearer_token_auth(schema):
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def _path_parameters(schema, path: str) -> dict[str, dict]:
+    operation = next(iter(schema["paths"][path].values()))
+    return {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "path"}
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "pattern"),
+    [
+        ("/api/v1/sdks/{slug}/", "slug", "^[-a-zA-Z0-9_]+$"),
+        ("/api/v1/teams/{slug}/", "slug", "^[-a-zA-Z0-9_]+$"),
+        ("/api/v1/releases/{sdk}/{version}/", "sdk", "^[-a-zA-Z0-9_]+$"),
+        ("/api/v1/engineers/{username}/", "username", "^[\\w.@+-]+$"),
+    ],
+)
+def test_path_parameters_carry_the_pattern_their_route_matches(schema, path, name, pattern):
+    assert _path_parameters(schema, path)[name]["pattern"] == pattern
+
+
+@pytest.mark.parametrize("version", ["2.4.0", "v2.4.0-rc.1", "1.0.0+build.5"])
+def test_the_version_pattern_takes_semantic_versions(schema, version):
+    import re
+
+    for path in ("/api/v1/releases/{sdk}/{version}/", "/api/v1/releases/{sdk}/{version}/publish/"):
+        pattern = _path_parameters(schema, path)["version"]["pattern"]
+        assert re.match(pattern, version)
+    body = schema["components"]["schemas"]["ReleaseInRequest"]["properties"]["version"]
+    assert re.match(body["pattern"], version)
+    assert not re.match(body["pattern"], "1\u0660.0.0")
+
+
+def test_page_and_page_size_are_whole_numbers_of_one_or_more(schema):
+    parameters = schema["paths"]["/api/v1/sdks/"]["get"]["parameters"]
+    paging = {p["name"]: p["schema"] for p in parameters if p["name"] in ("page", "page_size")}
+
+    assert paging == {
+        "page": {"type": "integer", "minimum": 1},
+        "page_size": {"type": "integer", "minimum": 1},
+    }

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the URL or the cookies (training.middleware).
+    "training.middleware.NulCharacterMiddleware",
     # Serves our CSS and scripts from gunicorn too (collectstatic, hashed names).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -258,7 +260,8 @@ REST_FRAMEWORK = {
     # looks objects up, and cannot for views that find them by natural key).
     "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, with a nesting limit: a deeply nested body is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["training.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     # Per token, per signed-in person, per address (training.api.throttling).
@@ -286,6 +289,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "training.api.schema.add_error_responses",
     ],
+    # Path parameters say what their converter matches (`<slug:…>`).
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    },
     # Three models have a `status` with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "ReleaseStatusEnum": "courses.models.Release.Status",

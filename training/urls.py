@@ -33,3 +33,4 @@ urlpatterns = [
 
 # A URL under /api/ that matches no route still answers JSON (core.api.errors).
 handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as page_server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,3 +34,11 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": gettext("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: under /api/ the API's JSON body, never an HTML page a client
+    cannot parse; pages keep the site's 500 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Something went wrong.")}, status=500)
+    return page_server_error(request)

@@ -143,6 +143,11 @@ def _put_quiz(*, course: Course, quiz_spec: QuizSpec | None) -> None:
 
 
 def _course_slug(release: Release) -> str:
+    """A course slug from the SDK and version that no course has yet.
+
+    Versions differing only in punctuation (4.0.0-rc.1, 4.0.0-rc-1) make one base;
+    the second gets the first free `-2`, `-3`…. Free when read: a concurrent
+    publish may take it before our insert, which `course_draft_for_release` retries."""
     base = re.sub(r"[^a-z0-9]+", "-", f"{release.sdk.slug}-{release.version}".lower())
     base = base.strip("-")[: _COURSE_SLUG_MAX - 4].rstrip("-")
     taken = set(Course.objects.filter(slug__startswith=base).values_list("slug", flat=True))
@@ -160,18 +165,32 @@ def _lesson_body(feature: Feature) -> str:
     return body
 
 
+_SLUG_ATTEMPTS = 5
+
+
 def course_draft_for_release(release: Release) -> Course:
     """A draft course made from the release's features, one lesson per feature (the
     release notes when it has none), so training can start before anyone writes
     the course. The caller holds the release's lock."""
     features = list(release.features.prefetch_related("skills"))
-    course = Course.objects.create(
-        slug=_course_slug(release),
-        title=f"{release.sdk.name} {release.version} — what's new",
-        description=release.notes,
-        release=release,
-        status=Course.Status.DRAFT,
-    )
+    for attempt in range(1, _SLUG_ATTEMPTS + 1):
+        slug = _course_slug(release)
+        try:
+            # A savepoint: a slug taken by a concurrent publish (or course PUT) since
+            # we read it fails the insert alone. On PostgreSQL the insert waited for
+            # that transaction's commit, so the next read sees the slug as taken.
+            with transaction.atomic():
+                course = Course.objects.create(
+                    slug=slug,
+                    title=f"{release.sdk.name} {release.version} — what's new",
+                    description=release.notes,
+                    release=release,
+                    status=Course.Status.DRAFT,
+                )
+            break
+        except IntegrityError:
+            if attempt == _SLUG_ATTEMPTS:
+                raise
     lessons = [
         Lesson(
             course=course,

@@ -20,7 +20,7 @@ from core.actors import Actor
 from core.errors import Conflict, InvalidInput
 from core.fields import field_max_length
 from courses.labels import RELEASE_STATUSES
-from courses.models import Feature, Release, Sdk, Skill
+from courses.models import DUE_AT_OUT_OF_RANGE, Feature, Release, Sdk, Skill, due_at_in_range
 from courses.versions import InvalidVersion, Version
 
 _FEATURE_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -143,6 +143,13 @@ def require_aware(value: datetime, field: str = "customer_available_at") -> None
         )
 
 
+def require_due_in_range(customer_available_at: datetime) -> None:
+    """The due date is computed from the customer date (Release.due_at): one too
+    early to compute or to write is the client's mistake, a 400, never a 500."""
+    if not due_at_in_range(customer_available_at):
+        raise InvalidInput({"customer_available_at": [str(DUE_AT_OUT_OF_RANGE)]})
+
+
 def release_lock(release: Release) -> Release:
     """The release, locked against the other release services until the commit.
 
@@ -186,8 +193,8 @@ def release_record(
     Concurrent identical calls create one release: the (sdk, version) unique
     constraint picks the winner and the loser, inside a savepoint, re-reads it.
     `features` are FeatureSpecs {key, title, summary, skills: [skill slugs]}.
-    Raises InvalidInput for a bad version, a naive time, a bad or duplicate feature
-    key, or an unknown skill. Queues nothing.
+    Raises InvalidInput for a bad version, a naive time or one too early to have a
+    due date, a bad or duplicate feature key, or an unknown skill. Queues nothing.
     """
     if isinstance(version, str):
         try:
@@ -195,6 +202,7 @@ def release_record(
         except InvalidVersion as exc:
             raise InvalidInput({"version": [str(exc)]}) from exc
     require_aware(customer_available_at)
+    require_due_in_range(customer_available_at)
     features = features_normalise(features)
     skills = features_resolve_skills(features)
     lookup = {"sdk": sdk, "version": str(version)}

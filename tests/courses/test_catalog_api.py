@@ -235,3 +235,17 @@ def test_listing_courses_takes_the_same_queries_for_many_courses(catalog, sdk):
     with CaptureQueriesContext(connection) as six:
         assert catalog.get("/api/v1/courses/").json()["count"] == 6
     assert len(six) == len(one)
+
+
+@pytest.mark.parametrize("page_size", ["0", "-1", "ten", "1.5", "\u0665", "null"])
+def test_a_page_size_that_is_not_a_whole_number_of_one_or_more_is_a_400(token_client, page_size):
+    response = token_client("catalog").get("/api/v1/sdks/", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["page_size"]
+
+
+def test_a_page_size_above_500_is_read_as_500_not_refused(token_client):
+    response = token_client("catalog").get("/api/v1/sdks/", {"page_size": "100000"})
+
+    assert response.status_code == 200

@@ -1,13 +1,17 @@
 """API v1 releases: record, list, read, reschedule and publish."""
 
 import copy
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.actors import SYSTEM
+from core.errors import InvalidInput
 from courses.models import Course, Feature, Release
+from courses.services import courses as release_services
+from courses.services.releases import release_record
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -19,6 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 from training.models import Assignment, AuditEvent
+from training.services.releases import release_reschedule
 
 pytestmark = pytest.mark.django_db
 
@@ -219,6 +224,23 @@ def test_each_malformed_part_of_the_body_is_a_400_naming_it(
     assert not Release.objects.exists()
 
 
+def test_a_version_with_arabic_indic_digits_is_a_400(pipeline, sdk, skills):
+    response = pipeline.post(RELEASES, body(version="1\u0660.0.0"), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["version"]
+    assert "not a semantic version" in response.json()["version"][0]
+    assert not Release.objects.exists()
+
+
+def test_a_version_with_arabic_indic_digits_addresses_no_release(pipeline, sdk):
+    ReleaseFactory(sdk=sdk, version="10.0.0")
+
+    response = pipeline.get(url("1\u0660.0.0"))
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("missing", ["sdk", "version", "customer_available_at", "features"])
 def test_a_missing_required_field_is_a_400_naming_it(pipeline, sdk, skills, missing):
     data = body()
@@ -362,6 +384,67 @@ def test_a_customer_date_moved_earlier_than_the_lead_time_makes_training_due_now
     assert assignment.due_at == assignment.assigned_at
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-02T23:00:00Z",
+        "0005-06-01T00:00:00Z",
+        "0999-12-31T09:00:00Z",
+    ],
+)
+def test_customer_date_in_year_one_is_a_400(pipeline, sdk, skills, when):
+    # The due date (customer date less the lead time) would underflow, or need a
+    # year of fewer than four digits.
+    response = pipeline.post(RELEASES, body(customer_available_at=when), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["customer_available_at"]
+    assert "due date" in response.json()["customer_available_at"][0]
+    assert not Release.objects.exists()
+
+
+def test_patching_a_customer_date_in_year_one_is_a_400_and_changes_nothing(recorded, pipeline):
+    response = pipeline.patch(
+        url(), {"customer_available_at": "0001-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["customer_available_at"]
+    recorded.refresh_from_db()
+    assert recorded.customer_available_at == parse_datetime(BODY["customer_available_at"])
+
+
+def test_a_customer_date_in_year_1000_is_recorded_and_answered_with_four_digits(
+    pipeline, sdk, skills
+):
+    when = "1000-01-03T00:00:00Z"  # due 1000-01-01, the earliest due date there is
+
+    response = pipeline.post(RELEASES, body(customer_available_at=when), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["customer_available_at"] == when
+    readiness = pipeline.get(url(action="readiness"))
+    assert readiness.json()["due_at"] == "1000-01-01T00:00:00Z"
+
+
+def test_the_release_services_refuse_a_customer_date_with_no_due_date(sdk, recorded):
+    year_one = datetime(1, 1, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as record:
+        release_record(
+            sdk=sdk,
+            version="3.0.0",
+            customer_available_at=year_one,
+            notes="",
+            features=[],
+            actor=SYSTEM,
+        )
+    with pytest.raises(InvalidInput) as reschedule:
+        release_reschedule(release=recorded, customer_available_at=year_one, actor=SYSTEM)
+
+    assert list(record.value.detail) == list(reschedule.value.detail) == ["customer_available_at"]
+
+
 def test_patching_features_is_allowed_on_a_draft(recorded, pipeline):
     features = [{"key": "pinning", "title": "Pin messages", "skills": ["reconnection"]}]
 
@@ -449,6 +532,42 @@ def test_the_draft_course_slug_does_not_take_one_already_used(recorded, pipeline
 
     response = pipeline.post(url(action="publish"))
 
+    assert response.json()["courses"] == ["rtm-android-2-4-0-2"]
+
+
+def test_versions_differing_only_in_punctuation_get_distinct_draft_course_slugs(pipeline, sdk):
+    for version in ("4.0.0-rc.1", "4.0.0-rc-1"):
+        ReleaseFactory(sdk=sdk, version=version)
+
+    first = pipeline.post(url("4.0.0-rc.1", action="publish"))
+    second = pipeline.post(url("4.0.0-rc-1", action="publish"))
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["courses"] == ["rtm-android-4-0-0-rc-1"]
+    assert second.json()["courses"] == ["rtm-android-4-0-0-rc-1-2"]
+
+
+def test_a_draft_course_slug_taken_between_its_read_and_insert_is_chosen_again(
+    recorded, pipeline, monkeypatch
+):
+    """What a concurrent publish of a colliding version does (see test_concurrency):
+    it takes the slug after ours was read as free and before our insert."""
+    chosen = []
+
+    def racing(release):
+        slug = real(release)
+        if not chosen:
+            CourseFactory(slug=slug)
+        chosen.append(slug)
+        return slug
+
+    real = release_services._course_slug
+    monkeypatch.setattr(release_services, "_course_slug", racing)
+
+    response = pipeline.post(url(action="publish"))
+
+    assert response.status_code == 202
+    assert chosen == ["rtm-android-2-4-0", "rtm-android-2-4-0-2"]
     assert response.json()["courses"] == ["rtm-android-2-4-0-2"]
 
 

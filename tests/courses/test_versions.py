@@ -76,6 +76,23 @@ def test_parse_refuses_anything_that_is_not_a_semantic_version(text):
         Version.parse(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1\u0660.0.0",  # an Arabic-Indic zero: int() reads "1\u0660" as 10
+        "\u0661.0.0",
+        "1.\u0968.0",  # Devanagari two
+        "1.0.\uff13",  # full-width three
+        "1.0.0-rc.\u0661",
+        "1.0.0-\u0661a",
+        "1.0.0+build.\u0661",
+    ],
+)
+def test_digits_of_other_scripts_are_not_version_numbers(text):
+    with pytest.raises(InvalidVersion):
+        Version.parse(text)
+
+
 def test_parse_refuses_what_is_not_a_string():
     with pytest.raises(InvalidVersion):
         Version.parse(240)  # type: ignore[arg-type]

@@ -5,6 +5,8 @@ released together by a barrier.
 - the same engineer posted by two HR syncs at once is one user and one engineer;
 - a course PUT racing the release's publish ends consistent: every course of the
   release assigned to every in-scope engineer exactly once, whichever wins;
+- two releases whose versions make one course slug (4.0.0-rc.1, 4.0.0-rc-1),
+  published at once, get a draft course each, with distinct slugs;
 - readiness counts kept through a fan-out, people changes, a moved date, completions
   and reads at once end equal to a fresh count, with no deadlock.
 """
@@ -203,6 +205,33 @@ def test_a_course_put_racing_a_publish_ends_consistent(android_team, eager):
             release=release, kind=AuditEvent.Kind.RELEASE_PUBLISHED
         )
         assert published.count() == 1
+
+
+def test_colliding_draft_course_slugs_published_at_once_get_distinct_courses(android_team, eager):
+    android, _ = android_team
+    pipeline = _token_client("releases")
+    for n in range(ROUNDS):
+        versions = [f"4.{n}.0-rc.1", f"4.{n}.0-rc-1"]
+        for version in versions:
+            release_record(
+                sdk=android,
+                version=version,
+                customer_available_at=timezone.now() + timedelta(days=10),
+                notes="",
+                features=[],
+                actor=SYSTEM,
+            )
+
+        answers = race(
+            *(
+                lambda v=version: pipeline.post(f"/api/v1/releases/rtm-android/{v}/publish/")
+                for version in versions
+            )
+        )
+
+        assert [a.status_code for a in answers] == [202, 202], [a.content for a in answers]
+        slugs = sorted(slug for answer in answers for slug in answer.json()["courses"])
+        assert slugs == [f"rtm-android-4-{n}-0-rc-1", f"rtm-android-4-{n}-0-rc-1-2"]
 
 
 def test_readiness_kept_through_racing_writes_matches_a_fresh_count(team):

@@ -1,9 +1,13 @@
 """Error pages: a 404 in the site's frame and language, a 500 that needs nothing."""
 
+import json
+
 import pytest
 from django.test import RequestFactory
 from django.utils import translation
 from django.views.defaults import server_error
+
+from core.api import errors
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +50,20 @@ def test_the_500_page_renders_without_a_request_context():
 
     assert response.status_code == 500
     assert "出错了" in response.content.decode()
+
+
+def test_a_server_error_under_the_api_is_json_and_a_page_keeps_the_500_page():
+    api = errors.server_error(RequestFactory().get("/api/v1/sdks/"))
+    page = errors.server_error(RequestFactory().get("/"))
+
+    assert (api.status_code, api["Content-Type"]) == (500, "application/json")
+    assert json.loads(api.content) == {"detail": "Something went wrong."}
+    assert page.status_code == 500
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_method_under_the_api_is_a_json_405(token_client):
+    response = token_client("catalog").delete("/api/v1/sdks/")
+
+    assert response.status_code == 405
+    assert "DELETE" in response.json()["detail"]

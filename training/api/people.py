@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.urls import path
+from django.urls import path, register_converter
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,6 +18,23 @@ from training.selectors.access import may_see_engineer
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
 
 _LIST_MAX = 1000
+
+
+class UsernameConverter:
+    """What Django's username validator allows (UnicodeUsernameValidator): other
+    text is no engineer's address, so it is a 404 before any lookup, and the
+    schema's path parameter says so (drf-spectacular reads the regex)."""
+
+    regex = r"[\w.@+-]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UsernameConverter, "username")
 
 # --- serializers --------------------------------------------------------------
 
@@ -275,9 +292,9 @@ urlpatterns = [
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("teams/<slug:slug>/", TeamDetailView.as_view(), name="api-team"),
     path("engineers/", EngineerListView.as_view(), name="api-engineers"),
-    path("engineers/<str:username>/", EngineerDetailView.as_view(), name="api-engineer"),
+    path("engineers/<username:username>/", EngineerDetailView.as_view(), name="api-engineer"),
     path(
-        "engineers/<str:username>/skills/",
+        "engineers/<username:username>/skills/",
         EngineerSkillsView.as_view(),
         name="api-engineer-skills",
     ),

@@ -9,7 +9,12 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import path
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, generics, mixins, serializers, status
 from rest_framework.response import Response
 
@@ -21,13 +26,20 @@ from core.fields import field_max_length
 from core.scopes import Scope
 from courses.models import Course, Feature, Release, Sdk, Skill
 from courses.services.releases import FeatureSpec, release_record
-from courses.versions import InvalidVersion, Version
+from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
+from courses.versions import PATTERN as VERSION_PATTERN
 from training.readiness import release_readiness
 from training.services.releases import release_mark_available, release_publish, release_update
 
 # --- fields and input --------------------------------------------------------------
 
 
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": VERSION_PATTERN, "maxLength": MAX_VERSION_LENGTH}
+)
 class VersionField(serializers.CharField):
     """A SemVer 2.0 version; a leading `v` is dropped. Gives a courses.versions.Version."""
 
@@ -203,9 +215,19 @@ _400 = OpenApiResponse(
 _404 = OpenApiResponse(ReleaseDetailErrorSerializer, description="No such release.")
 _409 = OpenApiResponse(ReleaseConflictSerializer, description="The release's state forbids it.")
 _PATH = [
-    OpenApiParameter("sdk", OpenApiTypes.STR, OpenApiParameter.PATH, description="SDK slug."),
     OpenApiParameter(
-        "version", OpenApiTypes.STR, OpenApiParameter.PATH, description="e.g. 2.4.0 or v2.4.0."
+        "sdk",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="SDK slug.",
+        pattern=SLUG_PATTERN,
+    ),
+    OpenApiParameter(
+        "version",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="e.g. 2.4.0 or v2.4.0.",
+        pattern=VERSION_PATTERN,
     ),
 ]
 

@@ -36,6 +36,7 @@ from courses.services.releases import (
     release_status_label,
     release_stored_features,
     require_aware,
+    require_due_in_range,
 )
 from training.models import Assignment, AuditEvent
 from training.readiness import reason_text, release_readiness_fresh
@@ -109,6 +110,7 @@ def release_reschedule(
     release is available or withdrawn. Queues nothing.
     """
     require_aware(customer_available_at)
+    require_due_in_range(customer_available_at)
     release = release_lock(release)
     if release.status not in OPEN:
         raise Conflict(

@@ -58,6 +58,7 @@ def canonical_document(document: dict) -> dict:
         result["quiz"] = {
             "pass_mark": quiz.get("pass_mark", 80),
             "max_attempts": quiz.get("max_attempts", 3),
+            "review": quiz.get("review", "after_pass"),
             "questions": [
                 {"prompt": question["prompt"], "kind": question.get("kind", "single")}
                 | optional(question, "skill", "feature", "explanation")
