@@ -354,6 +354,9 @@ PREFLIGHT_MIN_COMPLETE_PER_REGION = env_int(
     "PREFLIGHT_MIN_COMPLETE_PER_REGION", 1, minimum=0, maximum=10_000
 )
 PREFLIGHT_SKILL_VALID_DAYS = env_int("PREFLIGHT_SKILL_VALID_DAYS", 365, minimum=1, maximum=3650)
+# A release not yet ready whose training is due within this many hours is at risk
+# (training.readiness.policy: one rule for the console, the API, mail and webhooks).
+PREFLIGHT_AT_RISK_HOURS = env_int("PREFLIGHT_AT_RISK_HOURS", 72, minimum=0, maximum=24 * 90)
 # Readiness counts are kept between reads and recounted after any write that changes
 # them (training.models.ReadinessSnapshot); this bounds how long one made outside the
 # services (a user deleted in the admin, a manual SQL fix) can go unseen.

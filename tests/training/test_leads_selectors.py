@@ -18,14 +18,13 @@ from tests.factories import (
 )
 from training.models import Assignment, Attempt, AuditEvent, LessonProgress
 from training.readiness import release_readiness
+from training.readiness.policy import release_risks
 from training.selectors.access import lead_scope
 from training.selectors.leads import (
     EngineerStatus,
     lead_release_get,
     lead_releases_open,
-    release_at_risk,
     release_engineer_rows,
-    release_risks,
     release_steps_total,
     release_team_regions,
 )
@@ -159,24 +158,35 @@ def test_region_figures_count_only_my_teams_and_match_readiness(lead, team, sdk,
 
 
 @pytest.mark.parametrize(
-    "due_in,ready,completion,at_risk",
+    "due_in,ready,overdue,locked_out,codes",
     [
-        (timedelta(hours=-1), False, 0.95, True),  # due date passed, not ready
-        (timedelta(hours=-1), True, 1.0, False),  # ready: it can go to customers
-        (timedelta(hours=23), False, 0.5, True),  # below policy, under 24 h left
-        (timedelta(hours=23), False, 0.95, False),  # completion fine (a region blocks)
-        (timedelta(hours=25), False, 0.1, False),  # more than a day left
+        (timedelta(hours=-1), False, 0, 0, ["due_passed"]),  # due date passed, not ready
+        (timedelta(hours=-1), True, 0, 0, []),  # ready: it can go to customers
+        (timedelta(hours=71), False, 0, 0, ["due_soon"]),  # not ready, due within 72 h
+        (timedelta(hours=73), False, 0, 0, []),  # more than 72 h left
+        (timedelta(hours=200), True, 2, 0, ["engineers_overdue"]),  # ready, yet overdue
+        (timedelta(hours=200), False, 0, 1, ["engineers_locked_out"]),
     ],
 )
-def test_the_at_risk_rule(sdk, due_in, ready, completion, at_risk, settings):
+def test_the_at_risk_rule(sdk, due_in, ready, overdue, locked_out, codes, settings):
     release = ReleaseFactory(
         sdk=sdk,
         status=Release.Status.PUBLISHED,
         customer_available_at=NOW + due_in + settings.PREFLIGHT_DUE_LEAD,
     )
-    readiness = {"ready": ready, "completion": completion}
-    assert release_at_risk(release=release, readiness=readiness, now=NOW) is at_risk
-    assert bool(release_risks(release=release, readiness=readiness, now=NOW)) is at_risk
+    risks = release_risks(release, ready=ready, overdue=overdue, locked_out=locked_out, now=NOW)
+    assert [risk["code"] for risk in risks] == codes
+
+
+def test_the_at_risk_horizon_comes_from_settings(sdk, settings):
+    settings.PREFLIGHT_AT_RISK_HOURS = 200
+    release = ReleaseFactory(
+        sdk=sdk,
+        status=Release.Status.PUBLISHED,
+        customer_available_at=NOW + timedelta(hours=150) + settings.PREFLIGHT_DUE_LEAD,
+    )
+    risks = release_risks(release, ready=False, overdue=0, locked_out=0, now=NOW)
+    assert risks == [{"code": "due_soon", "params": {"hours": 150}}]
 
 
 # --- engineers on a release -----------------------------------------------------------

@@ -221,10 +221,10 @@ def test_the_lead_home_shows_readiness_overall_and_per_region(
     assert '<svg id="region-chart-' in html and 'role="img"' in html
     assert "APAC 1 of 2 (50%); EMEA 0 of 1 (0%)" in html
     assert 'data-region="AMER"' not in html
-    # Due 48 h before the customer date; 5 days out, so not at risk.
+    # Due 48 h before the customer date; 72 h out and not ready: at risk (72 h horizon).
     assert "Sun 13 Jan 2030, 12:00 UTC" in html
     assert "Tue 15 Jan 2030, 12:00 UTC" in html
-    assert "At risk" not in html
+    assert "At risk" in html and "training is due within 72 h and support is not ready" in html
 
 
 @time_machine.travel(NOW, tick=False)

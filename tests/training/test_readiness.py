@@ -89,6 +89,8 @@ def test_readiness_counts_engineers_overall_and_per_region(mixed):
             {"code": "region_without_complete", "params": {"region": "AMER"}},
         ],
         "blocking": ["completion 60% is below 90%", "AMER has no complete engineer"],
+        "at_risk": True,
+        "risks": [{"code": "engineers_overdue", "params": {"count": 2}}],
         "scope": "all",
     }
 
@@ -221,6 +223,8 @@ def test_the_readiness_endpoint_answers_the_contract_shape(pipeline, mixed):
         "regions",
         "reasons",
         "blocking",
+        "at_risk",
+        "risks",
         "scope",
     }
     assert [reason["code"] for reason in data["reasons"]] == [

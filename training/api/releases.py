@@ -192,6 +192,13 @@ class ReadinessSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="The reasons in words (English unless Accept-Language asks otherwise).",
     )
+    at_risk = serializers.BooleanField(
+        help_text="Not ready and due within PREFLIGHT_AT_RISK_HOURS, or any required "
+        "engineer overdue or locked out."
+    )
+    risks = ReasonSerializer(
+        many=True, help_text="Why it is at risk: due_passed, due_soon, engineers_overdue, …"
+    )
     scope = serializers.ChoiceField(
         choices=["all", "teams"],
         help_text="`all` for tokens; `teams` when a signed-in lead sees their own teams.",

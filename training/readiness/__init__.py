@@ -42,14 +42,14 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> Readi
         readiness_keep(
             release=release, version=kept.version, counts=counts, next_due=next_due, now=now
         )
-    return evaluate(release, counts, unfinished_courses=unfinished_courses(release))
+    return evaluate(release, counts, now=now, unfinished_courses=unfinished_courses(release))
 
 
 def release_readiness_fresh(release: Release, *, now: datetime | None = None) -> Readiness:
     """Readiness counted anew; nothing kept (the gate)."""
     now = now or timezone.now()
     counts = count_by_region(release, now=now)[0]
-    return evaluate(release, counts, unfinished_courses=unfinished_courses(release))
+    return evaluate(release, counts, now=now, unfinished_courses=unfinished_courses(release))
 
 
 def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:

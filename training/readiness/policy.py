@@ -7,11 +7,11 @@ parses those words back apart.
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from courses.models import Release
 from training.models import Region
@@ -45,6 +45,8 @@ class Readiness(TypedDict):
     regions: dict[str, RegionReadiness]
     reasons: list[Reason]
     blocking: list[str]
+    at_risk: bool
+    risks: list[Reason]
     scope: Literal["all", "teams"]
 
 
@@ -52,6 +54,11 @@ COURSE_DRAFT = "course_draft"
 BELOW_COMPLETION = "below_completion"
 REGION_WITHOUT_COMPLETE = "region_without_complete"
 REGION_BELOW_MINIMUM = "region_below_minimum"
+# Why a release is at risk (`risks`): reasons too, put into words the same way.
+DUE_PASSED = "due_passed"
+DUE_SOON = "due_soon"
+ENGINEERS_OVERDUE = "engineers_overdue"
+ENGINEERS_LOCKED_OUT = "engineers_locked_out"
 
 
 def _percent(value: float) -> str:
@@ -82,7 +89,47 @@ def reason_text(reason: Reason) -> str:
             "complete": params["complete"],
             "needed": params["min"],
         }
+    if code == DUE_PASSED:
+        return gettext("the training due date has passed")
+    if code == DUE_SOON:
+        return gettext("training is due within %(hours)s h and support is not ready") % {
+            "hours": params["hours"]
+        }
+    if code == ENGINEERS_OVERDUE:
+        return ngettext(
+            "%(count)s required engineer is overdue",
+            "%(count)s required engineers are overdue",
+            params["count"],
+        ) % {"count": params["count"]}
+    if code == ENGINEERS_LOCKED_OUT:
+        return ngettext(
+            "%(count)s required engineer is locked out (every attempt used)",
+            "%(count)s required engineers are locked out (every attempt used)",
+            params["count"],
+        ) % {"count": params["count"]}
     return code
+
+
+def release_risks(
+    release: Release, *, ready: bool, overdue: int, locked_out: int, now: datetime
+) -> list[Reason]:
+    """Why the release is at risk (empty: it is not). At risk: not ready and its
+    training due within PREFLIGHT_AT_RISK_HOURS (or already past), or any required
+    engineer overdue or locked out. The one rule the console, the API, mail and
+    webhooks use."""
+    risks: list[Reason] = []
+    if not ready:
+        due_at = release.due_at
+        if due_at <= now:
+            risks.append({"code": DUE_PASSED, "params": {}})
+        elif due_at - now <= timedelta(hours=settings.PREFLIGHT_AT_RISK_HOURS):
+            hours = math.ceil((due_at - now).total_seconds() / 3600)
+            risks.append({"code": DUE_SOON, "params": {"hours": hours}})
+    if overdue:
+        risks.append({"code": ENGINEERS_OVERDUE, "params": {"count": overdue}})
+    if locked_out:
+        risks.append({"code": ENGINEERS_LOCKED_OUT, "params": {"count": locked_out}})
+    return risks
 
 
 def blocking_words(readiness: Mapping[str, Any] | None) -> list[str]:
@@ -105,7 +152,9 @@ def evaluate(
     release: Release,
     counts: Counts,
     *,
+    now: datetime,
     unfinished_courses: Sequence[UnfinishedCourse] = (),
+    locked_out: int = 0,
     scope: Literal["all", "teams"] = "all",
 ) -> Readiness:
     """The readiness of `release` from its counts, as API v1 describes it.
@@ -164,6 +213,9 @@ def evaluate(
                         },
                     }
                 )
+    risks = release_risks(
+        release, ready=not reasons, overdue=overdue, locked_out=locked_out, now=now
+    )
     return {
         "ready": not reasons,
         "policy": {"min_completion": min_completion, "min_complete_per_region": min_per_region},
@@ -176,5 +228,7 @@ def evaluate(
         "regions": regions,
         "reasons": reasons,
         "blocking": [reason_text(reason) for reason in reasons],
+        "at_risk": bool(risks),
+        "risks": risks,
         "scope": scope,
     }

@@ -9,9 +9,8 @@ release is the price of the lead home, never one per engineer.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Case,
@@ -29,7 +28,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from courses.models import Course, Release
 from courses.versions import InvalidVersion, Version
@@ -47,7 +46,6 @@ from training.selectors import progress_percent, raw_datetime
 from training.selectors.access import LeadScope
 
 # A release is at risk when it is not ready and this little time is left.
-AT_RISK_WINDOW = timedelta(hours=24)
 
 
 class EngineerStatus:
@@ -132,32 +130,6 @@ def release_team_regions(
             "percent": progress_percent(complete, required),
         }
     return regions
-
-
-def release_risks(*, release: Release, readiness: dict, now: datetime | None = None) -> list[str]:
-    """Why a release is at risk, in words; empty when it is not.
-
-    At risk: support is not ready and either the training due date has passed, or
-    completion is below the policy with less than 24 hours to the due date. A ready
-    release is never at risk: it can go to customers now.
-    """
-    if readiness["ready"]:
-        return []
-    now = now or timezone.now()
-    due_at = release.due_at
-    if due_at <= now:
-        return [gettext("the training due date has passed")]
-    min_completion = settings.PREFLIGHT_MIN_COMPLETION
-    if due_at - now < AT_RISK_WINDOW and readiness["completion"] < min_completion:
-        return [
-            gettext("completion is below %(percent)s%% with less than 24 h left")
-            % {"percent": f"{min_completion * 100:g}"}
-        ]
-    return []
-
-
-def release_at_risk(*, release: Release, readiness: dict, now: datetime | None = None) -> bool:
-    return bool(release_risks(release=release, readiness=readiness, now=now))
 
 
 # --- engineers on a release ----------------------------------------------------------

@@ -23,7 +23,7 @@ from courses.models import Course, Release
 from training.forms import AssignForm, EngineerFilterForm, OverrideForm
 from training.models import Assignment
 from training.readiness import release_readiness
-from training.readiness.policy import blocking_words
+from training.readiness.policy import blocking_words, reason_text
 from training.selectors.leads import (
     EngineerStatus,
     lead_assignments_open,
@@ -31,7 +31,6 @@ from training.selectors.leads import (
     lead_releases_open,
     release_engineer_rows,
     release_overrides,
-    release_risks,
     release_steps_total,
     release_team_regions,
     team_engineer_ids,
@@ -63,9 +62,11 @@ def lead_home(request: HttpRequest) -> HttpResponse:
                 "release": release,
                 "readiness": readiness,
                 "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
-                "risks": release_risks(release=release, readiness=readiness, now=now),
+                "risks": [reason_text(risk) for risk in readiness["risks"]],
             }
         )
+    # At-risk releases first (the soonest customer date first within each group).
+    items.sort(key=lambda item: not item["readiness"]["at_risk"])
     return render(
         request,
         "training/lead/home.html",
@@ -111,7 +112,7 @@ def _release_page(
             "release": release,
             "readiness": readiness,
             "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
-            "risks": release_risks(release=release, readiness=readiness, now=now)
+            "risks": [reason_text(risk) for risk in readiness["risks"]]
             if release.status == Release.Status.PUBLISHED
             else [],
             "rows": rows,
