@@ -83,6 +83,18 @@ def render(results: dict) -> str:
                 ),
             )
         )
+    for item in ready:
+        # Issue 12: the count itself, when the kept counts are stale and for the gate.
+        summary.append(
+            (
+                f"readiness count, {item.size:,} assignments: recounted / gate's fresh count",
+                f"median < {READINESS_MEDIAN_MAX_MS} ms each",
+                f"{item.recount_median_ms:.1f} ms / {item.fresh_median_ms:.1f} ms",
+                _verdict(
+                    max(item.recount_median_ms, item.fresh_median_ms) < READINESS_MEDIAN_MAX_MS
+                ),
+            )
+        )
     if len(ready) >= 2:
         shown = [
             (item.endpoint_queries, item.folded_queries, item.recount_queries) for item in ready

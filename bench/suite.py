@@ -104,7 +104,8 @@ def _readiness(results, plan, token, releases) -> None:
                 "readiness",
                 f"{size:,}: median {result.endpoint_median_ms:.1f} ms kept, "
                 f"{result.folded_median_ms:.1f} ms after a quiz passed, "
-                f"{result.recount_median_ms:.1f} ms recounted",
+                f"{result.recount_median_ms:.1f} ms recounted, "
+                f"{result.fresh_median_ms:.1f} ms the gate's fresh count",
             )
 
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 from courses.models import Quiz
 from tests.factories import ChoiceFactory, QuestionFactory, SkillFactory, SkillRecordFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
-from training.models import Attempt, SkillRecord
+from training.models import Assignment, Attempt, LessonProgress, SkillRecord
+from training.readiness import release_readiness, release_readiness_fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -232,8 +233,9 @@ def test_a_submission_costs_the_same_queries_whatever_the_number_of_questions(
     SkillRecordFactory(engineer=engineer, skill=qc.questions[0].skill, level=1)
     attempt = start(signed_in, qc)
     # The session, user, engineer and attempt; the grade; the skills, their insert,
-    # lock and update; the course's progress; savepoints.
-    with django_assert_max_num_queries(16):
+    # lock and update; the course's lessons (the quiz is the one just passed); the
+    # test's transaction makes the submission's own a savepoint: 12.
+    with django_assert_max_num_queries(12):
         response = signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
     assert response.status_code == 302
     attempt.refresh_from_db()
@@ -242,3 +244,23 @@ def test_a_submission_costs_the_same_queries_whatever_the_number_of_questions(
         (3, attempt.pk)
     }
     assert SkillRecord.objects.filter(engineer=engineer).count() == 2 + extra
+
+
+def test_a_submission_that_completes_the_course_folds_it_into_kept_readiness(
+    signed_in, qc, engineer, django_assert_max_num_queries
+):
+    for lesson in qc.lessons:
+        LessonProgress.objects.create(engineer=engineer, lesson=lesson, read_at=timezone.now())
+    assert release_readiness(qc.release)["complete"] == 0  # counted and kept
+    attempt = start(signed_in, qc)
+    # The 12 above, then the assignment completed and folded into the kept counts
+    # (the snapshot locked with the release's SDK, the engineer's row, the snapshot).
+    with django_assert_max_num_queries(16):
+        response = signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
+    assert response.status_code == 302
+    assignment = Assignment.objects.get(pk=qc.assignment.pk)
+    assert assignment.status == Assignment.Status.COMPLETE
+    assert assignment.completed_at is not None and assignment.started_at is not None
+    kept = release_readiness(qc.release)
+    assert kept["complete"] == 1
+    assert kept == release_readiness_fresh(qc.release)

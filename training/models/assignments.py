@@ -66,6 +66,15 @@ class Assignment(models.Model):
         indexes = [
             # Readiness: a release's assignments by status.
             models.Index(fields=["release", "status"], name="assignment_release_status_idx"),
+            # Readiness: the count of training.readiness.counts.count_by_region (the recount
+            # and the gate's fresh count) reads a release's mandatory release
+            # assignments from this index alone, in engineer order.
+            models.Index(
+                fields=["release", "engineer"],
+                include=["course", "status", "due_at"],
+                condition=Q(reason="release", mandatory=True),
+                name="assignment_readiness_idx",
+            ),
             # Dashboard: an engineer's assignments by status, soonest first.
             models.Index(fields=["engineer", "status", "due_at"], name="assignment_engineer_idx"),
             # Reminders and escalations scan open assignments by due date.

@@ -16,13 +16,14 @@ from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from courses.models import Course, Quiz, Release
-from training.models import Assignment, Engineer, ReadinessSnapshot
+from training.models import Assignment, Engineer, ReadinessSnapshot, Team
 from training.selectors import raw_datetime
 
 if TYPE_CHECKING:
     from training.readiness.policy import UnfinishedCourse
 
 _DONE = list(Assignment.DONE)
+_TEAM_SDKS = Team.sdks.through._meta.db_table
 
 
 class RegionCounts(TypedDict):
@@ -81,11 +82,73 @@ def engineer_progress(release: Release, now: datetime, *, team_ids=None, enginee
 def count_by_region(
     release: Release, *, now: datetime, team_ids: list[int] | None = None
 ) -> tuple[Counts, datetime | None]:
-    """{region: {required, complete, exempt, overdue}} in one query (only the
-    engineers of `team_ids` when given: a lead's view of their own teams), and the
-    first due time at or after `now` of an open assignment they cover (None if
-    there is none): until then the clock alone cannot change `overdue`."""
-    inner, params = engineer_progress(release, now, team_ids=team_ids).query.sql_with_params()
+    """{region: {required, complete, exempt, overdue}} (only the engineers of
+    `team_ids` when given: a lead's view of their own teams), and the first due time
+    at or after `now` of an open assignment they cover (None if there is none):
+    until then the clock alone cannot change `overdue`.
+
+    Counted per assignment first: each in-scope engineer joined to their mandatory
+    release assignments of this release (read from assignment_readiness_idx
+    alone), grouped by region, course, status and lateness, at most a few dozen rows,
+    with no GROUP BY engineer. While every such assignment is of one course, an
+    engineer holds at most one (one assignment per engineer and course), so their
+    assignment's status is the engineer's: complete, exempt, overdue as
+    engineer_counts says. When the rows show two courses (a release with several),
+    the same counts are made per engineer instead (engineer_progress), in a second
+    query."""
+    teams = ""
+    params: list[int | str] = [release.pk, Assignment.Reason.RELEASE, release.sdk_id]
+    if team_ids is not None:
+        team_ids = sorted({int(pk) for pk in team_ids})
+        if not team_ids:
+            return {}, None
+        teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
+        params += team_ids
+    # The subquery's ORDER BY keeps it planned on its own: PostgreSQL then reads it
+    # from the partial index, in engineer order (flattened into the LEFT JOIN's
+    # condition, the index's predicate is not matched and every assignment is read).
+    sql = f"""
+        SELECT e.region, a.course_id, a.status, a.due_at < %s, COUNT(*), MIN(a.due_at)
+        FROM {Engineer._meta.db_table} e
+        LEFT JOIN (
+            SELECT engineer_id, course_id, status, due_at
+            FROM {Assignment._meta.db_table}
+            WHERE release_id = %s AND reason = %s AND mandatory
+            ORDER BY engineer_id
+        ) a ON a.engineer_id = e.id
+        WHERE e.active
+          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
+        GROUP BY 1, 2, 3, 4
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params])
+        rows = cursor.fetchall()
+    if len({course for _, course, *_ in rows if course is not None}) <= 1:
+        counts: Counts = {}
+        next_due = []
+        for region, course, status, late, number, first_due in rows:
+            region_counts = counts.setdefault(
+                region, {"required": 0, "complete": 0, "exempt": 0, "overdue": 0}
+            )
+            region_counts["required"] += number
+            if course is None:  # in scope, not assigned (yet): counts as not complete
+                continue
+            done = status in _DONE
+            one = engineer_counts(
+                n=1,
+                n_done=int(done),
+                n_exempt=int(status == Assignment.Status.EXEMPT),
+                n_overdue=int(not done and bool(late)),
+            )
+            region_counts["complete"] += one["complete"] * number
+            region_counts["exempt"] += one["exempt"] * number
+            region_counts["overdue"] += one["overdue"] * number
+            if not done and not late:
+                next_due.append(raw_datetime(first_due))
+        return counts, min(next_due, default=None)
+
+    # Several courses: each engineer's assignments folded into one row first.
+    inner, inner_params = engineer_progress(release, now, team_ids=team_ids).query.sql_with_params()
     # An engineer all of whose assignments are exempt counts as exempt, not complete.
     sql = f"""
         SELECT per.region,
@@ -99,9 +162,9 @@ def count_by_region(
         GROUP BY per.region
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, inner_params)
         rows = cursor.fetchall()
-    counts: Counts = {
+    counts = {
         region: {
             "required": int(required),
             "complete": int(complete or 0),

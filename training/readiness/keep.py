@@ -109,7 +109,10 @@ def readiness_assignment_completed(*, assignment: Assignment, now: datetime) -> 
     if release_id is None:
         return  # not a release's assignment: no release's readiness counts it
     snapshot = (
-        ReadinessSnapshot.objects.select_for_update(no_key=True)
+        # The release's SDK (the engineer's scope) joined in, its row left unlocked.
+        ReadinessSnapshot.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("release")
+        .only("version", "counted_version", "counts", "counted_at", "valid_until", "release__sdk")
         .filter(release_id=release_id)
         .first()
     )
@@ -124,8 +127,7 @@ def readiness_assignment_completed(*, assignment: Assignment, now: datetime) -> 
     ):
         readiness_changed(release_ids=[release_id])
         return
-    release = Release.objects.only("id", "sdk_id").get(pk=release_id)
-    row = engineer_progress(release, now, engineer_ids=[assignment.engineer_id]).first()
+    row = engineer_progress(snapshot.release, now, engineer_ids=[assignment.engineer_id]).first()
     if row is not None and row["region"] not in snapshot.counts:
         # In scope now but not when counted: a change made outside the services.
         readiness_changed(release_ids=[release_id])

@@ -240,7 +240,13 @@ def attempt_submit(
     if passed:
         skill_records_update_from_attempt(attempt=attempt)
         if assignment is not None:
-            assignment_complete_if_done(assignment=assignment, now=now)
+            # This attempt is a pass of the course's quiz (a course has one quiz):
+            # nothing to read to know it.
+            assignment_complete_if_done(
+                assignment=assignment,
+                now=now,
+                quiz_passed=assignment.course_id == attempt.quiz.course_id,
+            )
     elif last_failed:
         # A task, so the engineer's request never waits on the mail server; if it is
         # lost, the beat's pass (send_pending_lead_notices) sends the mail.

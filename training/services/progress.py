@@ -56,8 +56,12 @@ class CourseProgress:
         return progress_percent(self.steps_done, self.steps_total)
 
 
-def course_progress(*, engineer: Engineer, course: Course) -> CourseProgress:
-    """Read an engineer's progress through one course (three small queries)."""
+def course_progress(
+    *, engineer: Engineer, course: Course, quiz_passed: bool = False
+) -> CourseProgress:
+    """Read an engineer's progress through one course (three small queries; one, the
+    lessons, when the caller has just graded a pass of the course's quiz and says so
+    with `quiz_passed`: a course has at most one quiz)."""
     lessons = list(
         Lesson.objects.filter(course=course)
         .annotate(
@@ -67,15 +71,19 @@ def course_progress(*, engineer: Engineer, course: Course) -> CourseProgress:
         .only("id", "position", "title", "course_id")
     )
     read = frozenset(lesson.pk for lesson in lessons if lesson.is_read)
-    quiz = Quiz.objects.filter(course=course).only("id").first()
-    passed = (
-        quiz is not None
-        and Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists()
-    )
+    if quiz_passed:
+        has_quiz = passed = True
+    else:
+        quiz = Quiz.objects.filter(course=course).only("id").first()
+        has_quiz = quiz is not None
+        passed = (
+            quiz is not None
+            and Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists()
+        )
     return CourseProgress(
         lessons_total=len(lessons),
         lessons_read=len(read),
-        has_quiz=quiz is not None,
+        has_quiz=has_quiz,
         quiz_passed=passed,
         read_lesson_ids=read,
         next_lesson=next((lesson for lesson in lessons if lesson.pk not in read), None),
@@ -98,13 +106,20 @@ def assignment_start(*, assignment: Assignment, now: datetime | None = None) -> 
     return bool(changed)
 
 
-@transaction.atomic
-def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None = None) -> bool:
+# No savepoint of its own when nested: nothing here is caught and carried on from,
+# so a failure rolls back the caller's whole transaction (a lesson read, a grade).
+@transaction.atomic(savepoint=False)
+def assignment_complete_if_done(
+    *, assignment: Assignment, now: datetime | None = None, quiz_passed: bool = False
+) -> bool:
     """Complete an open assignment whose course is done (every lesson read, the quiz
     passed if there is one); True if this call completed it. Never touches an
     assignment that is already complete or exempt. Completing a release's mandatory
-    training is folded into the release's kept readiness counts."""
-    progress = course_progress(engineer=assignment.engineer, course=assignment.course)
+    training is folded into the release's kept readiness counts. `quiz_passed`: the
+    caller has just graded a pass of the course's quiz (course_progress)."""
+    progress = course_progress(
+        engineer=assignment.engineer, course=assignment.course, quiz_passed=quiz_passed
+    )
     if not progress.done or not counts_as_training(assignment.course, has_quiz=progress.has_quiz):
         return False
     now = now or timezone.now()
@@ -114,7 +129,12 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
         started_at=Coalesce("started_at", now),
     )
     if changed:
-        assignment.refresh_from_db(fields=["status", "started_at", "completed_at"])
+        # What the UPDATE wrote, without reading it back. (Only started_at can differ:
+        # if a lesson read started the assignment since this instance was read, the
+        # row keeps that earlier time; nothing below reads it.)
+        assignment.status = Assignment.Status.COMPLETE
+        assignment.completed_at = now
+        assignment.started_at = assignment.started_at or now
         if assignment.reason == Assignment.Reason.RELEASE and assignment.mandatory:
             readiness_assignment_completed(assignment=assignment, now=now)
     return bool(changed)
