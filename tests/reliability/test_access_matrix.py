@@ -64,6 +64,9 @@ CATALOG_READ = (ANON, 200, 200, 200, 200, 200)
 CATALOG_WRITE = (ANON, 403, 201, 403, 403, 201)
 # Release reads: tokens need `releases` (or `releases:override`); people may read.
 RELEASE_READ = (ANON, 403, 200, 200, 200, 200)
+# Readiness: tokens with `releases`; a lead their own releases (another lead's is 404);
+# an engineer 403.
+READINESS_READ = (ANON, 403, 200, 403, 404, 200)
 # The directory of people: tokens with `people` and staff only.
 PEOPLE_READ = (ANON, 403, 200, 403, 403, 200)
 # Pages: tokens are not credentials there; sign-in comes first.
@@ -150,7 +153,7 @@ ROWS = [
         "api-release-readiness",
         "GET",
         "/api/v1/releases/rtm-android/2.4.0/readiness/",
-        RELEASE_READ,
+        READINESS_READ,
         scopes=("releases", "releases:override"),
     ),
     Row(

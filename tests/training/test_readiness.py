@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from courses.models import Course, Release
 from tests.factories import (
@@ -13,6 +14,7 @@ from tests.factories import (
     EngineerFactory,
     QuizFactory,
     ReleaseFactory,
+    TeamFactory,
     UserFactory,
 )
 from training.models import Assignment, AuditEvent
@@ -412,3 +414,35 @@ def test_an_available_release_asked_again_answers_200_even_with_an_override(toke
         response = client.post(URL + "availability/", body, format="json")
         assert response.status_code == 200
         assert response.json()["status"] == "available"
+
+
+def test_a_signed_in_lead_reads_their_own_teams_readiness_only(lead, mixed, sdk):
+    other_team = TeamFactory(slug="emea-rtm", sdks=[sdk])
+    for engineer in people(other_team, "EMEA", 3):
+        assign(mixed, engineer)
+    client = APIClient()
+    client.force_authenticate(lead)
+
+    data = client.get(URL + "readiness/").json()
+
+    assert data["scope"] == "teams"
+    assert (data["required"], data["complete"], data["exempt"]) == (10, 5, 1)
+    assert release_readiness(mixed)["required"] == 13
+
+
+def test_an_engineer_signed_in_may_not_read_readiness(engineer, mixed):
+    client = APIClient()
+    client.force_authenticate(engineer.user)
+    response = client.get(URL + "readiness/")
+    assert response.status_code == 403
+    assert "leads and release pipelines" in response.json()["detail"]
+
+
+def test_a_lead_of_another_sdk_gets_404_for_the_release_readiness(outsider, mixed):
+    client = APIClient()
+    client.force_authenticate(outsider.team.leads.get())
+    assert client.get(URL + "readiness/").status_code == 404
+
+
+def test_a_pipeline_token_reads_every_engineer(pipeline, mixed):
+    assert pipeline.get(URL + "readiness/").json()["scope"] == "all"

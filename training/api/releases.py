@@ -18,7 +18,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, generics, mixins, serializers, status
 from rest_framework.response import Response
 
-from core.actors import Actor
+from core.actors import Actor, Token
 from core.api.fields import AwareDateTimeField
 from core.api.permissions import token_has_scope
 from core.errors import NotFound
@@ -28,7 +28,8 @@ from courses.models import Course, Feature, Release, Sdk, Skill
 from courses.services.releases import FeatureSpec, release_record
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 from courses.versions import PATTERN as VERSION_PATTERN
-from training.readiness import release_readiness
+from training.readiness import release_readiness, team_readiness
+from training.selectors.access import lead_scope, sees_everything
 from training.services.releases import release_mark_available, release_publish, release_update
 
 # --- fields and input --------------------------------------------------------------
@@ -219,6 +220,7 @@ class ReleaseDetailErrorSerializer(serializers.Serializer):
 _400 = OpenApiResponse(
     OpenApiTypes.OBJECT, description='Invalid input: {"field": ["message"]}, naming it.'
 )
+_403 = OpenApiResponse(ReleaseDetailErrorSerializer, description="Not for this client.")
 _404 = OpenApiResponse(ReleaseDetailErrorSerializer, description="No such release.")
 _409 = OpenApiResponse(ReleaseConflictSerializer, description="The release's state forbids it.")
 _PATH = [
@@ -388,12 +390,29 @@ class ReleaseReadinessView(generics.GenericAPIView):
     @extend_schema(
         operation_id="releases_readiness",
         summary="Is support ready for this release?",
+        description=(
+            "A token (scope `releases`) and staff see every engineer (`scope: all`). A "
+            "signed-in lead sees their own teams' engineers only (`scope: teams`); "
+            "anyone else signed in gets 403."
+        ),
         parameters=_PATH,
-        responses={200: ReadinessSerializer, 404: _404},
+        responses={200: ReadinessSerializer, 403: _403, 404: _404},
     )
     def get(self, request, sdk: str, version: str):
         release = _get_release(sdk, version)
-        return Response(ReadinessSerializer(release_readiness(release)).data)
+        if isinstance(request.auth, Token) or sees_everything(request.user):
+            return Response(ReadinessSerializer(release_readiness(release)).data)
+        lead = lead_scope(user=request.user)
+        if lead is None:
+            raise exceptions.PermissionDenied(
+                gettext("Readiness is for leads and release pipelines.")
+            )
+        if not lead.releases().filter(pk=release.pk).exists():
+            raise NotFound(
+                gettext("No release %(version)s of SDK %(sdk)s.") % {"version": version, "sdk": sdk}
+            )
+        readiness = team_readiness(release, team_ids=lead.team_ids)
+        return Response(ReadinessSerializer(readiness).data)
 
 
 class ReleaseAvailabilityView(generics.GenericAPIView):

@@ -6,7 +6,8 @@
   explicitly, here and nowhere else.
 - `release_readiness_fresh(release)`: counted anew, kept nowhere: the gate, which
   holds the release's row lock and must not trust or wait on the kept counts.
-- `team_region_counts(...)`: a lead's own teams, counted anew (never kept).
+- `team_readiness(...)`, `team_region_counts(...)`: a lead's own teams, counted
+  anew (never kept).
 - Invalidation: `readiness_changed` and `readiness_assignment_completed` in
   training.readiness.keep, called by the services that write.
 
@@ -28,6 +29,7 @@ __all__ = [
     "reason_text",
     "release_readiness",
     "release_readiness_fresh",
+    "team_readiness",
     "team_region_counts",
 ]
 
@@ -50,6 +52,18 @@ def release_readiness_fresh(release: Release, *, now: datetime | None = None) ->
     now = now or timezone.now()
     counts = count_by_region(release, now=now)[0]
     return evaluate(release, counts, now=now, unfinished_courses=unfinished_courses(release))
+
+
+def team_readiness(
+    release: Release, *, team_ids: list[int], now: datetime | None = None
+) -> Readiness:
+    """Readiness as a lead of `team_ids` sees it: the policy applied to their own
+    teams' engineers only (counted anew, never kept; `scope` says "teams")."""
+    now = now or timezone.now()
+    counts = count_by_region(release, now=now, team_ids=team_ids)[0]
+    return evaluate(
+        release, counts, now=now, unfinished_courses=unfinished_courses(release), scope="teams"
+    )
 
 
 def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:
