@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
 from training.models import Engineer, WebhookDelivery
-from training.services import assignments, attempts, notifications, webhooks
+from training.services import assignments, attempts, authoring, notifications, webhooks
 from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ def assign_engineer_backlog(engineer_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_last_failed_attempt(attempt_id: int) -> int:
     return attempts.notify_leads_of_last_failed_attempt(attempt_id=attempt_id)
+
+
+@shared_task(**_RETRY)
+def notify_authors_course_needed(release_id: int) -> int:
+    return authoring.authors_notify_course_needed(release_id=release_id)
 
 
 @shared_task(**_RETRY)

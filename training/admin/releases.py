@@ -14,6 +14,7 @@ from courses.admin import CourseAdminBase, ReleaseAdminBase
 from courses.models import Course, Release
 from courses.services.releases import OPEN
 from training.models import AuditEvent
+from training.selectors.authoring import releases_waiting_on_course
 from training.services.courses import course_assign_if_released
 from training.services.releases import release_publish, release_update
 
@@ -22,9 +23,27 @@ def _actor(request) -> Actor:
     return Actor(user=request.user)
 
 
+class WaitingOnCourseFilter(admin.SimpleListFilter):
+    """Published releases whose course is a draft, has no quiz, or is missing: what
+    authors must write next (training.selectors.authoring)."""
+
+    title = "waiting on a course"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes: a draft, quiz-less or missing course")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        waiting = releases_waiting_on_course(releases=queryset)
+        return queryset.filter(pk__in=[item.release.pk for item in waiting])
+
+
 @admin.register(Release)
 class ReleaseAdmin(ReleaseAdminBase):
     actions = ["publish_selected"]
+    list_filter = [WaitingOnCourseFilter, *ReleaseAdminBase.list_filter]
     readonly_fields = [*ReleaseAdminBase.readonly_fields, "decisions"]
 
     @admin.display(description="availability decisions and gate overrides")

@@ -17,6 +17,7 @@ class AuditEvent(models.Model):
         ASSIGNMENT_EXEMPT = "assignment_exempt"
         RELEASE_PUBLISHED = "release_published"
         RELEASE_AVAILABLE = "release_available"
+        AUTHORS_TOLD = "authors_told"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -95,6 +95,9 @@ def release_publish(*, release: Release, actor: Actor) -> tuple[Release, bool]:
         **actor.audit_fields(),
     )
     enqueue_on_commit("training.tasks.assign_release_training", release.pk)
+    if course is not None:
+        # A draft never makes the release ready: its authors are told at once.
+        enqueue_on_commit("training.tasks.notify_authors_course_needed", release.pk)
     return release, True
 
 

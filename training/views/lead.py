@@ -23,7 +23,7 @@ from courses.models import Course, Release
 from training.forms import AssignForm, EngineerFilterForm, OverrideForm
 from training.models import Assignment
 from training.readiness import release_readiness
-from training.readiness.policy import blocking_words, reason_text
+from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.leads import (
     EngineerStatus,
     lead_assignments_open,
@@ -75,6 +75,22 @@ def lead_home(request: HttpRequest) -> HttpResponse:
             "scope": scope,
             "now": now,
             "at_risk": sum(1 for item in items if item["risks"]),
+            # Waiting on a course: read off the readiness reasons already counted.
+            "waiting": sorted(
+                (
+                    {
+                        "release": item["release"],
+                        "courses": [
+                            reason["params"]["course"]
+                            for reason in item["readiness"]["reasons"]
+                            if reason["code"] == COURSE_DRAFT
+                        ],
+                    }
+                    for item in items
+                    if any(r["code"] == COURSE_DRAFT for r in item["readiness"]["reasons"])
+                ),
+                key=lambda row: row["release"].customer_available_at,
+            ),
         },
     )
 
