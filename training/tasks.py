@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
 from training.models import Engineer, WebhookDelivery
-from training.services import assignments, attempts, notifications, webhooks
+from training.services import assignments, attempts, extensions, notifications, webhooks
 from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ def assign_engineer_backlog(engineer_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_last_failed_attempt(attempt_id: int) -> int:
     return attempts.notify_leads_of_last_failed_attempt(attempt_id=attempt_id)
+
+
+@shared_task(**_RETRY)
+def notify_attempts_granted(event_id: int) -> int:
+    return extensions.notify_attempts_granted(event_id=event_id)
 
 
 @shared_task(**_RETRY)
