@@ -7,7 +7,7 @@ many failed attempts as it allows, and no pass — the engineer cannot go on unt
 a lead grants another attempt.
 """
 
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -25,6 +25,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from training.models import Assignment, Attempt
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class AttemptFigures(TypedDict):
@@ -51,7 +54,9 @@ def _count(attempts: QuerySet[Attempt]) -> Coalesce:
     )
 
 
-def with_attempt_figures(queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
+def with_attempt_figures(
+    queryset: QuerySet[Assignment],
+) -> "QuerySet[WithAnnotations[Assignment, AttemptFigures]]":
     """`queryset` annotated with `attempts_used` (attempts started at the course's
     quiz), `attempts_allowed` (None when the course has no quiz) and `locked_out`.
     Correlated subqueries on the (engineer, quiz, number) index: a page of

@@ -22,6 +22,7 @@ from core.errors import Conflict, InvalidInput
 from core.queue import enqueue_on_commit
 from training.models import Assignment, AuditEvent
 from training.readiness.keep import readiness_changed
+from training.selectors.dashboard import event_by
 
 logger = logging.getLogger(__name__)
 
@@ -163,16 +164,6 @@ def assignment_extend(
     if locked.release_id is not None:
         readiness_changed(release_ids=[locked.release_id])
     return locked
-
-
-def event_by(event: AuditEvent) -> str:
-    """Who acted, as the engineer reads it: the username, else the token's name,
-    else what the event recorded."""
-    if event.actor is not None:
-        return event.actor.get_username()
-    if event.token is not None:
-        return event.token.name
-    return str(event.details.get("by") or "system")
 
 
 def notify_attempts_granted(*, event_id: int) -> int:
