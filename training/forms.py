@@ -58,6 +58,13 @@ class AssignForm(forms.Form):
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
+    note = forms.CharField(
+        label=_("Note to the engineers"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. Shown with the assignment on their dashboard."),
+    )
 
     def __init__(self, *args, scope: LeadScope, **kwargs) -> None:
         super().__init__(*args, **kwargs)

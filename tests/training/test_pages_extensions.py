@@ -232,3 +232,27 @@ def test_the_quiz_page_counts_the_granted_attempts(client, engineer, lead, qc):
     html = client.get(reverse("quiz", args=[qc.assignment.pk])).text
     assert "At most 3 attempts" in html
     assert "Try again" in html
+
+
+def test_a_note_written_on_the_assign_form_reaches_the_engineers_dashboard(
+    client, lead, team, engineer
+):
+    from courses.models import Course
+
+    CourseFactory(slug="push-basics", title="Push basics", status=Course.Status.PUBLISHED)
+    client.force_login(lead)
+    response = client.post(
+        reverse("lead_assign"),
+        {
+            "course": "push-basics",
+            "engineers": [engineer.pk],
+            "due_at": "2099-03-01T09:00",
+            "note": "Customers ask about it daily",
+        },
+    )
+    assert response.status_code == 302
+
+    client.force_login(engineer.user)
+    html = client.get(reverse("home")).text
+
+    assert "Assigned by lena: Customers ask about it daily" in html

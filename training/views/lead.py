@@ -222,6 +222,7 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
                     engineer_ids=sorted(engineer_ids),
                     due_at=form.cleaned_data["due_at"],
                     actor=Actor(user=request.user),
+                    note=form.cleaned_data["note"],
                 )
             except InvalidInput as exc:
                 _add_errors(form, exc)
