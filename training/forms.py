@@ -58,6 +58,13 @@ class AssignForm(forms.Form):
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
+    note = forms.CharField(
+        label=_("Note to the engineers"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. Shown with the assignment on their dashboard."),
+    )
 
     def __init__(self, *args, scope: LeadScope, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -129,3 +136,52 @@ class EngineerFilterForm(forms.Form):
         required=False,
         label=_("Status"),
     )
+
+
+def _clean_reason(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise forms.ValidationError(_("Give the reason."))
+    return value
+
+
+class GrantAttemptsForm(forms.Form):
+    """More quiz attempts for one engineer's assignment, and why."""
+
+    extra = forms.IntegerField(label=_("Attempts"), min_value=1, max_value=10, initial=1)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        help_text=_("The engineer reads it; it is kept on the record with your name."),
+        error_messages={"required": _("Give the reason.")},
+    )
+
+    def clean_reason(self):
+        return _clean_reason(self.cleaned_data["reason"])
+
+
+class ExtendForm(forms.Form):
+    """A new due date for one engineer's assignment, and why. `due_at` is read in
+    the current time zone (the lead's own on the lead pages): one instant, so a DST
+    change before it moves nothing; a local time the clocks skip is an error here."""
+
+    due_at = forms.DateTimeField(
+        label=_("New due date"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        help_text=_("The engineer reads it; it is kept on the record with your name."),
+        error_messages={"required": _("Give the reason.")},
+    )
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        if due_at <= timezone.now():
+            raise forms.ValidationError(_("The due date must be in the future."))
+        return due_at
+
+    def clean_reason(self):
+        return _clean_reason(self.cleaned_data["reason"])

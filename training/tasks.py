@@ -9,7 +9,14 @@ from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
 from training.models import Engineer, WebhookDelivery
-from training.services import assignments, attempts, authoring, notifications, webhooks
+from training.services import (
+    assignments,
+    attempts,
+    authoring,
+    extensions,
+    notifications,
+    webhooks,
+)
 from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,11 @@ def notify_last_failed_attempt(attempt_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_authors_course_needed(release_id: int) -> int:
     return authoring.authors_notify_course_needed(release_id=release_id)
+
+
+@shared_task(**_RETRY)
+def notify_attempts_granted(event_id: int) -> int:
+    return extensions.notify_attempts_granted(event_id=event_id)
 
 
 @shared_task(**_RETRY)

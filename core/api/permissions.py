@@ -15,7 +15,8 @@ class HasScope(permissions.BasePermission):
     one of them) and may set `read_scope = None` to let any authenticated client
     read. A token needs the scope; a signed-in staff user has every scope; another
     signed-in person may read (views narrow what they see) but not write through the
-    API.
+    API — except on views that set `session_write = True`: those narrow what a
+    person may act on themselves (a lead: their own teams' engineers).
     """
 
     message = gettext_lazy("This token does not have the scope this endpoint needs.")
@@ -46,6 +47,8 @@ class HasScope(permissions.BasePermission):
         if user.is_staff:
             return True
         if reading and getattr(view, "session_read", True):
+            return True
+        if not reading and getattr(view, "session_write", False):
             return True
         raise exceptions.PermissionDenied(gettext("Only staff may change this through the API."))
 

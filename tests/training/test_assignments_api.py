@@ -75,6 +75,13 @@ def test_the_list_answers_the_contract_item(reader, engineer, course):
             "assigned_at": assignment.assigned_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "due_at": assignment.due_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "completed_at": None,
+            "assigned_by": "system",
+            "note": "",
+            "attempts_used": 0,
+            "attempts_allowed": None,
+            "extra_attempts": 0,
+            "locked_out": False,
+            "extended": False,
         }
     ]
 

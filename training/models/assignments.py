@@ -40,8 +40,25 @@ class Assignment(models.Model):
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who assigned it when a machine client (not a person) did: API.md's
+    # `assigned_by` is the username, else the token's name, else "system". A foreign
+    # key rather than a copied name, as AuditEvent.token: the row says which
+    # credential acted, and a deleted token falls back to "system" while the audit
+    # event keeps the name it had.
+    assigned_by_token = models.ForeignKey(
+        "training.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Why a lead assigned it, shown to the engineer. A database default as well: the
+    # set-based INSERTs of the fan-out need not name it.
+    note = models.TextField(blank=True, default="", db_default="")
     assigned_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
+    # Set when a lead moved this one person's due date by hand (assignment_extend): a
+    # later slip of the customer date leaves it alone unless the release's due date
+    # moves past it (training.services.releases._move_due_dates).
+    extended_at = models.DateTimeField(null=True, blank=True)
+    # Attempts granted on top of the quiz's max_attempts, for this assignment only.
+    extra_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     exempt_reason = models.TextField(blank=True)
@@ -56,6 +73,9 @@ class Assignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(due_at__gte=F("assigned_at")), name="assignment_due_after_assigned"
+            ),
+            models.CheckConstraint(
+                condition=Q(extra_attempts__gte=0), name="assignment_extra_attempts_not_negative"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["complete", "exempt"], completed_at__isnull=False)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -18,6 +19,8 @@ class AuditEvent(models.Model):
         RELEASE_PUBLISHED = "release_published"
         RELEASE_AVAILABLE = "release_available"
         AUTHORS_TOLD = "authors_told"
+        ASSIGNMENT_ATTEMPTS_GRANTED = "assignment_attempts_granted"
+        ASSIGNMENT_EXTENDED = "assignment_extended"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
@@ -29,6 +32,17 @@ class AuditEvent(models.Model):
     release = models.ForeignKey(
         "courses.Release", on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
+    # The assignment a grant or an extension changed: the engineer's dashboard shows
+    # them, and the assignment's history reads them back.
+    assignment = models.ForeignKey(
+        "training.Assignment",
+        # The record outlives the assignment (a lead may cancel it later).
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,  # auditevent_assignment_idx below serves the lookups
+    )
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -37,6 +51,12 @@ class AuditEvent(models.Model):
         indexes = [
             # Release page and admin: a release's events, newest first.
             models.Index(fields=["release", "created_at"], name="auditevent_release_idx"),
+            # The engineer's dashboard: the grants and extensions of their assignments.
+            models.Index(
+                fields=["assignment", "created_at"],
+                condition=Q(assignment__isnull=False),
+                name="auditevent_assignment_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -71,6 +71,25 @@ def visible_assignments(user: Any) -> QuerySet[Assignment]:
     )
 
 
+def may_manage_assignments(user: Any) -> bool:
+    """Whether a signed-in person may grant attempts or extend due dates at all:
+    those who see everything, and leads."""
+    return sees_everything(user) or led_teams(user).exists()
+
+
+def manageable_assignments(user: Any) -> QuerySet[Assignment]:
+    """The assignments a person may change by hand (grant attempts, extend): every
+    one for those who see everything and for a machine client (user None); a
+    lead's, those of the engineers of the teams they lead — never their own, even
+    on a team they lead (nobody grants themselves another go)."""
+    queryset = Assignment.objects.all()
+    if user is None or sees_everything(user):
+        return queryset
+    return queryset.filter(engineer__team__in=led_teams(user).values("pk")).exclude(
+        engineer__user=user
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LeadScope:
     """What a signed-in lead (or someone who sees everything) may see on the lead

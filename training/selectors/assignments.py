@@ -4,13 +4,25 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from training.models import Assignment
-from training.selectors.access import visible_assignments
+from training.selectors.access import manageable_assignments, visible_assignments
+from training.selectors.attempt_limits import with_attempt_figures
 
 
 def assignments_visible_to(user) -> QuerySet[Assignment]:
     """A signed-in person's own assignments and those of the engineers they may see
     (training.selectors.access); machine clients (user None) see all."""
     return visible_assignments(user)
+
+
+def assignments_manageable_by(user) -> QuerySet[Assignment]:
+    """The assignments a signed-in person may change by hand; machine clients
+    (user None) may change any (training.selectors.access)."""
+    return manageable_assignments(user)
+
+
+def assignment_item(*, queryset: QuerySet[Assignment], pk: int) -> Assignment | None:
+    """One assignment of `queryset`, joined and annotated as an API item."""
+    return assignments_list(queryset=queryset.filter(pk=pk)).first()
 
 
 def assignments_list(
@@ -24,7 +36,8 @@ def assignments_list(
     overdue: bool | None = None,
 ) -> QuerySet[Assignment]:
     """Assignments, soonest due first, joined with what the API item shows (engineer's
-    user, course, release and its SDK) so one page is one query.
+    user, course, release and its SDK, who assigned it) and annotated with the
+    attempt figures (training.selectors.attempt_limits), so one page is one query.
 
     Filters: engineer username, course slug, release SDK slug, release version
     (normalised, as `str(Version)`), status, and overdue (past due and not done).
@@ -44,6 +57,8 @@ def assignments_list(
     if overdue is not None:
         late = ~Q(status__in=Assignment.DONE) & Q(due_at__lt=timezone.now())
         queryset = queryset.filter(late if overdue else ~late)
-    return queryset.select_related("engineer__user", "course", "release__sdk").order_by(
-        "due_at", "id"
-    )
+    return with_attempt_figures(
+        queryset.select_related(
+            "engineer__user", "course", "release__sdk", "assigned_by", "assigned_by_token"
+        )
+    ).order_by("due_at", "id")

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Lesson, Quiz
-from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord
+from training.models import Assignment, Attempt, AuditEvent, Engineer, LessonProgress, SkillRecord
 from training.selectors import progress_percent
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def assignments_with_progress(
     )
     return (
         Assignment.objects.filter(engineer=engineer)
-        .select_related("course", "release__sdk")
+        .select_related("course", "release__sdk", "assigned_by", "assigned_by_token")
         .annotate(
             lessons_total=Coalesce(
                 Subquery(
@@ -117,6 +117,68 @@ def dashboard(*, engineer: Engineer, now: datetime | None = None) -> Dashboard:
         key=lambda item: item.assignment.completed_at or item.assignment.due_at, reverse=True
     )
     return board
+
+
+def event_by(event: AuditEvent) -> str:
+    """Who acted, as a reader sees it: the username, else the token's name, else
+    what the event recorded (\"system\")."""
+    if event.actor is not None:
+        return event.actor.get_username()
+    if event.token is not None:
+        return event.token.name
+    return str(event.details.get("by") or "system")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A lead's exception for me, on the dashboard: more attempts, or a new due date."""
+
+    kind: str  # an AuditEvent.Kind: assignment_attempts_granted or assignment_extended
+    by: str
+    course: str
+    assignment_id: int
+    reason: str
+    extra: int
+    due_at: datetime
+    at: datetime
+
+    @property
+    def granted(self) -> bool:
+        return self.kind == AuditEvent.Kind.ASSIGNMENT_ATTEMPTS_GRANTED
+
+
+def dashboard_notices(*, engineer: Engineer, limit: int = 10) -> list[Notice]:
+    """The attempts granted and due dates extended on my open assignments, newest
+    first, with who did it and why. One query (auditevent_assignment_idx)."""
+    events = (
+        AuditEvent.objects.filter(
+            assignment__engineer=engineer,
+            kind__in=[
+                AuditEvent.Kind.ASSIGNMENT_ATTEMPTS_GRANTED,
+                AuditEvent.Kind.ASSIGNMENT_EXTENDED,
+            ],
+        )
+        .exclude(assignment__status__in=Assignment.DONE)
+        .select_related("actor", "token", "assignment__course")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    notices = []
+    for event in events:
+        assignment = event.assignment
+        assert assignment is not None  # filtered on it above
+        notices.append(
+            Notice(
+                kind=event.kind,
+                by=event_by(event),
+                course=assignment.course.title,
+                assignment_id=assignment.pk,
+                reason=str(event.details.get("reason", "")),
+                extra=int(event.details.get("extra", 0)),
+                due_at=assignment.due_at,
+                at=event.created_at,
+            )
+        )
+    return notices
 
 
 def skill_records(*, engineer: Engineer) -> QuerySet[SkillRecord]:

@@ -44,6 +44,7 @@ from training.models.people import display_name
 from training.readiness.counts import count_by_region
 from training.selectors import progress_percent, raw_datetime
 from training.selectors.access import LeadScope
+from training.selectors.attempt_limits import with_attempt_figures
 
 # A release is at risk when it is not ready and this little time is left.
 
@@ -57,8 +58,12 @@ class EngineerStatus:
     COMPLETE = "complete"
     EXEMPT = "exempt"
     OVERDUE = "overdue"
+    # Every attempt the quiz (and any grant) allows used without a pass: only a
+    # lead's grant lets them go on. Shown before overdue: it needs the lead.
+    LOCKED_OUT = "locked_out"
 
     CHOICES = [
+        (LOCKED_OUT, pgettext_lazy("assignment status", "Locked out")),
         (OVERDUE, pgettext_lazy("assignment status", "Overdue")),
         (ASSIGNED, pgettext_lazy("assignment status", "Assigned")),
         (IN_PROGRESS, pgettext_lazy("assignment status", "In progress")),
@@ -68,7 +73,17 @@ class EngineerStatus:
     ]
     LABELS = dict(CHOICES)
     # Overdue first, then whoever has most left to do, the finished last.
-    RANK = {OVERDUE: 0, UNASSIGNED: 1, ASSIGNED: 2, IN_PROGRESS: 3, COMPLETE: 4, EXEMPT: 5}
+    RANK = {
+        LOCKED_OUT: -1,
+        OVERDUE: 0,
+        UNASSIGNED: 1,
+        ASSIGNED: 2,
+        IN_PROGRESS: 3,
+        COMPLETE: 4,
+        EXEMPT: 5,
+    }
+    # The states a locked-out engineer would otherwise show.
+    OPEN = (OVERDUE, ASSIGNED, IN_PROGRESS)
 
 
 # --- who leads what ----------------------------------------------------------------
@@ -158,6 +173,9 @@ class EngineerRow:
     attempts: int
     due_at: datetime | None
     last_activity: datetime | None
+    assignment_id: int | None = None
+    """The assignment a lead's row actions act on: the locked-out one if any, else
+    the first open one; None when nothing is open."""
 
     @property
     def status_label(self) -> str:
@@ -234,6 +252,7 @@ def release_engineer_rows(
             n_started=Count("mine", filter=Q(mine__status=Assignment.Status.IN_PROGRESS)),
             due_at=Min("mine__due_at"),
             last_started_at=Max("mine__started_at"),
+            open_id=Min("mine__id", filter=~done),
         )
         .annotate(
             state=Case(
@@ -251,8 +270,6 @@ def release_engineer_rows(
         )
         .order_by()
     )
-    if status:
-        engineers = engineers.filter(state=status)
     reads = (
         LessonProgress.objects.filter(lesson__course__release_id=release.pk)
         .values("engineer_id")
@@ -269,20 +286,57 @@ def release_engineer_rows(
         )
         .order_by()
     )
+    locked = (
+        with_attempt_figures(
+            Assignment.objects.filter(
+                release_id=release.pk, reason=Assignment.Reason.RELEASE, mandatory=True
+            )
+        )
+        .filter(locked_out=True)
+        .values("engineer_id")
+        .annotate(n=Count("pk"), first_id=Min("pk"))
+        .order_by()
+    )
     engineers_sql, engineers_params = engineers.query.sql_with_params()
     reads_join, reads_params = _join_per_engineer(reads, "r", scope=scope)
     attempts_join, attempts_params = _join_per_engineer(attempts, "a", scope=scope)
+    locked_join, locked_params = _join_per_engineer(locked, "l", scope=scope)
+    # Locked out overrides the open states only (never complete, exempt or
+    # unassigned); written once here and used for the column, the filter and the sort.
+    open_states = ", ".join(["%s"] * len(EngineerStatus.OPEN))
+    is_locked = f"(e.state IN ({open_states}) AND COALESCE(l.n, 0) > 0)"
+    state_sql = f"CASE WHEN {is_locked} THEN %s ELSE e.state END"
+    rank_sql = f"CASE WHEN {is_locked} THEN %s ELSE e.rank END"
+    state_params = (*EngineerStatus.OPEN, EngineerStatus.LOCKED_OUT)
+    rank_params = (*EngineerStatus.OPEN, EngineerStatus.RANK[EngineerStatus.LOCKED_OUT])
+    where_sql, where_params = (
+        (f"WHERE {state_sql} = %s", (*state_params, status)) if status else ("", ())
+    )
     sql = f"""
-        SELECT e.username, e.first_name, e.last_name, e.team_name, e.region, e.state,
+        SELECT e.username, e.first_name, e.last_name, e.team_name, e.region, {state_sql},
                COALESCE(r.n, 0) + COALESCE(a.n_passed, 0) AS steps_done,
-               COALESCE(a.n, 0), e.due_at, r.last_at, a.last_at, e.last_started_at
+               COALESCE(a.n, 0), e.due_at, COALESCE(l.first_id, e.open_id),
+               r.last_at, a.last_at, e.last_started_at
         FROM ({engineers_sql}) e
         {reads_join}
         {attempts_join}
-        ORDER BY e.rank, e.due_at ASC NULLS LAST, steps_done, e.username
+        {locked_join}
+        {where_sql}
+        ORDER BY {rank_sql}, e.due_at ASC NULLS LAST, steps_done, e.username
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*engineers_params, *reads_params, *attempts_params))
+        cursor.execute(
+            sql,
+            (
+                *state_params,
+                *engineers_params,
+                *reads_params,
+                *attempts_params,
+                *locked_params,
+                *where_params,
+                *rank_params,
+            ),
+        )
         fetched = cursor.fetchall()
     finished = (EngineerStatus.COMPLETE, EngineerStatus.EXEMPT)
     rows = []
@@ -296,6 +350,7 @@ def release_engineer_rows(
         steps_done,
         attempt_count,
         due_at,
+        assignment_id,
         *activity,
     ) in fetched:
         if state in finished:
@@ -317,6 +372,7 @@ def release_engineer_rows(
                 attempts=attempt_count,
                 due_at=raw_datetime(due_at),
                 last_activity=max(moments, default=None),
+                assignment_id=assignment_id,
             )
         )
     return rows

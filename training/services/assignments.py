@@ -35,6 +35,7 @@ _INSERT = f"""
          assigned_by_id, assigned_at, due_at, completed_at, exempt_reason)
 """
 _ON_CONFLICT = "ON CONFLICT (engineer_id, course_id) DO NOTHING"
+NOTE_MAX = 2000
 
 
 def release_due_at(release: Release, *, now: datetime | None = None) -> datetime:
@@ -207,16 +208,21 @@ def engineer_assign_backlog(*, engineer: Engineer) -> int:
 
 @transaction.atomic
 def assignments_create_manual(
-    *, course: Course, engineer_ids: list[int], due_at: datetime, actor: Actor
+    *, course: Course, engineer_ids: list[int], due_at: datetime, actor: Actor, note: str = ""
 ) -> tuple[int, int]:
     """A lead's (or an API client's) assignment of a course to engineers.
 
     Returns (created, existing). Engineers who already have the course keep their
-    assignment untouched. The assignment is audited in the same transaction.
+    assignment untouched (its note too). The new ones record who assigned them (the
+    user, or the API token) and the lead's `note` for the engineer. The assignment
+    is audited in the same transaction. Queues nothing.
     """
     now = timezone.now()
     if due_at <= now:
         raise InvalidInput({"due_at": [gettext("The due date must be in the future.")]})
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise InvalidInput({"note": [gettext("At most %(n)d characters.") % {"n": NOTE_MAX}]})
     engineer_ids = sorted(set(engineer_ids))
     if not engineer_ids:
         raise InvalidInput(
@@ -224,8 +230,11 @@ def assignments_create_manual(
         )
     placeholders = ", ".join(["%s"] * len(engineer_ids))
     created = _execute(
-        f"""{_INSERT}
-        SELECT e.id, %s, %s, %s, %s, %s, %s, %s, %s, NULL, ''
+        f"""INSERT INTO {_ASSIGNMENT}
+            (engineer_id, course_id, release_id, reason, mandatory, status,
+             assigned_by_id, assigned_by_token_id, note, assigned_at, due_at,
+             completed_at, exempt_reason)
+        SELECT e.id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, ''
         FROM {_ENGINEER} e
         WHERE e.id IN ({placeholders})
         {_ON_CONFLICT}
@@ -237,6 +246,8 @@ def assignments_create_manual(
             True,
             Assignment.Status.ASSIGNED,
             actor.user.pk if actor.user else None,
+            actor.token.pk if actor.user is None and actor.token is not None else None,
+            note,
             now,
             due_at,
             *engineer_ids,
@@ -250,6 +261,7 @@ def assignments_create_manual(
             "engineers": len(engineer_ids),
             "created": created,
             "due_at": due_at.isoformat(),
+            "note": note,
             "by": actor.label,
         },
         **actor.audit_fields(),

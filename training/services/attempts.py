@@ -29,6 +29,7 @@ from core.errors import Conflict, InvalidInput
 from core.queue import enqueue_on_commit
 from courses.models import Question, Quiz
 from training.models import Assignment, Attempt, Engineer
+from training.selectors.attempt_limits import attempts_allowed
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
 
@@ -83,7 +84,8 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     """Start an attempt, or return the engineer's attempt of this quiz still open.
 
     Raises Conflict when the quiz is already passed, has no questions, or every
-    attempt the quiz allows is used. Two starts at once (two tabs) cannot both
+    attempt is used: the quiz's `max_attempts` plus those a lead granted the
+    engineer's assignment (`extra_attempts`). Two starts at once (two tabs) cannot both
     create attempt N: the (engineer, quiz, number) constraint lets one win and the
     other returns the winner's attempt. Starts the engineer's assignment of the
     course.
@@ -96,14 +98,15 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     if attempts.filter(passed=True).exists():
         raise Conflict(gettext("You have already passed this quiz."))
     number = (attempts.aggregate(last=Max("number"))["last"] or 0) + 1
-    if number > quiz.max_attempts:
+    assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
+    allowed = attempts_allowed(max_attempts=quiz.max_attempts, assignment=assignment)
+    if number > allowed:
         raise Conflict(
             gettext("You have used every attempt this quiz allows."),
-            max_attempts=quiz.max_attempts,
+            max_attempts=allowed,
         )
     if not quiz.questions.exists():
         raise Conflict(gettext("This quiz has no questions yet."))
-    assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -212,8 +215,10 @@ def attempt_submit(
     cleaned = clean_answers(snapshot=attempt.snapshot, answers=answers)
     score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
     passed = score >= attempt.pass_mark
-    last_failed = not passed and attempt.number >= attempt.snapshot.get(
-        "max_attempts", attempt.quiz.max_attempts
+    # The limit the attempt started under, plus what a lead has granted since.
+    last_failed = not passed and attempt.number >= attempts_allowed(
+        max_attempts=attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts),
+        assignment=attempt.assignment,
     )
     now = now or timezone.now()
     graded = {

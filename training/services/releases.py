@@ -46,14 +46,21 @@ from training.readiness.keep import readiness_changed
 def _move_due_dates(release: Release) -> int:
     """Move the due date of the release's open fan-out assignments to the release's
     due date (never before the assignment was made: the check constraint wants
-    due >= assigned). A lead's own assignments keep the date the lead chose. Moved
-    dates change who is overdue: the release's readiness is marked as changed."""
-    moved = (
-        Assignment.objects.filter(release=release, reason=Assignment.Reason.RELEASE)
-        .exclude(status__in=Assignment.DONE)
-        .update(
-            due_at=Greatest(Value(release.due_at, output_field=DateTimeField()), F("assigned_at"))
-        )
+    due >= assigned). A lead's own assignments keep the date the lead chose, and so
+    does one person's date a lead set by hand (`extended_at`) — unless the release's
+    new due date is later than it: then the assignment follows the release again
+    (the extension was meant to give more time, never less). Moved dates change who
+    is overdue: the release's readiness is marked as changed."""
+    release_due = Value(release.due_at, output_field=DateTimeField())
+    open_fanout = Assignment.objects.filter(
+        release=release, reason=Assignment.Reason.RELEASE
+    ).exclude(status__in=Assignment.DONE)
+    moved = open_fanout.filter(extended_at__isnull=True).update(
+        due_at=Greatest(release_due, F("assigned_at"))
+    )
+    # due_at >= assigned_at already, so the later release date needs no Greatest.
+    moved += open_fanout.filter(extended_at__isnull=False, due_at__lt=release.due_at).update(
+        due_at=release_due, extended_at=None
     )
     if moved:
         readiness_changed(release_ids=[release.pk])

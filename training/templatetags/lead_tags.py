@@ -9,6 +9,7 @@ from html import escape
 from django import template
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
@@ -81,16 +82,42 @@ _ENGINEER_ROW = (
     "\n        <td>{attempts}</td>"
     "\n        <td>{due}</td>"
     "\n        <td>{last_activity}</td>"
+    "\n        <td>{actions}</td>"
     "\n      </tr>\n    "
 )
 
+# A lead's row actions: two small forms (CSRF, a reason) folded in <details>, so
+# the table stays a table without a script. An error comes back as the release page
+# with the form and its errors (training.views.lead._row_action).
+_ROW_ACTIONS = (
+    '<details class="row-action"><summary>{grant_label}</summary>'
+    '<form method="post" action="{grant_url}" class="row-form">{hidden}'
+    '<label>{extra_label} <input type="number" name="extra" value="1" min="1" max="10"'
+    " required></label>"
+    '<label>{reason_label} <input type="text" name="reason" maxlength="1000" required></label>'
+    '<button type="submit" class="button">{grant_button}</button></form></details>'
+    '<details class="row-action"><summary>{extend_label}</summary>'
+    '<form method="post" action="{extend_url}" class="row-form">{hidden}'
+    '<label>{due_label} <input type="datetime-local" name="due_at" required></label>'
+    '<label>{reason_label} <input type="text" name="reason" maxlength="1000" required></label>'
+    '<button type="submit" class="button">{extend_button}</button></form></details>'
+)
+_ACTIONABLE = {
+    EngineerStatus.LOCKED_OUT,
+    EngineerStatus.OVERDUE,
+    EngineerStatus.ASSIGNED,
+    EngineerStatus.IN_PROGRESS,
+}
+
 
 @register.simple_tag
-def engineer_table_rows(rows: list[EngineerRow]) -> str:
+def engineer_table_rows(rows: list[EngineerRow], csrf_token: str = "", here: str = "") -> str:
     """The <tr>s of the engineer table, as the template gave them: times in the
     active time zone as `c` and the translated "j M, H:i" (what the `date` filter
     gives; each distinct time formatted once), the status label, "Progress of
-    <name>" for the progress bar, "none" for no activity yet."""
+    <name>" for the progress bar, "none" for no activity yet, and for an open
+    engineer the lead's actions "Grant an attempt" and "Extend" (posting back to
+    `here`)."""
     short = get_format(gettext("j M, H:i"))
     times: dict[datetime, str] = {}
 
@@ -106,6 +133,37 @@ def engineer_table_rows(rows: list[EngineerRow]) -> str:
     labels = {status: escape(str(label)) for status, label in EngineerStatus.LABELS.items()}
     progress_of = gettext("Progress of %(name)s")
     no_activity = f'<span class="muted">{escape(gettext("none"))}</span>'
+    words = {
+        key: escape(text)
+        for key, text in {
+            "grant_label": gettext("Grant an attempt"),
+            "grant_button": gettext("Grant"),
+            "extra_label": gettext("Attempts"),
+            "reason_label": gettext("Reason"),
+            "extend_label": gettext("Extend"),
+            "extend_button": gettext("Extend"),
+            "due_label": gettext("New due date"),
+        }.items()
+    }
+    hidden = (
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(csrf_token))}">'
+        f'<input type="hidden" name="next" value="{escape(here)}">'
+    )
+    # Reversed once, the id put in per row: a release page may list 500 engineers.
+    grant_url = reverse("lead_assignment_grant", args=[0])
+    extend_url = reverse("lead_assignment_extend", args=[0])
+
+    def actions(row: EngineerRow) -> str:
+        if row.assignment_id is None or row.status not in _ACTIONABLE:
+            return ""
+        pk = str(int(row.assignment_id))
+        return _ROW_ACTIONS.format(
+            hidden=hidden,
+            grant_url=escape(grant_url.replace("/0/", f"/{pk}/")),
+            extend_url=escape(extend_url.replace("/0/", f"/{pk}/")),
+            **words,
+        )
+
     html = []
     for row in rows:
         name = row.name
@@ -122,6 +180,7 @@ def engineer_table_rows(rows: list[EngineerRow]) -> str:
                 attempts=int(row.attempts),
                 due=moment(row.due_at, "—"),
                 last_activity=moment(row.last_activity, no_activity),
+                actions=actions(row),
             )
         )
     return mark_safe("".join(html))

@@ -22,7 +22,8 @@ from courses.models import Lesson, Quiz
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import is_lead_expression, led_teams, sees_everything
-from training.selectors.dashboard import dashboard, skill_records
+from training.selectors.attempt_limits import attempts_allowed
+from training.selectors.dashboard import dashboard, dashboard_notices, skill_records
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
 from training.services.progress import assignment_start, course_progress, lesson_mark_read
@@ -98,6 +99,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "training/dashboard.html",
         {
             "board": dashboard(engineer=request.engineer),
+            "notices": dashboard_notices(engineer=request.engineer),
             "calendar_url": request.build_absolute_uri(feed_path),
             "now": timezone.now(),
             "my_language": request.engineer.language,
@@ -193,6 +195,8 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     quiz = _quiz(assignment)
     attempts = list(Attempt.objects.filter(engineer=request.engineer, quiz=quiz).order_by("number"))
+    # The quiz's own limit plus what a lead granted this assignment.
+    allowed = attempts_allowed(max_attempts=quiz.max_attempts, assignment=assignment)
     progress = course_progress(engineer=request.engineer, course=assignment.course)
     return render(
         request,
@@ -203,7 +207,8 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attempts": attempts,
             "open_attempt": next((a for a in attempts if a.submitted_at is None), None),
             "passed": any(a.passed for a in attempts),
-            "attempts_left": max(quiz.max_attempts - len(attempts), 0),
+            "attempts_allowed": allowed,
+            "attempts_left": max(allowed - len(attempts), 0),
             "question_count": quiz.questions.count(),
             "progress": progress,
         },
@@ -297,7 +302,10 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
         later=Count("pk", filter=Q(number__gt=attempt.number)),
         passed=Count("pk", filter=Q(passed=True)),
     )
-    attempts_left = max(attempt.quiz.max_attempts - counts["used"], 0)
+    allowed = attempts_allowed(
+        max_attempts=attempt.quiz.max_attempts, assignment=attempt.assignment
+    )
+    attempts_left = max(allowed - counts["used"], 0)
     return render(
         request,
         "training/attempt_result.html",

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release
-from training.forms import AssignForm, EngineerFilterForm, OverrideForm
+from training.forms import (
+    AssignForm,
+    EngineerFilterForm,
+    ExtendForm,
+    GrantAttemptsForm,
+    OverrideForm,
+)
 from training.models import Assignment
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
+from training.selectors.access import manageable_assignments
 from training.selectors.leads import (
     EngineerStatus,
     lead_assignments_open,
@@ -36,6 +44,7 @@ from training.selectors.leads import (
     team_engineer_ids,
 )
 from training.services.assignments import assignment_cancel, assignments_create_manual
+from training.services.extensions import assignment_extend, assignment_grant_attempts
 from training.services.releases import release_mark_available
 from training.views.access import lead_view
 
@@ -96,7 +105,12 @@ def lead_home(request: HttpRequest) -> HttpResponse:
 
 
 def _release_page(
-    request: HttpRequest, release: Release, *, override_form: OverrideForm | None = None, status=200
+    request: HttpRequest,
+    release: Release,
+    *,
+    override_form: OverrideForm | None = None,
+    action: dict | None = None,
+    status=200,
 ) -> HttpResponse:
     scope = request.lead
     now = timezone.now()
@@ -140,6 +154,8 @@ def _release_page(
             "courses": courses,
             "scope": scope,
             "now": now,
+            "action": action,
+            "here": request.get_full_path(),
         },
         status=status,
     )
@@ -223,6 +239,7 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
                     engineer_ids=sorted(engineer_ids),
                     due_at=form.cleaned_data["due_at"],
                     actor=Actor(user=request.user),
+                    note=form.cleaned_data["note"],
                 )
             except InvalidInput as exc:
                 _add_errors(form, exc)
@@ -269,9 +286,111 @@ def lead_assignment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             _("Cancelled %(course)s for %(engineer)s.")
             % {"course": assignment.course.title, "engineer": assignment.engineer.name},
         )
+    return redirect(_next(request, default=reverse("lead_assign")))
+
+
+def _next(request: HttpRequest, *, default: str) -> str:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("lead_assign")
-    return redirect(target)
+        return default
+    return target
+
+
+def _manageable(request: HttpRequest, pk: int) -> Assignment:
+    """An assignment of an engineer of my teams that I may change (never my own)."""
+    return get_object_or_404(
+        manageable_assignments(request.user)
+        .filter(engineer__team_id__in=request.lead.team_ids)
+        .select_related("course", "engineer__user", "release__sdk"),
+        pk=pk,
+    )
+
+
+def _back(assignment: Assignment) -> str:
+    return _release_url(assignment.release) if assignment.release else reverse("lead_home")
+
+
+def _row_action(request: HttpRequest, assignment: Assignment, *, kind: str, form) -> HttpResponse:
+    """The release page again, with the row action's form and its errors (400)."""
+    release = (
+        lead_release_get(
+            scope=request.lead, sdk=assignment.release.sdk.slug, version=assignment.release.version
+        )
+        if assignment.release
+        else None
+    )
+    if release is None:
+        errors = [str(error) for errors in form.errors.values() for error in errors]
+        messages.error(request, " ".join(errors))
+        return redirect(_next(request, default=_back(assignment)))
+    action = {
+        "kind": kind,
+        "form": form,
+        "assignment": assignment,
+        "next": _next(request, default=_back(assignment)),
+    }
+    return _release_page(request, release, action=action, status=400)
+
+
+@require_POST
+@lead_view
+def lead_assignment_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    """Allow an engineer of my teams more quiz attempts, with the reason."""
+    assignment = _manageable(request, pk)
+    form = GrantAttemptsForm(request.POST)
+    if form.is_valid():
+        try:
+            assignment_grant_attempts(
+                assignment=assignment,
+                extra=form.cleaned_data["extra"],
+                reason=form.cleaned_data["reason"],
+                actor=Actor(user=request.user),
+            )
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except Conflict as exc:
+            messages.error(request, exc.detail)
+            return redirect(_next(request, default=_back(assignment)))
+        else:
+            messages.success(
+                request,
+                _("%(engineer)s may now take the quiz of %(course)s again.")
+                % {"engineer": assignment.engineer.name, "course": assignment.course.title},
+            )
+            return redirect(_next(request, default=_back(assignment)))
+    return _row_action(request, assignment, kind="grant", form=form)
+
+
+@require_POST
+@lead_view
+def lead_assignment_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give an engineer of my teams a new due date, with the reason."""
+    assignment = _manageable(request, pk)
+    form = ExtendForm(request.POST)
+    if form.is_valid():
+        try:
+            assignment = assignment_extend(
+                assignment=assignment,
+                due_at=form.cleaned_data["due_at"],
+                reason=form.cleaned_data["reason"],
+                actor=Actor(user=request.user),
+            )
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except Conflict as exc:
+            messages.error(request, exc.detail)
+            return redirect(_next(request, default=_back(assignment)))
+        else:
+            messages.success(
+                request,
+                _("%(engineer)s now has until %(due)s for %(course)s.")
+                % {
+                    "engineer": assignment.engineer.name,
+                    "course": assignment.course.title,
+                    "due": date_format(timezone.localtime(assignment.due_at), _("D j M Y, H:i T")),
+                },
+            )
+            return redirect(_next(request, default=_back(assignment)))
+    return _row_action(request, assignment, kind="extend", form=form)

@@ -12,6 +12,16 @@ urlpatterns = [
         lead.lead_assignment_cancel,
         name="lead_assignment_cancel",
     ),
+    path(
+        "assignments/<int:pk>/attempts/",
+        lead.lead_assignment_grant,
+        name="lead_assignment_grant",
+    ),
+    path(
+        "assignments/<int:pk>/extend/",
+        lead.lead_assignment_extend,
+        name="lead_assignment_extend",
+    ),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",
