@@ -17,7 +17,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from training.models import Assignment, AuditEvent
+from training.models import Assignment, Attempt, AuditEvent
 from training.readiness import release_readiness, release_readiness_fresh
 
 pytestmark = pytest.mark.django_db
@@ -446,3 +446,29 @@ def test_a_lead_of_another_sdk_gets_404_for_the_release_readiness(outsider, mixe
 
 def test_a_pipeline_token_reads_every_engineer(pipeline, mixed):
     assert pipeline.get(URL + "readiness/").json()["scope"] == "all"
+
+
+def test_a_locked_out_engineer_puts_the_release_at_risk_until_granted_an_attempt(mixed, team):
+    course = mixed.courses.get()
+    quiz = course.quiz
+    engineer = people(team, "AMER", 1)[0]
+    assignment = assign(mixed, engineer, Assignment.Status.IN_PROGRESS)
+    for number in range(1, quiz.max_attempts + 1):
+        Attempt.objects.create(
+            engineer=engineer,
+            quiz=quiz,
+            assignment=assignment,
+            number=number,
+            pass_mark=80,
+            snapshot={},
+            submitted_at=timezone.now(),
+            score=10,
+            passed=False,
+        )
+
+    readiness = release_readiness_fresh(mixed)
+    assert {"code": "engineers_locked_out", "params": {"count": 1}} in readiness["risks"]
+
+    Assignment.objects.filter(pk=assignment.pk).update(extra_attempts=1)
+    risks = release_readiness_fresh(mixed)["risks"]
+    assert all(risk["code"] != "engineers_locked_out" for risk in risks)

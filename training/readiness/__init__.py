@@ -19,7 +19,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from courses.models import Release
-from training.readiness.counts import Counts, count_by_region, kept_counts, unfinished_courses
+from training.readiness.counts import Counts, count_by_region, kept_counts, release_state
 from training.readiness.keep import readiness_keep
 from training.readiness.policy import Readiness, Reason, evaluate, reason_text
 
@@ -44,14 +44,28 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> Readi
         readiness_keep(
             release=release, version=kept.version, counts=counts, next_due=next_due, now=now
         )
-    return evaluate(release, counts, now=now, unfinished_courses=unfinished_courses(release))
+    state = release_state(release)
+    return evaluate(
+        release,
+        counts,
+        now=now,
+        unfinished_courses=state.unfinished_courses,
+        locked_out=state.locked_out,
+    )
 
 
 def release_readiness_fresh(release: Release, *, now: datetime | None = None) -> Readiness:
     """Readiness counted anew; nothing kept (the gate)."""
     now = now or timezone.now()
     counts = count_by_region(release, now=now)[0]
-    return evaluate(release, counts, now=now, unfinished_courses=unfinished_courses(release))
+    state = release_state(release)
+    return evaluate(
+        release,
+        counts,
+        now=now,
+        unfinished_courses=state.unfinished_courses,
+        locked_out=state.locked_out,
+    )
 
 
 def team_readiness(
@@ -61,8 +75,14 @@ def team_readiness(
     teams' engineers only (counted anew, never kept; `scope` says "teams")."""
     now = now or timezone.now()
     counts = count_by_region(release, now=now, team_ids=team_ids)[0]
+    state = release_state(release, team_ids=team_ids)
     return evaluate(
-        release, counts, now=now, unfinished_courses=unfinished_courses(release), scope="teams"
+        release,
+        counts,
+        now=now,
+        unfinished_courses=state.unfinished_courses,
+        locked_out=state.locked_out,
+        scope="teams",
     )
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from django.db import connection
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Min, Q
 
 from courses.models import Course, Quiz, Release
-from training.models import Assignment, Engineer, ReadinessSnapshot, Team
+from training.models import Assignment, Attempt, Engineer, ReadinessSnapshot, Team
 from training.selectors import raw_datetime
 
 if TYPE_CHECKING:
@@ -208,14 +208,61 @@ def kept_counts(release: Release, *, now: datetime) -> KeptCounts:
     return KeptCounts(counts=snapshot.counts if holds else None, version=snapshot.version)
 
 
-def unfinished_courses(release: Release) -> list["UnfinishedCourse"]:
-    """The release's courses that cannot show anyone knows it: drafts, and courses
-    without a quiz (one query)."""
-    rows = (
-        Course.objects.filter(release_id=release.pk)
-        .filter(Q(status=Course.Status.DRAFT) | Q(quiz__isnull=True))
-        .annotate(has_quiz=Exists(Quiz.objects.filter(course_id=OuterRef("pk"))))
-        .order_by("slug")
-        .values_list("slug", "has_quiz")
+class ReleaseState(NamedTuple):
+    unfinished_courses: list["UnfinishedCourse"]
+    locked_out: int
+
+
+def release_state(release: Release, *, team_ids: list[int] | None = None) -> ReleaseState:
+    """What readiness needs besides the counts, in one query: the release's courses
+    that cannot show anyone knows it (drafts, and courses without a quiz), and how
+    many required engineers are locked out (an open mandatory assignment whose quiz
+    attempts are all used and failed; only `team_ids`' engineers when given).
+
+    Driven by the failed attempts at the release's quizzes, a handful beside the
+    release's assignments."""
+    course, quiz = Course._meta.db_table, Quiz._meta.db_table
+    attempt, assignment = Attempt._meta.db_table, Assignment._meta.db_table
+    teams = ""
+    params: list[int | str | bool] = [release.pk, Course.Status.DRAFT]
+    params += [release.pk, Assignment.Reason.RELEASE, *Assignment.DONE, release.sdk_id]
+    if team_ids is not None:
+        if not team_ids:
+            teams = " AND FALSE"
+        else:
+            teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
+            params += sorted(team_ids)
+    sql = f"""
+        SELECT c.slug,
+               CASE WHEN EXISTS (SELECT 1 FROM {quiz} q WHERE q.course_id = c.id)
+                    THEN 1 ELSE 0 END,
+               NULL
+        FROM {course} c
+        WHERE c.release_id = %s
+          AND (c.status = %s OR NOT EXISTS (SELECT 1 FROM {quiz} q WHERE q.course_id = c.id))
+        UNION ALL
+        SELECT NULL, NULL, COUNT(*) FROM (
+            SELECT a.id
+            FROM {attempt} t
+            JOIN {quiz} q ON q.id = t.quiz_id
+            JOIN {assignment} a ON a.engineer_id = t.engineer_id AND a.course_id = q.course_id
+            JOIN {Engineer._meta.db_table} e ON e.id = a.engineer_id
+            WHERE a.release_id = %s AND a.reason = %s AND a.mandatory
+              AND a.status NOT IN (%s, %s)
+              AND e.active
+              AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
+            GROUP BY a.id, q.max_attempts, a.extra_attempts
+            HAVING SUM(CASE WHEN t.passed THEN 1 ELSE 0 END) = 0
+               AND SUM(CASE WHEN t.passed = %s THEN 1 ELSE 0 END)
+                   >= q.max_attempts + a.extra_attempts
+        ) locked
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, False])
+        rows = cursor.fetchall()
+    unfinished: list[UnfinishedCourse] = sorted(
+        ({"slug": slug, "has_quiz": bool(has_quiz)} for slug, has_quiz, _ in rows if slug),
+        key=lambda item: item["slug"],
     )
-    return [{"slug": slug, "has_quiz": has_quiz} for slug, has_quiz in rows]
+    locked_out = sum(int(n or 0) for slug, _, n in rows if slug is None)
+    return ReleaseState(unfinished_courses=unfinished, locked_out=locked_out)
