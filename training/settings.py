@@ -354,6 +354,15 @@ PREFLIGHT_MIN_COMPLETE_PER_REGION = env_int(
     "PREFLIGHT_MIN_COMPLETE_PER_REGION", 1, minimum=0, maximum=10_000
 )
 PREFLIGHT_SKILL_VALID_DAYS = env_int("PREFLIGHT_SKILL_VALID_DAYS", 365, minimum=1, maximum=3650)
+# How many days before a skill record expires the courses that recertify its skill
+# are assigned (training.services.recertification), due at the expiry; 0 assigns
+# none. Shorter than the validity, or a record renewed today would be due again.
+PREFLIGHT_RECERTIFY_DAYS = env_int(
+    "PREFLIGHT_RECERTIFY_DAYS",
+    min(30, PREFLIGHT_SKILL_VALID_DAYS - 1),
+    minimum=0,
+    maximum=PREFLIGHT_SKILL_VALID_DAYS - 1,
+)
 # Readiness counts are kept between reads and recounted after any write that changes
 # them (training.models.ReadinessSnapshot); this bounds how long one made outside the
 # services (a user deleted in the admin, a manual SQL fix) can go unseen.

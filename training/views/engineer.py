@@ -7,6 +7,7 @@ exists. Pages render in the engineer's time zone.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -22,7 +23,7 @@ from courses.models import Lesson, Quiz
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import is_lead_expression, led_teams, sees_everything
-from training.selectors.dashboard import dashboard, skill_records
+from training.selectors.dashboard import dashboard, skill_standings
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
 from training.services.progress import assignment_start, course_progress, lesson_mark_read
@@ -321,9 +322,15 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
 @require_GET
 @engineer_view
 def skills(request: HttpRequest) -> HttpResponse:
-    """My skills: level, when last verified, and the attempt that showed it."""
+    """My skills: level, when last verified and until when it counts (in the
+    engineer's time zone), and the attempt that showed it."""
     return render(
-        request, "training/skills.html", {"records": skill_records(engineer=request.engineer)}
+        request,
+        "training/skills.html",
+        {
+            "standings": skill_standings(engineer=request.engineer),
+            "valid_days": settings.PREFLIGHT_SKILL_VALID_DAYS,
+        },
     )
 
 
