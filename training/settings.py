@@ -399,4 +399,7 @@ CELERY_BEAT_SCHEDULE = {
     # Leads' mails about a failed last attempt whose task was lost or whose mail failed.
     "lead-notices": {"task": "training.tasks.send_pending_lead_notices", "schedule": 300},
     "ready-releases": {"task": "training.tasks.notify_ready_releases", "schedule": 60},
+    # Expiring skill records get the courses that renew them; their window is days,
+    # so hourly is prompt enough.
+    "recertification": {"task": "training.tasks.assign_recertification", "schedule": 3600},
 }

@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
 from training.models import Engineer, WebhookDelivery
-from training.services import assignments, attempts, notifications, webhooks
+from training.services import assignments, attempts, notifications, recertification, webhooks
 from training.services import reconcile as reconciling
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,14 @@ def reconcile() -> dict:
     if any(created.values()):
         logger.info("reconcile created %s", created)
     return created
+
+
+@shared_task(**_RETRY)
+def assign_recertification() -> dict:
+    assigned = recertification.recertification_assign()
+    if any(assigned.values()):
+        logger.info("recertification: %s", assigned)
+    return assigned
 
 
 @shared_task(**_RETRY)

@@ -9,7 +9,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,6 +50,9 @@ def assignments_with_progress(
     read = LessonProgress.objects.filter(
         engineer=OuterRef("engineer_id"), lesson__course=OuterRef("course_id")
     )
+    passes = Attempt.objects.filter(
+        engineer=OuterRef("engineer_id"), quiz__course=OuterRef("course_id"), passed=True
+    )
     return (
         Assignment.objects.filter(engineer=engineer)
         .select_related("course", "release__sdk")
@@ -58,12 +72,15 @@ def assignments_with_progress(
                 Value(0),
             ),
             has_quiz=Exists(Quiz.objects.filter(course=OuterRef("course_id"))),
-            quiz_passed=Exists(
-                Attempt.objects.filter(
-                    engineer=OuterRef("engineer_id"),
-                    quiz__course=OuterRef("course_id"),
-                    passed=True,
-                )
+            # A recertification needs a pass since it was (re)assigned
+            # (training.selectors.assignments.attempts_since); the rest, any pass.
+            quiz_passed=Case(
+                When(
+                    reason=Assignment.Reason.RECERTIFICATION,
+                    then=Exists(passes.filter(started_at__gte=OuterRef("assigned_at"))),
+                ),
+                default=Exists(passes),
+                output_field=BooleanField(),
             ),
         )
         .order_by("due_at", "id")

@@ -19,6 +19,7 @@ from courses.models import Course, Lesson, Quiz
 from training.models import Assignment, Attempt, Engineer, LessonProgress
 from training.readiness.keep import readiness_assignment_completed
 from training.selectors import progress_percent
+from training.selectors.assignments import attempts_since
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -56,8 +57,12 @@ class CourseProgress:
         return progress_percent(self.steps_done, self.steps_total)
 
 
-def course_progress(*, engineer: Engineer, course: Course) -> CourseProgress:
-    """Read an engineer's progress through one course (three small queries)."""
+def course_progress(
+    *, engineer: Engineer, course: Course, attempts_since: datetime | None = None
+) -> CourseProgress:
+    """Read an engineer's progress through one course (three small queries). With
+    `attempts_since` (training.selectors.assignments.attempts_since), only a quiz
+    attempt started then or later counts as passing it."""
     lessons = list(
         Lesson.objects.filter(course=course)
         .annotate(
@@ -68,10 +73,10 @@ def course_progress(*, engineer: Engineer, course: Course) -> CourseProgress:
     )
     read = frozenset(lesson.pk for lesson in lessons if lesson.is_read)
     quiz = Quiz.objects.filter(course=course).only("id").first()
-    passed = (
-        quiz is not None
-        and Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists()
-    )
+    attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True)
+    if attempts_since is not None:
+        attempts = attempts.filter(started_at__gte=attempts_since)
+    passed = quiz is not None and attempts.exists()
     return CourseProgress(
         lessons_total=len(lessons),
         lessons_read=len(read),
@@ -104,7 +109,11 @@ def assignment_complete_if_done(*, assignment: Assignment, now: datetime | None 
     passed if there is one); True if this call completed it. Never touches an
     assignment that is already complete or exempt. Completing a release's mandatory
     training is folded into the release's kept readiness counts."""
-    progress = course_progress(engineer=assignment.engineer, course=assignment.course)
+    progress = course_progress(
+        engineer=assignment.engineer,
+        course=assignment.course,
+        attempts_since=attempts_since(assignment),
+    )
     if not progress.done or not counts_as_training(assignment.course, has_quiz=progress.has_quiz):
         return False
     now = now or timezone.now()

@@ -23,10 +23,16 @@ from courses.models import Lesson, Quiz
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import is_lead_expression, led_teams, sees_everything
+from training.selectors.assignments import attempts_since
 from training.selectors.dashboard import dashboard, skill_standings
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
-from training.services.progress import assignment_start, course_progress, lesson_mark_read
+from training.services.progress import (
+    CourseProgress,
+    assignment_start,
+    course_progress,
+    lesson_mark_read,
+)
 
 
 def engineer_view(view=None, *, optional: bool = False):
@@ -82,6 +88,14 @@ def _assignment(request: HttpRequest, pk: int) -> Assignment:
     )
 
 
+def _progress(request: HttpRequest, assignment: Assignment) -> CourseProgress:
+    return course_progress(
+        engineer=request.engineer,
+        course=assignment.course,
+        attempts_since=attempts_since(assignment),
+    )
+
+
 def _quiz(assignment: Assignment) -> Quiz:
     quiz = Quiz.objects.filter(course_id=assignment.course_id).first()
     if quiz is None:
@@ -111,7 +125,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A course's overview: its lessons (read or not), the quiz, where to resume."""
     assignment = _assignment(request, pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     lessons = Lesson.objects.filter(course_id=assignment.course_id).only(
         "id", "position", "title", "course_id"
     )
@@ -134,7 +148,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Continue where the engineer left off: the first unread lesson, else the quiz."""
     assignment = _assignment(request, pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     if progress.next_lesson is not None:
         return redirect("lesson", pk=assignment.pk, position=progress.next_lesson.position)
     if progress.has_quiz and not progress.quiz_passed:
@@ -149,7 +163,7 @@ def _lesson_context(request: HttpRequest, assignment: Assignment, lesson: Lesson
         .order_by("position")
     )
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     return {
         "assignment": assignment,
         "lesson": lesson,
@@ -194,7 +208,10 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     quiz = _quiz(assignment)
     attempts = list(Attempt.objects.filter(engineer=request.engineer, quiz=quiz).order_by("number"))
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    since = attempts_since(assignment)
+    # A recertification's earlier attempts stay listed, but count no more.
+    counted = [a for a in attempts if since is None or a.started_at >= since]
+    progress = _progress(request, assignment)
     return render(
         request,
         "training/quiz.html",
@@ -202,9 +219,9 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "quiz": quiz,
             "attempts": attempts,
-            "open_attempt": next((a for a in attempts if a.submitted_at is None), None),
-            "passed": any(a.passed for a in attempts),
-            "attempts_left": max(quiz.max_attempts - len(attempts), 0),
+            "open_attempt": next((a for a in counted if a.submitted_at is None), None),
+            "passed": any(a.passed for a in counted),
+            "attempts_left": max(quiz.max_attempts - len(counted), 0),
             "question_count": quiz.questions.count(),
             "progress": progress,
         },
@@ -293,7 +310,11 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
-    counts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).aggregate(
+    attempts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id)
+    since = attempts_since(attempt.assignment)
+    if since is not None:
+        attempts = attempts.filter(started_at__gte=since)
+    counts = attempts.aggregate(
         used=Count("pk"),
         later=Count("pk", filter=Q(number__gt=attempt.number)),
         passed=Count("pk", filter=Q(passed=True)),
