@@ -325,3 +325,19 @@ def test_recertify_days_defaults_to_30():
     result = start_settings({"SECRET_KEY": "x" * 50}, code=code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "30"
+
+
+def test_a_reopened_recertifications_quiz_page_offers_a_new_attempt(
+    client, engineer, push, refresher, clock
+):
+    expiring_in(engineer, push, 10)
+    recertification_assign()
+    read_lessons(engineer, refresher)
+    pass_quiz(engineer, refresher)
+    clock.move_to(NOW + timedelta(days=340), tick=False)
+    recertification_assign()
+    assignment = Assignment.objects.get(engineer=engineer, course=refresher)
+    client.force_login(engineer.user)
+    page = client.get(reverse("quiz", args=[assignment.pk])).text
+    assert "You have passed this quiz." not in page
+    assert "Start the quiz" in page

@@ -219,6 +219,7 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "quiz": quiz,
             "attempts": attempts,
+            "counted_attempts": counted,
             "open_attempt": next((a for a in counted if a.submitted_at is None), None),
             "passed": any(a.passed for a in counted),
             "attempts_left": max(quiz.max_attempts - len(counted), 0),
