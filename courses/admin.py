@@ -441,7 +441,7 @@ class CourseAdminBase(admin.ModelAdmin):
     list_filter = ["status", "language", ("release", ReleaseFilter)]
     search_fields = ["slug", "title", "release__sdk__slug", "release__version"]
     list_select_related = ["release__sdk"]
-    autocomplete_fields = ["release"]
+    autocomplete_fields = ["release", "recertifies"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [LessonInline]
     actions = ["export_yaml"]

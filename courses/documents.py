@@ -24,6 +24,7 @@ from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 MAX_LESSONS = 500
 MAX_QUESTIONS = 500
 MAX_CHOICES = 26
+MAX_RECERTIFIES = 100
 
 
 # --- a validated document, references resolved (what `document_validate` returns) ---
@@ -63,6 +64,7 @@ class CourseSpec(TypedDict):
     release: Release | None
     language: str  # a Course.Language value
     status: str  # a Course.Status value
+    recertifies: list[Skill]  # in the document's order, without repeats
     lessons: list[LessonSpec]
     quiz: QuizSpec | None
 
@@ -217,6 +219,14 @@ class CourseDocumentSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=Course.Language.choices, default=Course.Language.EN)
     status = serializers.ChoiceField(choices=Course.Status.choices, default=Course.Status.PUBLISHED)
+    recertifies = serializers.ListField(
+        child=serializers.SlugField(max_length=64),
+        required=False,
+        default=list,
+        max_length=MAX_RECERTIFIES,
+        help_text="Slugs of the skills whose records a pass of this course renews: engineers "
+        "whose record in one of them is about to expire are assigned the course.",
+    )
     lessons = LessonDocumentSerializer(many=True, required=False, max_length=MAX_LESSONS)
     quiz = QuizDocumentSerializer(required=False, allow_null=True)
 
@@ -230,8 +240,17 @@ class CourseDocumentSerializer(serializers.Serializer):
             errors["lessons"] = [gettext("A course needs at least one lesson or a quiz.")]
 
         features = {f.key: f for f in release.features.all()} if release else {}
+        recertifies = list(dict.fromkeys(attrs.get("recertifies") or []))
         wanted_skills = {q["skill"] for q in (quiz or {}).get("questions", []) if q.get("skill")}
-        skills = {s.slug: s for s in Skill.objects.filter(slug__in=wanted_skills)}
+        skills = {
+            s.slug: s for s in Skill.objects.filter(slug__in=wanted_skills | set(recertifies))
+        }
+        unknown = [slug for slug in recertifies if slug not in skills]
+        if unknown:
+            errors["recertifies"] = [
+                gettext("Unknown skill '%(slug)s'.") % {"slug": slug} for slug in unknown
+            ]
+        attrs["recertifies"] = [skills[slug] for slug in recertifies if slug in skills]
 
         def feature_of(key: str | None) -> tuple[Feature | None, list[str]]:
             if not key:
@@ -278,8 +297,9 @@ def document_validate(document: Any) -> CourseSpec:
     """Check a course document and resolve its references.
 
     Returns the validated document with `release` a Release (or None), each lesson's
-    and question's `feature` a Feature (or None) and each question's `skill` a Skill
-    (or None), defaults filled in. Raises InvalidInput with DRF-shaped field errors.
+    and question's `feature` a Feature (or None), each question's `skill` a Skill
+    (or None) and `recertifies` a list of Skills, defaults filled in. Raises
+    InvalidInput with DRF-shaped field errors.
     """
     serializer = CourseDocumentSerializer(data=document)
     if not serializer.is_valid():
@@ -303,6 +323,9 @@ def course_to_document(course: Course) -> dict:
     )
     document["language"] = course.language
     document["status"] = course.status
+    recertifies = sorted(course.recertifies.values_list("slug", flat=True))
+    if recertifies:
+        document["recertifies"] = recertifies
     lessons = []
     for lesson in Lesson.objects.filter(course=course).select_related("feature"):
         item = {"title": lesson.title, "body": lesson.body}

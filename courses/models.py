@@ -162,6 +162,15 @@ class Course(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    # Skills whose records passing this course renews: engineers whose record in one
+    # of them is about to expire are assigned the course (training's
+    # `assign_recertification`).
+    recertifies = models.ManyToManyField(
+        Skill,
+        related_name="recertified_by",
+        blank=True,
+        help_text="Skills whose records a pass of this course renews.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -802,3 +802,71 @@ EXPERT_SKILLS = [
     ("yuki", "logging-diagnostics", 4),
     ("yuki", "push", 4),
 ]
+
+# --- Recertification ---------------------------------------------------------------
+
+# A skill record about to expire: (username, skill slug, level, days until it expires).
+# Written as verified long ago, so alice's "My skills" says "expires in N days" and
+# the recertification pass assigns her the course below.
+EXPIRING_SKILLS = [
+    ("alice", "token-auth", 3, 12),
+]
+
+RECERTIFICATION_COURSE = {
+    "slug": "token-auth-refresher",
+    "title": "Token authentication refresher",
+    "description": "A yearly check that token authentication is still second nature: "
+    "passing it renews the skill record.",
+    "release": None,
+    "recertifies": ["token-auth"],
+    "lessons": [
+        {
+            "title": "Tokens, expiry and renewal",
+            "body": md(
+                """
+                # Tokens, expiry and renewal
+
+                The app server issues a **token** for each user; the SDK presents it
+                on login. A token has an expiry: the SDK calls
+                `onTokenPrivilegeWillExpire` 30 seconds before it, and the app must
+                fetch a new token and pass it to `renewToken()` on the live
+                connection. Logging out and in again drops every subscription.
+
+                When a customer reports users "randomly logged out after 24 hours",
+                ask first whether the app handles the expiry callback.
+                """
+            ),
+        }
+    ],
+    "quiz": {
+        "pass_mark": 100,
+        "max_attempts": 3,
+        "questions": [
+            {
+                "prompt": "A token is about to expire. What should the app do?",
+                "kind": "single",
+                "skill": "token-auth",
+                "explanation": "`renewToken()` keeps the connection and its subscriptions.",
+                "choices": [
+                    {"text": "Fetch a new token and call `renewToken()`", "correct": True},
+                    {"text": "Log out and log in again with a new token"},
+                    {"text": "Nothing: the SDK renews tokens by itself"},
+                ],
+            },
+            {
+                "prompt": "Users are logged out after exactly 24 hours. What do you ask first?",
+                "kind": "single",
+                "skill": "token-auth",
+                "explanation": "A 24-hour token that is never renewed expires on the dot.",
+                "choices": [
+                    {
+                        "text": "Does the app handle `onTokenPrivilegeWillExpire`?",
+                        "correct": True,
+                    },
+                    {"text": "Which network are the users on?"},
+                    {"text": "Which SDK version did they start with?"},
+                ],
+            },
+        ],
+    },
+}

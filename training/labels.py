@@ -43,6 +43,7 @@ ASSIGNMENT_REASONS = {
     Assignment.Reason.RELEASE: gettext_lazy("Release training"),
     Assignment.Reason.LEAD: gettext_lazy("Assigned by a lead"),
     Assignment.Reason.ONBOARDING: gettext_lazy("Onboarding"),
+    Assignment.Reason.RECERTIFICATION: gettext_lazy("Recertification"),
 }
 
 

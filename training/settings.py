@@ -357,6 +357,15 @@ PREFLIGHT_SKILL_VALID_DAYS = env_int("PREFLIGHT_SKILL_VALID_DAYS", 365, minimum=
 # A release not yet ready whose training is due within this many hours is at risk
 # (training.readiness.policy: one rule for the console, the API, mail and webhooks).
 PREFLIGHT_AT_RISK_HOURS = env_int("PREFLIGHT_AT_RISK_HOURS", 72, minimum=0, maximum=24 * 90)
+# How many days before a skill record expires the courses that recertify its skill
+# are assigned (training.services.recertification), due at the expiry; 0 assigns
+# none. Shorter than the validity, or a record renewed today would be due again.
+PREFLIGHT_RECERTIFY_DAYS = env_int(
+    "PREFLIGHT_RECERTIFY_DAYS",
+    min(30, PREFLIGHT_SKILL_VALID_DAYS - 1),
+    minimum=0,
+    maximum=PREFLIGHT_SKILL_VALID_DAYS - 1,
+)
 # Readiness counts are kept between reads and recounted after any write that changes
 # them (training.models.ReadinessSnapshot); this bounds how long one made outside the
 # services (a user deleted in the admin, a manual SQL fix) can go unseen.
@@ -393,4 +402,7 @@ CELERY_BEAT_SCHEDULE = {
     # Leads' mails about a failed last attempt whose task was lost or whose mail failed.
     "lead-notices": {"task": "training.tasks.send_pending_lead_notices", "schedule": 300},
     "ready-releases": {"task": "training.tasks.notify_ready_releases", "schedule": 60},
+    # Expiring skill records get the courses that renew them; their window is days,
+    # so hourly is prompt enough.
+    "recertification": {"task": "training.tasks.assign_recertification", "schedule": 3600},
 }

@@ -15,6 +15,7 @@ from training.services import (
     authoring,
     extensions,
     notifications,
+    recertification,
     webhooks,
 )
 from training.services import reconcile as reconciling
@@ -79,6 +80,14 @@ def reconcile() -> dict:
     if any(created.values()):
         logger.info("reconcile created %s", created)
     return created
+
+
+@shared_task(**_RETRY)
+def assign_recertification() -> dict:
+    assigned = recertification.recertification_assign()
+    if any(assigned.values()):
+        logger.info("recertification: %s", assigned)
+    return assigned
 
 
 @shared_task(**_RETRY)

@@ -110,6 +110,12 @@ class CourseSerializer(serializers.ModelSerializer):
     """A course as its document reads (see PUT), plus when it was made and changed."""
 
     release = CourseReleaseSerializer(read_only=True, allow_null=True)
+    recertifies = serializers.SlugRelatedField[Skill](
+        slug_field="slug",
+        many=True,
+        read_only=True,
+        help_text="Skills whose records a pass of this course renews.",
+    )
     lessons = CourseLessonSerializer(many=True, read_only=True)
     quiz = CourseQuizSerializer(read_only=True, allow_null=True)
 
@@ -122,6 +128,7 @@ class CourseSerializer(serializers.ModelSerializer):
             "release",
             "status",
             "language",
+            "recertifies",
             "lessons",
             "quiz",
             "created_at",

@@ -34,6 +34,7 @@ def _courses() -> QuerySet[Course]:
     return (
         Course.objects.select_related("release__sdk", "quiz")
         .prefetch_related(
+            Prefetch("recertifies", queryset=Skill.objects.order_by("slug")),
             Prefetch("lessons", queryset=Lesson.objects.select_related("feature")),
             Prefetch(
                 "quiz__questions",

@@ -32,6 +32,8 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
       own snapshot, so a recorded score never changes.
     - Removing the quiz of a course that has attempts is refused (Conflict): the
       attempts, and the skill evidence they are, would go with it.
+    - `recertifies` is replaced as a whole: the course renews exactly the skills
+      the document names (none when it names none).
 
     Queues nothing: training.services.courses.course_save assigns the course when
     its release (`course.release`, as read under the lock) is published.
@@ -78,6 +80,7 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
         course.save(
             update_fields=["title", "description", "release", "status", "language", "updated_at"]
         )
+        course.recertifies.set(spec["recertifies"])
         _put_lessons(course=course, lessons=spec["lessons"])
         _put_quiz(course=course, quiz_spec=spec["quiz"])
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "escalations": "training.tasks.send_escalations",
     "lead-notices": "training.tasks.send_pending_lead_notices",
     "ready-releases": "training.tasks.notify_ready_releases",
+    "recertification": "training.tasks.assign_recertification",
 }
 
 

@@ -121,3 +121,18 @@ def test_the_demo_never_resets_the_password_of_an_existing_user():
     assert "already had a password" in output
     # Users the demo created get the demo password.
     assert User.objects.get(username="bob").check_password(demo_content.DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_skill_about_to_expire_and_its_recertification(client):
+    run_demo()
+    alice = Engineer.objects.get(user__username="alice")
+    recertification = Assignment.objects.get(
+        engineer=alice, reason=Assignment.Reason.RECERTIFICATION
+    )
+    assert recertification.course.slug == "token-auth-refresher"
+    assert recertification.status == Assignment.Status.ASSIGNED
+    assert recertification.mandatory
+    client.force_login(alice.user)
+    assert "expires in 11 days" in client.get("/skills/").text
+    assert "Token authentication refresher" in client.get("/").text

@@ -4,7 +4,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import path, register_converter
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -14,6 +20,7 @@ from core.errors import NotFound
 from courses.models import Course, Sdk, Skill
 from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
 from training.selectors import people as selectors
+from training.selectors import skill_valid_until
 from training.selectors.access import may_see_engineer
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
 
@@ -142,12 +149,19 @@ class SkillRecordSerializer(serializers.ModelSerializer):
     skill = serializers.SlugRelatedField[Skill](slug_field="slug", read_only=True)
     name = serializers.CharField(source="skill.name", read_only=True)
     level_name = serializers.CharField(source="get_level_display", read_only=True)
+    valid_until = serializers.SerializerMethodField(
+        help_text="When the record stops counting: verified_at plus PREFLIGHT_SKILL_VALID_DAYS."
+    )
 
     class Meta:
         model = SkillRecord
-        fields = ["skill", "name", "level", "level_name", "verified_at", "evidence"]
+        fields = ["skill", "name", "level", "level_name", "verified_at", "valid_until", "evidence"]
         read_only_fields = fields
         extra_kwargs = {"evidence": {"help_text": "The attempt that showed the level, if any."}}
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_valid_until(self, record: SkillRecord) -> str:
+        return serializers.DateTimeField().to_representation(skill_valid_until(record.verified_at))
 
 
 # --- views --------------------------------------------------------------------

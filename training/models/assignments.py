@@ -11,6 +11,9 @@ class Assignment(models.Model):
         RELEASE = "release"
         LEAD = "lead"
         ONBOARDING = "onboarding"
+        # A skill record of the engineer expires soon and the course renews it
+        # (courses.Course.recertifies): training.services.recertification.
+        RECERTIFICATION = "recertification"
 
     class Status(models.TextChoices):
         ASSIGNED = "assigned"
@@ -62,6 +65,10 @@ class Assignment(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     exempt_reason = models.TextField(blank=True)
+    # For a recertification: the skill-record expiry it was assigned for. The
+    # (engineer, course) row is reused for each later expiry (the unique constraint
+    # allows one row), reopened when this is older than the record's expiry now.
+    recertifies_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -32,3 +32,9 @@ def progress_percent(done: int, total: int) -> int:
 def skill_current_since(now: datetime | None = None) -> datetime:
     """Skill records verified before this are no longer current."""
     return (now or timezone.now()) - timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)
+
+
+def skill_valid_until(verified_at: datetime) -> datetime:
+    """When a record verified at `verified_at` stops being current: the same rule as
+    `skill_current_since`, from the record's side (current while now <= this)."""
+    return verified_at + timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)

@@ -1,11 +1,25 @@
 """Reading assignments: the API list, filtered and narrowed to what the reader may see."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from training.models import Assignment
 from training.selectors.access import manageable_assignments, visible_assignments
 from training.selectors.attempt_limits import with_attempt_figures
+
+
+def attempts_since(assignment: Assignment | None) -> datetime | None:
+    """When the quiz attempts that count for `assignment` begin (None: all of them).
+
+    A recertification asks for a new pass: only attempts started since it was
+    (re)assigned count, for being passed and against the attempt limit; a pass of
+    the last cycle must not complete the next one. Every other assignment counts
+    every attempt of the engineer at the course's quiz."""
+    if assignment is not None and assignment.reason == Assignment.Reason.RECERTIFICATION:
+        return assignment.assigned_at
+    return None
 
 
 def assignments_visible_to(user) -> QuerySet[Assignment]:

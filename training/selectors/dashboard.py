@@ -5,16 +5,28 @@ the dashboard costs one query whatever the number of assignments.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from courses.models import Lesson, Quiz
 from training.models import Assignment, Attempt, AuditEvent, Engineer, LessonProgress, SkillRecord
-from training.selectors import progress_percent
+from training.selectors import progress_percent, skill_valid_until
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -38,6 +50,9 @@ def assignments_with_progress(
     read = LessonProgress.objects.filter(
         engineer=OuterRef("engineer_id"), lesson__course=OuterRef("course_id")
     )
+    passes = Attempt.objects.filter(
+        engineer=OuterRef("engineer_id"), quiz__course=OuterRef("course_id"), passed=True
+    )
     return (
         Assignment.objects.filter(engineer=engineer)
         .select_related("course", "release__sdk", "assigned_by", "assigned_by_token")
@@ -57,12 +72,15 @@ def assignments_with_progress(
                 Value(0),
             ),
             has_quiz=Exists(Quiz.objects.filter(course=OuterRef("course_id"))),
-            quiz_passed=Exists(
-                Attempt.objects.filter(
-                    engineer=OuterRef("engineer_id"),
-                    quiz__course=OuterRef("course_id"),
-                    passed=True,
-                )
+            # A recertification needs a pass since it was (re)assigned
+            # (training.selectors.assignments.attempts_since); the rest, any pass.
+            quiz_passed=Case(
+                When(
+                    reason=Assignment.Reason.RECERTIFICATION,
+                    then=Exists(passes.filter(started_at__gte=OuterRef("assigned_at"))),
+                ),
+                default=Exists(passes),
+                output_field=BooleanField(),
             ),
         )
         .order_by("due_at", "id")
@@ -188,3 +206,37 @@ def skill_records(*, engineer: Engineer) -> QuerySet[SkillRecord]:
         .select_related("skill", "evidence__quiz__course")
         .order_by("skill__name", "skill__slug")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SkillStanding:
+    """A skill record and how long it stays current (see `skill_valid_until`)."""
+
+    record: SkillRecord
+    valid_until: datetime
+    # Whole days left, rounded down (0: less than a day); negative once expired.
+    days_left: int
+    expired: bool
+    # Within PREFLIGHT_RECERTIFY_DAYS of expiring: when recertification is assigned.
+    expiring: bool
+
+
+def skill_standings(*, engineer: Engineer, now: datetime | None = None) -> list[SkillStanding]:
+    """ "My skills": the engineer's records (as `skill_records`, one query), each with
+    when it expires and whether it has, or soon will."""
+    now = now or timezone.now()
+    window = timedelta(days=settings.PREFLIGHT_RECERTIFY_DAYS)
+    standings = []
+    for record in skill_records(engineer=engineer):
+        valid_until = skill_valid_until(record.verified_at)
+        left = valid_until - now
+        standings.append(
+            SkillStanding(
+                record=record,
+                valid_until=valid_until,
+                days_left=left // timedelta(days=1),
+                expired=left < timedelta(0),
+                expiring=timedelta(0) <= left <= window,
+            )
+        )
+    return standings

@@ -17,14 +17,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.conf import settings
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from courses.models import Sdk, Skill
 from training.models import Engineer, SkillLevel, SkillRecord, Team
 from training.models.people import display_name
-from training.selectors import skill_current_since
+from training.selectors import skill_current_since, skill_valid_until
 
 # Working hours, in the engineer's own time zone: Monday to Friday, 09:00 to
 # 18:00 (start included, end excluded). One rule for every region; the shifts of
@@ -65,9 +66,10 @@ def _team_ids(teams) -> QuerySet | list[int]:
 @dataclass(frozen=True, slots=True, eq=False)
 class MatrixCell:
     """One engineer's record in one skill; `level` None when there is none.
-    `verified_on` is the day it was last verified, in the current time zone.
+    `verified_on` is the day it was last verified and `valid_until_on` the day it
+    stops (or stopped) being current, both in the current time zone.
 
-    A matrix holds one instance per distinct (level, day, staleness), shared by
+    A matrix holds one instance per distinct (level, days, staleness), shared by
     every record alike, so a page renders each kind of cell once. Cells compare
     by identity (eq=False): hashing three fields for each of 50,000 cells cost
     more than building the row.
@@ -76,6 +78,7 @@ class MatrixCell:
     level: int | None = None
     verified_on: date | None = None
     stale: bool = False
+    valid_until_on: date | None = None
 
     @property
     def current_level(self) -> int | None:
@@ -174,22 +177,31 @@ def skill_matrix(
     }
     holders = [0] * len(skills)
     if rows:
+        zone = timezone.get_current_timezone()
+        valid_until = ExpressionWrapper(
+            F("verified_at") + timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS),
+            output_field=DateTimeField(),
+        )
         records = (
             SkillRecord.objects.filter(
                 engineer__in=_engineers(teams=teams, sdk=sdk, region=region, tier=tier)
             )
             .annotate(
-                verified_on=TruncDate("verified_at", tzinfo=timezone.get_current_timezone()),
+                verified_on=TruncDate("verified_at", tzinfo=zone),
                 stale=ExpressionWrapper(Q(verified_at__lt=since), output_field=BooleanField()),
+                valid_until_on=TruncDate(valid_until, tzinfo=zone),
             )
-            .values_list("engineer_id", "skill_id", "level", "verified_on", "stale")
+            .values_list(
+                "engineer_id", "skill_id", "level", "verified_on", "stale", "valid_until_on"
+            )
             .order_by()  # the pivot places them; SkillRecord's ordering would join and sort
         )
         kinds: dict[tuple, MatrixCell] = {}
-        for engineer_id, skill_id, level, verified_on, stale in records:
-            cell = kinds.get((level, verified_on, stale))
+        for engineer_id, skill_id, level, verified_on, stale, valid_until_on in records:
+            key = (level, verified_on, stale, valid_until_on)
+            cell = kinds.get(key)
             if cell is None:
-                cell = kinds[level, verified_on, stale] = MatrixCell(level, verified_on, stale)
+                cell = kinds[key] = MatrixCell(level, verified_on, stale, valid_until_on)
             index = column[skill_id]
             rows[engineer_id].cells[index] = cell
             if not stale and level >= EXPERT_MIN_LEVEL:
@@ -234,6 +246,11 @@ class Expert:
     engineer: Engineer
     level: int
     verified_at: datetime
+    # When the record stops being current (`skill_valid_until`), the whole days until
+    # then (rounded down), and whether that is within PREFLIGHT_RECERTIFY_DAYS.
+    valid_until: datetime
+    days_left: int
+    expiring: bool
     local_time: datetime
     at_work: bool
     # When not at work: when they are back (local wall time).
@@ -268,15 +285,20 @@ def experts(
         .select_related("engineer__user", "engineer__team")
         .order_by()
     )
+    recertify_window = timedelta(days=settings.PREFLIGHT_RECERTIFY_DAYS)
     found = []
     for record in records:
         local = now.astimezone(zone_of(record.engineer))
         at_work = is_working_time(local)
+        valid_until = skill_valid_until(record.verified_at)
         found.append(
             Expert(
                 engineer=record.engineer,
                 level=record.level,
                 verified_at=record.verified_at,
+                valid_until=valid_until,
+                days_left=(valid_until - now) // timedelta(days=1),
+                expiring=valid_until - now <= recertify_window,
                 local_time=local,
                 at_work=at_work,
                 back_at=None if at_work else next_working_start(local),

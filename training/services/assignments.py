@@ -6,6 +6,7 @@ two of them at once, never duplicates an assignment and never loops over enginee
 in Python.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -269,6 +270,21 @@ def assignments_create_manual(
     return created, len(engineer_ids) - created
 
 
+# Why an assignment is not a lead's to cancel, by its reason (called, so the words
+# are of the language active when it is raised).
+_NOT_CANCELLABLE: dict[str, Callable[[], str]] = {
+    Assignment.Reason.ONBOARDING: lambda: gettext(
+        "Only an assignment a lead made can be cancelled; this one is onboarding training."
+    ),
+    Assignment.Reason.RELEASE: lambda: gettext(
+        "Only an assignment a lead made can be cancelled; this one is release training."
+    ),
+    Assignment.Reason.RECERTIFICATION: lambda: gettext(
+        "Only an assignment a lead made can be cancelled; this one is a recertification."
+    ),
+}
+
+
 @transaction.atomic
 def assignment_cancel(*, assignment: Assignment, actor: Actor) -> None:
     """Withdraw an assignment a lead made, while it is not complete.
@@ -289,13 +305,7 @@ def assignment_cancel(*, assignment: Assignment, actor: Actor) -> None:
         raise Conflict(gettext("This assignment no longer exists."))
     if locked.reason != Assignment.Reason.LEAD:
         raise Conflict(
-            gettext(
-                "Only an assignment a lead made can be cancelled; this one is onboarding training."
-            )
-            if locked.reason == Assignment.Reason.ONBOARDING
-            else gettext(
-                "Only an assignment a lead made can be cancelled; this one is release training."
-            ),
+            _NOT_CANCELLABLE.get(locked.reason, _NOT_CANCELLABLE[Assignment.Reason.RELEASE])(),
             reason=locked.reason,
         )
     if locked.status in Assignment.DONE:

@@ -29,6 +29,7 @@ from core.errors import Conflict, InvalidInput
 from core.queue import enqueue_on_commit
 from courses.models import Question, Quiz
 from training.models import Assignment, Attempt, Engineer
+from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
@@ -91,22 +92,28 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     course.
     """
     now = now or timezone.now()
-    attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz)
+    assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
+    all_attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz)
+    # Those that count: a recertification's since it was (re)assigned, else all.
+    attempts = all_attempts
+    since = attempts_since(assignment)
+    if since is not None:
+        attempts = attempts.filter(started_at__gte=since)
     open_attempt = attempts.filter(submitted_at__isnull=True).order_by("number").first()
     if open_attempt is not None:
         return open_attempt
     if attempts.filter(passed=True).exists():
         raise Conflict(gettext("You have already passed this quiz."))
-    number = (attempts.aggregate(last=Max("number"))["last"] or 0) + 1
-    assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
     allowed = attempts_allowed(max_attempts=quiz.max_attempts, assignment=assignment)
-    if number > allowed:
+    if attempts.count() >= allowed:
         raise Conflict(
             gettext("You have used every attempt this quiz allows."),
             max_attempts=allowed,
         )
     if not quiz.questions.exists():
         raise Conflict(gettext("This quiz has no questions yet."))
+    # Numbers run on across recertifications: (engineer, quiz, number) is unique.
+    number = (all_attempts.aggregate(last=Max("number"))["last"] or 0) + 1
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -120,10 +127,24 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
             )
     except IntegrityError:
         # Lost the race for this number: the winner's attempt is the one to show.
-        return attempts.get(number=number)
+        return all_attempts.get(number=number)
     if assignment is not None:
         assignment_start(assignment=assignment, now=now)
     return attempt
+
+
+def _attempts_used(attempt: Attempt) -> int:
+    """How many attempts count against the limit, this one included: its number,
+    or within a recertification, those started since it was (re)assigned."""
+    since = attempts_since(attempt.assignment)
+    if since is None:
+        return attempt.number
+    return Attempt.objects.filter(
+        engineer_id=attempt.engineer_id,
+        quiz_id=attempt.quiz_id,
+        started_at__gte=since,
+        number__lte=attempt.number,
+    ).count()
 
 
 def clean_answers(*, snapshot: dict, answers: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -216,7 +237,7 @@ def attempt_submit(
     score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
     passed = score >= attempt.pass_mark
     # The limit the attempt started under, plus what a lead has granted since.
-    last_failed = not passed and attempt.number >= attempts_allowed(
+    last_failed = not passed and _attempts_used(attempt) >= attempts_allowed(
         max_attempts=attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts),
         assignment=attempt.assignment,
     )

@@ -19,6 +19,7 @@ from courses.models import Course, Lesson, Quiz
 from training.models import Assignment, Attempt, Engineer, LessonProgress
 from training.readiness.keep import readiness_assignment_completed
 from training.selectors import progress_percent
+from training.selectors.assignments import attempts_since
 
 OPEN = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -57,11 +58,17 @@ class CourseProgress:
 
 
 def course_progress(
-    *, engineer: Engineer, course: Course, quiz_passed: bool = False
+    *,
+    engineer: Engineer,
+    course: Course,
+    quiz_passed: bool = False,
+    attempts_since: datetime | None = None,
 ) -> CourseProgress:
     """Read an engineer's progress through one course (three small queries; one, the
     lessons, when the caller has just graded a pass of the course's quiz and says so
-    with `quiz_passed`: a course has at most one quiz)."""
+    with `quiz_passed`: a course has at most one quiz). With `attempts_since`
+    (training.selectors.assignments.attempts_since), only a quiz attempt started then
+    or later counts as passing it."""
     lessons = list(
         Lesson.objects.filter(course=course)
         .annotate(
@@ -76,10 +83,10 @@ def course_progress(
     else:
         quiz = Quiz.objects.filter(course=course).only("id").first()
         has_quiz = quiz is not None
-        passed = (
-            quiz is not None
-            and Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists()
-        )
+        attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True)
+        if attempts_since is not None:
+            attempts = attempts.filter(started_at__gte=attempts_since)
+        passed = quiz is not None and attempts.exists()
     return CourseProgress(
         lessons_total=len(lessons),
         lessons_read=len(read),
@@ -118,7 +125,10 @@ def assignment_complete_if_done(
     training is folded into the release's kept readiness counts. `quiz_passed`: the
     caller has just graded a pass of the course's quiz (course_progress)."""
     progress = course_progress(
-        engineer=assignment.engineer, course=assignment.course, quiz_passed=quiz_passed
+        engineer=assignment.engineer,
+        course=assignment.course,
+        quiz_passed=quiz_passed,
+        attempts_since=attempts_since(assignment),
     )
     if not progress.done or not counts_as_training(assignment.course, has_quiz=progress.has_quiz):
         return False

@@ -1,9 +1,10 @@
 """Skill records: what a passed attempt proves about an engineer."""
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from courses.models import Skill
+from courses.models import Course, Skill
 from training.models import Attempt, SkillLevel, SkillRecord
 
 # Per-skill score (percent of that skill's questions answered right) → level.
@@ -27,29 +28,44 @@ def level_for_score(score: int) -> SkillLevel:
 # so a failure rolls back the caller's whole transaction (the grade with it).
 @transaction.atomic(savepoint=False)
 def skill_records_update_from_attempt(*, attempt: Attempt) -> list[SkillRecord]:
-    """Raise the engineer's skill records from a passed attempt's per-skill scores.
+    """Raise and renew the engineer's skill records from a passed attempt.
 
-    A record's level is never lowered; the attempt becomes its evidence and
-    `verified_at` its submission time whenever it shows at least the recorded level
-    (so a re-verification keeps the record fresh). A failed or unsubmitted attempt
-    changes nothing. Returns the records written.
+    For each skill the quiz tests (its per-skill scores): a record's level is never
+    lowered; the attempt becomes its evidence and `verified_at` its submission time
+    whenever it shows at least the recorded level (so a re-verification keeps the
+    record fresh). For each skill the course recertifies (`Course.recertifies`), a
+    record the engineer holds is renewed by the pass whatever the level shown: the
+    attempt becomes its evidence and `verified_at` its submission time, and its
+    level is kept (or raised). That moves the record's expiry, which is what the
+    recertification assignment asked for. No record is created for a recertified
+    skill the quiz does not test: there is no level to give it. A failed or
+    unsubmitted attempt changes nothing. Returns the records written.
 
     Four statements whatever the number of skills: the skills, one INSERT … ON
-    CONFLICT DO NOTHING of a record per skill (the records held already are left
-    to the next two), one SELECT … FOR UPDATE of them all and one UPDATE of those
-    raised. Both the insert and the lock take the rows in skill order, so two
-    attempts of the same engineer graded at once cannot deadlock; a record the
-    other one creates meanwhile is waited for, then locked and raised here.
+    CONFLICT DO NOTHING of a record per tested skill (the records held already are
+    left to the next two), one SELECT … FOR UPDATE of them all and one UPDATE of
+    those raised or renewed. Both the insert and the lock take the rows in skill
+    order, so two attempts of the same engineer graded at once cannot deadlock; a
+    record the other one creates meanwhile is waited for, then locked and raised here.
     """
-    if not attempt.passed or not attempt.skill_scores:
+    if not attempt.passed:
         return []
     verified_at = attempt.submitted_at or timezone.now()
-    skills = Skill.objects.filter(slug__in=list(attempt.skill_scores)).order_by("pk")
-    levels = {
-        pk: level_for_score(int(attempt.skill_scores[slug]["score"]))
-        for pk, slug in skills.values_list("pk", "slug")
-    }
-    if not levels:
+    scores = attempt.skill_scores or {}
+    recertified = Course.recertifies.through.objects.filter(course__quiz=attempt.quiz_id)
+    skills = (
+        Skill.objects.filter(Q(slug__in=list(scores)) | Q(pk__in=recertified.values("skill_id")))
+        .annotate(renews=Exists(recertified.filter(skill_id=OuterRef("pk"))))
+        .order_by("pk")
+    )
+    levels: dict[int, SkillLevel] = {}
+    renews: set[int] = set()
+    for pk, slug, renew in skills.values_list("pk", "slug", "renews"):
+        if slug in scores:
+            levels[pk] = level_for_score(int(scores[slug]["score"]))
+        if renew:
+            renews.add(pk)
+    if not levels and not renews:
         return []
     SkillRecord.objects.bulk_create(
         [
@@ -69,18 +85,20 @@ def skill_records_update_from_attempt(*, attempt: Attempt) -> list[SkillRecord]:
         # user and skill, and a plain FOR UPDATE over it locked the skill's row too,
         # queueing every other engineer's grading of that skill behind this one.
         SkillRecord.objects.select_for_update(of=("self",))
-        .filter(engineer_id=attempt.engineer_id, skill_id__in=levels)
+        .filter(engineer_id=attempt.engineer_id, skill_id__in=sorted(levels.keys() | renews))
         .order_by("skill_id")
     )
-    # The insert above wrote the records whose evidence is this attempt.
-    raised = [
-        record
-        for record in records
-        if record.evidence_id != attempt.pk and levels[record.skill_id] >= record.level
-    ]
-    for record in raised:
-        record.level = levels[record.skill_id]
+    written = []
+    for record in records:
+        if record.evidence_id == attempt.pk:
+            continue  # the insert above wrote it
+        shown = levels.get(record.skill_id)
+        if shown is not None and shown >= record.level:
+            record.level = shown
+        elif record.skill_id not in renews:
+            continue
         record.evidence = attempt
         record.verified_at = verified_at
-    SkillRecord.objects.bulk_update(raised, ["level", "evidence", "verified_at"])
+        written.append(record)
+    SkillRecord.objects.bulk_update(written, ["level", "evidence", "verified_at"])
     return [record for record in records if record.evidence_id == attempt.pk]

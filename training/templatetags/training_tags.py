@@ -136,7 +136,7 @@ class _MatrixRows:
     The markup is short because it repeats 50,000 times: an empty cell (most of
     them) is a bare <td></td>, which a screen reader announces as blank and the
     legend explains; a level is its number, its colour class and its name for
-    screen readers, with when it was verified in the title.
+    screen readers, with when it was verified and until when it counts in the title.
     """
 
     EMPTY = "<td></td>"
@@ -145,7 +145,9 @@ class _MatrixRows:
         self.date_format = gettext("j M Y")
         self.stale = gettext("stale")
         self.verified = gettext("verified")
-        self.days: dict[date, str] = {}
+        self.valid_until = gettext("valid until")
+        self.expired = gettext("expired")
+        self.days: dict[date | None, str] = {None: ""}
         self.cells = _CellMarkup(self._cell)
 
     def row(self, row) -> str:
@@ -162,25 +164,28 @@ class _MatrixRows:
         )
         return "".join([head, *map(self.cells.__getitem__, row.cells), "</tr>\n"])
 
+    def _day(self, day: date | None) -> str:
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = formats.date_format(day, self.date_format)
+        return text
+
     def _cell(self, cell) -> str:
         if not cell.level:
             return self.EMPTY
-        day = self.days.get(cell.verified_on)
-        if day is None:
-            day = self.days[cell.verified_on] = formats.date_format(
-                cell.verified_on, self.date_format
-            )
+        day, until = self._day(cell.verified_on), self._day(cell.valid_until_on)
         level, name = cell.level, level_name(cell.level)
         if cell.stale:
             return format_html(
-                '<td class="heat level-{} stale" title="{} ({}), {} {}">({})'
+                '<td class="heat level-{} stale" title="{} ({}), {} {}, {} {}">({})'
                 '<span class="visually-hidden"> {}, {}</span></td>',
-                level, name, self.stale, self.verified, day, level, name, self.stale,
+                level, name, self.stale, self.verified, day, self.expired, until, level, name,
+                self.stale,
             )  # fmt: skip
         return format_html(
-            '<td class="heat level-{}" title="{}, {} {}">{}'
+            '<td class="heat level-{}" title="{}, {} {}, {} {}">{}'
             '<span class="visually-hidden"> {}</span></td>',
-            level, name, self.verified, day, level, name,
+            level, name, self.verified, day, self.valid_until, until, level, name,
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ exists. Pages render in the engineer's time zone.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -22,11 +23,17 @@ from courses.models import Lesson, Quiz
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import is_lead_expression, led_teams, sees_everything
+from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
-from training.selectors.dashboard import dashboard, dashboard_notices, skill_records
+from training.selectors.dashboard import dashboard, dashboard_notices, skill_standings
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
-from training.services.progress import assignment_start, course_progress, lesson_mark_read
+from training.services.progress import (
+    CourseProgress,
+    assignment_start,
+    course_progress,
+    lesson_mark_read,
+)
 
 
 def engineer_view(view=None, *, optional: bool = False):
@@ -82,6 +89,14 @@ def _assignment(request: HttpRequest, pk: int) -> Assignment:
     )
 
 
+def _progress(request: HttpRequest, assignment: Assignment) -> CourseProgress:
+    return course_progress(
+        engineer=request.engineer,
+        course=assignment.course,
+        attempts_since=attempts_since(assignment),
+    )
+
+
 def _quiz(assignment: Assignment) -> Quiz:
     quiz = Quiz.objects.filter(course_id=assignment.course_id).first()
     if quiz is None:
@@ -112,7 +127,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A course's overview: its lessons (read or not), the quiz, where to resume."""
     assignment = _assignment(request, pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     lessons = Lesson.objects.filter(course_id=assignment.course_id).only(
         "id", "position", "title", "course_id"
     )
@@ -135,7 +150,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Continue where the engineer left off: the first unread lesson, else the quiz."""
     assignment = _assignment(request, pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     if progress.next_lesson is not None:
         return redirect("lesson", pk=assignment.pk, position=progress.next_lesson.position)
     if progress.has_quiz and not progress.quiz_passed:
@@ -150,7 +165,7 @@ def _lesson_context(request: HttpRequest, assignment: Assignment, lesson: Lesson
         .order_by("position")
     )
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    progress = _progress(request, assignment)
     return {
         "assignment": assignment,
         "lesson": lesson,
@@ -197,7 +212,10 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attempts = list(Attempt.objects.filter(engineer=request.engineer, quiz=quiz).order_by("number"))
     # The quiz's own limit plus what a lead granted this assignment.
     allowed = attempts_allowed(max_attempts=quiz.max_attempts, assignment=assignment)
-    progress = course_progress(engineer=request.engineer, course=assignment.course)
+    since = attempts_since(assignment)
+    # A recertification's earlier attempts stay listed, but count no more.
+    counted = [a for a in attempts if since is None or a.started_at >= since]
+    progress = _progress(request, assignment)
     return render(
         request,
         "training/quiz.html",
@@ -205,10 +223,11 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": assignment,
             "quiz": quiz,
             "attempts": attempts,
-            "open_attempt": next((a for a in attempts if a.submitted_at is None), None),
-            "passed": any(a.passed for a in attempts),
+            "counted_attempts": counted,
+            "open_attempt": next((a for a in counted if a.submitted_at is None), None),
+            "passed": any(a.passed for a in counted),
             "attempts_allowed": allowed,
-            "attempts_left": max(allowed - len(attempts), 0),
+            "attempts_left": max(allowed - len(counted), 0),
             "question_count": quiz.questions.count(),
             "progress": progress,
         },
@@ -297,7 +316,11 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
-    counts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id).aggregate(
+    attempts = Attempt.objects.filter(engineer=request.engineer, quiz_id=attempt.quiz_id)
+    since = attempts_since(attempt.assignment)
+    if since is not None:
+        attempts = attempts.filter(started_at__gte=since)
+    counts = attempts.aggregate(
         used=Count("pk"),
         later=Count("pk", filter=Q(number__gt=attempt.number)),
         passed=Count("pk", filter=Q(passed=True)),
@@ -329,9 +352,15 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
 @require_GET
 @engineer_view
 def skills(request: HttpRequest) -> HttpResponse:
-    """My skills: level, when last verified, and the attempt that showed it."""
+    """My skills: level, when last verified and until when it counts (in the
+    engineer's time zone), and the attempt that showed it."""
     return render(
-        request, "training/skills.html", {"records": skill_records(engineer=request.engineer)}
+        request,
+        "training/skills.html",
+        {
+            "standings": skill_standings(engineer=request.engineer),
+            "valid_days": settings.PREFLIGHT_SKILL_VALID_DAYS,
+        },
     )
 
 

@@ -13,6 +13,7 @@ is never touched.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -31,6 +32,7 @@ from training.services.attempts import attempt_start, attempt_submit
 from training.services.courses import course_save
 from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
+from training.services.recertification import recertification_assign
 from training.services.releases import release_publish
 
 User = get_user_model()
@@ -49,6 +51,8 @@ def canonical_document(document: dict) -> dict:
     result["release"] = document.get("release")
     result["language"] = document.get("language", Course.Language.EN)
     result["status"] = document.get("status", Course.Status.PUBLISHED)
+    if document.get("recertifies"):
+        result["recertifies"] = sorted(set(document["recertifies"]))
     result["lessons"] = [
         {"title": lesson["title"], "body": lesson["body"]} | optional(lesson, "feature")
         for lesson in document.get("lessons", [])
@@ -99,6 +103,7 @@ class Command(BaseCommand):
         self._expert_skills()
         releases = self._releases()
         self._progress()
+        self._recertification()
         kept = self._passwords() + self._admin()
         self._report(releases, kept)
 
@@ -250,6 +255,24 @@ class Command(BaseCommand):
                 self.stderr.write(f"Skipped {username}'s quiz on {course_slug}: {exc.detail}")
                 continue
             self._count("quizzes passed", True)
+
+    def _recertification(self) -> None:
+        self._course(content.RECERTIFICATION_COURSE)
+        valid = timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)
+        for username, skill_slug, level, expires_in_days in content.EXPIRING_SKILLS:
+            # Verified long ago, as if by last year's course; kept as it is when there.
+            _, created = SkillRecord.objects.get_or_create(
+                engineer=Engineer.objects.get(user__username=username),
+                skill=Skill.objects.get(slug=skill_slug),
+                defaults={
+                    "level": level,
+                    "verified_at": self.now + timedelta(days=expires_in_days) - valid,
+                },
+            )
+            self._count("expiring skill records", created)
+        # The beat runs this hourly; run here so the demo does not wait for it.
+        assigned = recertification_assign(now=self.now)
+        self._count("recertifications", bool(sum(assigned.values())))
 
     def _passwords(self) -> list[str]:
         """Set the demo password where it harms nobody; return who kept their own."""
