@@ -89,7 +89,11 @@ def test_an_engineer_reads_fails_passes_and_sees_the_skill(page, live_server, en
     answer(page, right=False)
     page.get_by_role("heading", name="Not passed").wait_for()
     assert "50%" in page.locator(".score").inner_text()
-    assert "Edits keep the server timestamp" in page.locator(".answers").inner_text()
+    # Attempts remain: which questions were wrong, never the key or the explanations.
+    review = page.locator(".answers").inner_text()
+    assert "Wrong" in review
+    assert "Edits keep the server timestamp" not in review
+    assert "correct answer" not in review.lower()
     screenshot(page, "result-failed")
 
     # Then pass.
@@ -98,6 +102,7 @@ def test_an_engineer_reads_fails_passes_and_sees_the_skill(page, live_server, en
     answer(page, right=True)
     page.get_by_role("heading", name="Passed", exact=True).wait_for()
     assert "100%" in page.locator(".score").inner_text()
+    assert "Edits keep the server timestamp" in page.locator(".answers").inner_text()
     screenshot(page, "result")
 
     # The assignment is complete on the dashboard, and the skill shows on "My skills".

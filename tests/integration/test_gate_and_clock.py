@@ -46,6 +46,7 @@ from tests.integration.conftest import ROOT, Worker, _database_url, _route_every
 from training import tasks
 from training.models import Assignment, AuditEvent, Engineer, Notification, WebhookDelivery
 from training.services import webhooks
+from training.services.attempts import attempt_start, attempt_submit
 from training.services.progress import lesson_mark_read
 from training.services.tokens import token_issue
 
@@ -139,18 +140,66 @@ def record_and_publish(world, worker: Worker, *, version: str, customer_at: date
     worker.wait_for(
         lambda: fanned_out.count() >= expected, timeout=DEADLINE, what=f"the fan-out of {version}"
     )
+    publish_course(world, release, skills)
     return release
 
 
+def publish_course(world, release: Release, skills) -> None:
+    """The author replaces the draft course made at publish with the real one (same
+    slug, so the assignments go on), published with a quiz: a draft never makes a
+    release ready."""
+    draft = release.courses.get()
+    document = {
+        "title": f"RTM Android {release.version}",
+        "status": "published",
+        "release": {"sdk": "rtm-android", "version": release.version},
+        "lessons": [
+            {"title": lesson.title, "body": lesson.body, "feature": lesson.feature.key}
+            for lesson in draft.lessons.order_by("position").select_related("feature")
+        ],
+        "quiz": {
+            "pass_mark": 100,
+            "max_attempts": 3,
+            "questions": [
+                {
+                    "prompt": f"What changed in feature {index}?",
+                    "kind": "single",
+                    "skill": group[0].slug,
+                    "feature": f"feature-{index}",
+                    "choices": [{"text": "This", "correct": True}, {"text": "That"}],
+                }
+                for index, group in enumerate(skills, start=1)
+                if group
+            ],
+        },
+    }
+    if not document["quiz"]["questions"]:
+        document["quiz"]["questions"] = [
+            {
+                "prompt": "Read?",
+                "kind": "single",
+                "choices": [{"text": "Yes", "correct": True}, {"text": "No"}],
+            }
+        ]
+    response = client_with("catalog").put(f"/api/v1/courses/{draft.slug}/", document, format="json")
+    assert response.status_code == 200, response.content
+
+
 def complete(release: Release, *usernames: str) -> None:
-    """Each engineer reads every lesson of the release's course (no quiz in the draft
-    course made at publish), through the service the lesson page calls."""
+    """Each engineer reads every lesson of the release's course and passes its quiz,
+    through the services the lesson and quiz pages call."""
     for username in usernames:
         assignment = Assignment.objects.select_related("engineer", "course").get(
             release=release, engineer__user__username=username
         )
         for lesson in assignment.course.lessons.order_by("position"):
             lesson_mark_read(assignment=assignment, lesson=lesson)
+        attempt = attempt_start(engineer=assignment.engineer, quiz=assignment.course.quiz)
+        answers = {
+            str(question["id"]): [c["key"] for c in question["choices"] if c["correct"]]
+            for question in attempt.snapshot["questions"]
+        }
+        attempt_submit(attempt=attempt, answers=answers)
         assignment.refresh_from_db()
         assert assignment.status == Assignment.Status.COMPLETE, username
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.actors import SYSTEM
-from courses.models import Course, Release
+from courses.models import Course, Quiz, Release
 from courses.services.releases import release_record
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
 from tests.training.quiz_course import build_quiz_course
@@ -252,10 +252,24 @@ def test_readiness_kept_through_racing_writes_matches_a_fresh_count(team):
     )
     release.refresh_from_db()
     course = Course.objects.create(slug="rtm-6", title="RTM 6", release=release)
+    quiz = Quiz.objects.create(course=course)  # a release course counts only with a quiz
     engineers = [
         EngineerFactory(team=team, region=("APAC", "EMEA", "AMER")[n % 3]) for n in range(600)
     ]
     first = engineers[:30]
+    Attempt.objects.bulk_create(
+        Attempt(
+            engineer=engineer,
+            quiz=quiz,
+            number=1,
+            pass_mark=80,
+            snapshot={},
+            submitted_at=timezone.now(),
+            score=100,
+            passed=True,
+        )
+        for engineer in first
+    )
     release_assign_training(release=release, engineer_ids=[e.pk for e in first])
     release_readiness(release)  # kept from here on
 

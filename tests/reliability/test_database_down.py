@@ -21,6 +21,7 @@ from courses.services import releases as release_services
 from tests.factories import EngineerFactory, SdkFactory, SkillFactory, TeamFactory
 from tests.reliability.stack import TcpProxy, free_port
 from training.models import AuditEvent
+from training.services import releases as publishing
 from training.services.tokens import token_issue
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -151,8 +152,8 @@ def test_every_kind_of_request_is_a_clean_503_while_the_database_is_unreachable(
 def test_losing_the_database_while_recording_a_release_writes_nothing(catalog, proxied_db):
     proxy, rows = proxied_db
     pipeline = _client("releases")
-    cut = _cut_after(proxy, release_services._replace_features)
-    with mock.patch.object(release_services, "_replace_features", cut):
+    cut = _cut_after(proxy, release_services.release_features_replace)
+    with mock.patch.object(release_services, "release_features_replace", cut):
         response = pipeline.post("/api/v1/releases/", RELEASE, format="json")
 
     _assert_clean_503(response)
@@ -185,9 +186,9 @@ def test_losing_the_database_while_publishing_leaves_the_release_a_draft(catalog
     proxy, rows = proxied_db
     pipeline = _client("releases")
     assert pipeline.post("/api/v1/releases/", RELEASE, format="json").status_code == 201
-    cut = _cut_after(proxy, release_services._draft_course)
+    cut = _cut_after(proxy, publishing.course_draft_for_release)
     with mock.patch("training.tasks.assign_release_training.apply_async") as queued:
-        with mock.patch.object(release_services, "_draft_course", cut):
+        with mock.patch.object(publishing, "course_draft_for_release", cut):
             response = pipeline.post("/api/v1/releases/rtm-android/2.4.0/publish/")
 
         _assert_clean_503(response)
