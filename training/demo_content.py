@@ -783,13 +783,50 @@ RELEASES = [
     },
 ]
 
+# A patch release published before anyone wrote its course: publishing makes a draft
+# course from its features, which never makes the release ready (the console and the
+# lead home list it as waiting on a course, and the authors are mailed).
+RELEASES.append(
+    {
+        "sdk": "rtm-web",
+        "version": "1.7.2",
+        "customer_in_days": 9,
+        "publish": True,
+        "features": [
+            {
+                "key": "reconnect-backoff-cap",
+                "title": "Reconnect backoff capped at 30 s",
+                "summary": md(
+                    """
+                    The reconnect backoff now stops growing at 30 seconds, so a laptop
+                    waking from sleep reconnects within half a minute.
+                    """
+                ),
+                "skills": ["reconnection"],
+            }
+        ],
+        "course": None,
+        "notes": md(
+            """
+            ## RTM SDK for Web 1.7.2
+
+            ### Fixed
+            - Reconnect backoff capped at 30 seconds.
+            """
+        ),
+    }
+)
+
 # --- A little progress -------------------------------------------------------------
 
-# (username, course slug, how many of its lessons they have read, pass the quiz?)
+# (username, course slug, how many of its lessons they have read, the quiz: True to
+# pass it, False to leave it, LOCKED_OUT to fail every attempt it allows, so the lead
+# release page shows a locked-out engineer to grant another attempt)
+LOCKED_OUT = "locked_out"
 PROGRESS = [
     ("alice", "rtm-android-2-4", 3, True),
     ("marcus", "rtm-android-2-4", 3, True),
-    ("bob", "rtm-android-2-4", 2, False),
+    ("bob", "rtm-android-2-4", 3, LOCKED_OUT),
     ("carlos", "rtm-ios-3-1", 1, False),
     ("emma", "preflight-onboarding", 3, True),
     ("alice", "preflight-onboarding", 1, False),

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from courses.models import Course, Release
 from training import demo_content
 from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord, Team
+from training.selectors.attempt_limits import with_attempt_figures
 
 User = get_user_model()
 
@@ -56,10 +57,21 @@ def test_the_demo_loads_three_sdks_three_teams_a_dozen_engineers_and_three_relea
         assert {sdk.slug for sdk in team.sdks.all()} == {"rtm-android", "rtm-ios", "rtm-web"}
         assert team.leads.count() == 1
         assert [c.slug for c in team.onboarding_courses.all()] == ["preflight-onboarding"]
-    statuses = dict(Release.objects.values_list("sdk__slug", "status"))
-    assert statuses == {"rtm-android": "published", "rtm-ios": "published", "rtm-web": "draft"}
-    # Every release has its own course, written by hand, not the draft made on publish.
-    for release in Release.objects.all():
+    statuses = {
+        f"{sdk} {version}": status
+        for sdk, version, status in Release.objects.values_list("sdk__slug", "version", "status")
+    }
+    assert statuses == {
+        "rtm-android 2.4.0": "published",
+        "rtm-ios 3.1.0": "published",
+        "rtm-web 1.8.0-rc.1": "draft",
+        "rtm-web 1.7.2": "published",
+    }
+    # Every release has its own course, written by hand, but one: 1.7.2 was published
+    # before anyone wrote it, and waits on the draft made from its features.
+    waiting = Release.objects.get(version="1.7.2").courses.get()
+    assert waiting.status == Course.Status.DRAFT and not hasattr(waiting, "quiz")
+    for release in Release.objects.exclude(version="1.7.2"):
         course = release.courses.get()
         assert course.status == Course.Status.PUBLISHED
         assert 2 <= course.lessons.count() <= 4
@@ -93,7 +105,9 @@ def test_the_demo_shows_some_progress_made_through_the_services():
         engineer__user__username="bob", course__slug="rtm-android-2-4"
     )
     assert bob_android.status == Assignment.Status.IN_PROGRESS
-    assert LessonProgress.objects.filter(engineer=bob_android.engineer).count() == 2
+    assert LessonProgress.objects.filter(engineer=bob_android.engineer).count() == 3
+    # bob failed every attempt: the lead release page shows him locked out.
+    assert with_attempt_figures(Assignment.objects.filter(pk=bob_android.pk)).get().locked_out
     # The expert's skill records cover every skill of the iOS release: exempt, not assigned.
     yuki_ios = Assignment.objects.get(engineer__user__username="yuki", course__slug="rtm-ios-3-1")
     assert yuki_ios.status == Assignment.Status.EXEMPT

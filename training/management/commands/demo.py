@@ -27,6 +27,7 @@ from courses.services.catalog import sdk_upsert, skill_upsert
 from courses.services.releases import release_record
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
+from training.readiness import reason_text, release_readiness
 from training.services.assignments import engineer_assign_backlog, release_assign_training
 from training.services.attempts import attempt_start, attempt_submit
 from training.services.courses import course_save
@@ -212,8 +213,10 @@ class Command(BaseCommand):
                     actor=SYSTEM,
                 )
                 self._count("releases", created)
-            # The course first, so publishing does not make a draft course of its own.
-            self._course(spec["course"])
+            # The course first, so publishing does not make a draft course of its own
+            # (a release without one gets the draft: that is what it shows).
+            if spec["course"] is not None:
+                self._course(spec["course"])
             if spec["publish"]:
                 release, newly = release_publish(release=release, actor=SYSTEM)
                 self._count("releases published", newly)
@@ -239,6 +242,9 @@ class Command(BaseCommand):
             if not pass_quiz or quiz is None:
                 continue
             engineer = assignment.engineer
+            if pass_quiz == content.LOCKED_OUT:
+                self._fail_every_attempt(assignment=assignment, quiz=quiz)
+                continue
             if Attempt.objects.filter(engineer=engineer, quiz=quiz, passed=True).exists():
                 continue
             try:
@@ -255,6 +261,24 @@ class Command(BaseCommand):
                 self.stderr.write(f"Skipped {username}'s quiz on {course_slug}: {exc.detail}")
                 continue
             self._count("quizzes passed", True)
+
+    def _fail_every_attempt(self, *, assignment: Assignment, quiz: Quiz) -> None:
+        """Wrong answers until the quiz allows no more attempts (none when already so)."""
+        engineer = assignment.engineer
+        while True:
+            try:
+                with transaction.atomic():
+                    attempt = attempt_start(engineer=engineer, quiz=quiz)
+                    answers = {
+                        str(question["id"]): [
+                            next(c["key"] for c in question["choices"] if not c["correct"])
+                        ]
+                        for question in attempt.snapshot["questions"]
+                    }
+                    attempt_submit(attempt=attempt, answers=answers)
+            except PreflightError:  # every attempt used: locked out
+                return
+            self._count("quizzes failed", True)
 
     def _recertification(self) -> None:
         self._course(content.RECERTIFICATION_COURSE)
@@ -326,7 +350,16 @@ class Command(BaseCommand):
         out.write("  " + ", ".join(f"{count} {label}" for label, count in totals))
         for release in releases:
             due = release.due_at
-            risk = "  (at risk: due within 2 days)" if due - self.now < timedelta(days=2) else ""
+            risk = ""
+            if release.status == Release.Status.PUBLISHED:
+                # The console's own rule and words (training.readiness.policy).
+                readiness = release_readiness(release)
+                words = [reason_text(item) for item in readiness["reasons"]]
+                words += [reason_text(item) for item in readiness["risks"]]
+                if readiness["at_risk"]:
+                    risk = "  AT RISK"
+                if words:
+                    risk += "  (" + "; ".join(words) + ")"
             out.write(
                 f"  {release.sdk.slug} {release.version}: {release.status}, customers "
                 f"{release.customer_available_at:%Y-%m-%d %H:%M} UTC, training due "
