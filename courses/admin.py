@@ -51,7 +51,7 @@ from courses.models import (
     due_at_in_range,
 )
 from courses.services.releases import OPEN as _OPEN
-from courses.services.releases import release_record
+from courses.services.releases import release_draft_features_put, release_record
 from courses.versions import InvalidVersion, Version
 
 
@@ -236,6 +236,37 @@ class ReleaseAdminBase(admin.ModelAdmin):
         if obj is not None and obj.status != Release.Status.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Feature:
+            super().save_formset(request, form, formset, change)
+            return
+        # What the admin's change message reads (a formset's save() would set them).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        release = form.instance
+        if release.status != Release.Status.DRAFT:
+            return  # frozen: the inline is read-only
+        # The features as the forms now say, saved by the same service as the API.
+        kept = [
+            item.cleaned_data
+            for item in formset.forms
+            if getattr(item, "cleaned_data", None)
+            and not item.cleaned_data.get("DELETE")
+            and item.cleaned_data.get("key")
+        ]
+        kept.sort(key=lambda data: data.get("position") or 0)
+        release_draft_features_put(
+            release=release,
+            features=[
+                {
+                    "key": data["key"],
+                    "title": data.get("title") or data["key"],
+                    "summary": data.get("summary") or "",
+                    "skills": [skill.slug for skill in data.get("skills") or []],
+                }
+                for data in kept
+            ],
+        )
 
     def save_model(self, request, obj, form, change):
         if change:

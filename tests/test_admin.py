@@ -191,6 +191,42 @@ def test_a_new_release_gets_its_sort_key_and_loses_a_leading_v(staff_client, sdk
 
 
 @pytest.mark.django_db
+def test_a_new_release_and_its_features_are_saved_by_the_release_services(
+    staff_client, sdk, monkeypatch
+):
+    from courses.services import releases as release_services
+
+    calls = []
+    real = release_services.release_features_replace
+    monkeypatch.setattr(
+        release_services,
+        "release_features_replace",
+        lambda *args, **kwargs: calls.append(args[1]) or real(*args, **kwargs),
+    )
+    skill = SkillFactory(slug="push")
+    data = release_form(sdk=sdk.pk, version="2.6.0")
+    data |= {"features-TOTAL_FORMS": "2"}
+    for index, (position, key) in enumerate([(2, "second"), (1, "first")]):
+        data |= {
+            f"features-{index}-position": str(position),
+            f"features-{index}-key": key,
+            f"features-{index}-title": key.title(),
+            f"features-{index}-summary": "",
+            f"features-{index}-skills": [str(skill.pk)] if key == "first" else [],
+        }
+    response = staff_client.post(url(Release, "add"), data)
+
+    assert response.status_code == 302, response.content
+    release = Release.objects.get(version="2.6.0")
+    assert [(f.key, f.position) for f in release.features.order_by("position")] == [
+        ("first", 0),
+        ("second", 1),
+    ]
+    assert [s.slug for s in release.features.get(key="first").skills.all()] == ["push"]
+    assert [[f["key"] for f in features] for features in calls][-1] == ["first", "second"]
+
+
+@pytest.mark.django_db
 def test_the_same_version_twice_is_a_form_error(staff_client, sdk):
     ReleaseFactory(sdk=sdk, version="2.5.0")
     response = staff_client.post(url(Release, "add"), release_form(sdk=sdk.pk, version="v2.5.0"))

@@ -248,3 +248,22 @@ def release_record(
     release.save(update_fields=["customer_available_at", "notes", "updated_at"])
     release_features_replace(release, features, skills)
     return release, False
+
+
+@transaction.atomic
+def release_draft_features_put(*, release: Release, features: list[FeatureSpec]) -> Release:
+    """Make a draft release's features exactly `features` (matched by key, as
+    `release_record` does), under the release's lock. The admin's feature inline
+    saves through here. Raises Conflict once the release has left draft (its
+    features are frozen) and InvalidInput for a bad or duplicate key or an unknown
+    skill. Queues nothing."""
+    release = release_lock(release)
+    if release.status != Release.Status.DRAFT:
+        raise Conflict(
+            gettext("Release %(release)s is %(status)s; its features can no longer change.")
+            % {"release": release_label(release), "status": release_status_label(release)},
+            status=release.status,
+        )
+    features = features_normalise(features)
+    release_features_replace(release, features, features_resolve_skills(features))
+    return release
