@@ -22,7 +22,9 @@ from tests.factories import (
     SkillFactory,
     UserFactory,
 )
-from training.models import Assignment, AuditEvent
+from training.models import Assignment, AuditEvent, LessonProgress
+from training.readiness import release_readiness_fresh
+from training.services.progress import lesson_mark_read
 from training.services.releases import release_reschedule
 
 pytestmark = pytest.mark.django_db
@@ -526,6 +528,57 @@ def test_publishing_a_release_without_a_course_makes_a_draft_course_from_its_fea
     assert "Markdown…" in lessons[0].body
     assert "message-ordering" in lessons[0].body
     assert Assignment.objects.get(engineer=engineer).course == course
+
+
+def test_publishing_the_draft_course_keeps_the_assignments_and_the_lessons_read(
+    recorded, pipeline, engineer, token_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.post(url(action="publish"))
+    assignment = Assignment.objects.get(engineer=engineer)
+    draft = assignment.course
+    first = draft.lessons.get(position=1)
+    lesson_mark_read(assignment=assignment, lesson=first)
+    assert release_readiness_fresh(recorded)["reasons"][0]["code"] == "course_draft"
+
+    document = {
+        "title": "RTM Android 2.4 — what's new",
+        "status": "published",
+        "release": {"sdk": "rtm-android", "version": "2.4.0"},
+        "lessons": [
+            {
+                "title": "Edit sent messages",
+                "body": "Edits keep their place.",
+                "feature": "message-edit",
+            },
+            {
+                "title": "Recall messages",
+                "body": "Within two minutes.",
+                "feature": "recall",
+            },
+        ],
+        "quiz": {
+            "questions": [
+                {
+                    "prompt": "Who may edit?",
+                    "kind": "single",
+                    "skill": "message-ordering",
+                    "choices": [{"text": "The sender", "correct": True}, {"text": "Anyone"}],
+                }
+            ]
+        },
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client("catalog").put(
+            f"/api/v1/courses/{draft.slug}/", document, format="json"
+        )
+
+    assert response.status_code == 200, response.content
+    assert Assignment.objects.get(engineer=engineer).pk == assignment.pk
+    assert LessonProgress.objects.filter(engineer=engineer, lesson=first).exists()
+    assert all(
+        reason["code"] != "course_draft" for reason in release_readiness_fresh(recorded)["reasons"]
+    )
 
 
 def test_the_draft_course_slug_does_not_take_one_already_used(recorded, pipeline):
