@@ -15,6 +15,7 @@ Modules: `counts` reads (selectors), `policy` decides, `keep` writes.
 """
 
 from datetime import datetime
+from typing import Literal
 
 from django.utils import timezone
 
@@ -44,28 +45,34 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> Readi
         readiness_keep(
             release=release, version=kept.version, counts=counts, next_due=next_due, now=now
         )
-    state = release_state(release)
+    return _evaluate(release, counts, now=now)
+
+
+def _evaluate(
+    release: Release,
+    counts: Counts,
+    *,
+    now: datetime,
+    team_ids: list[int] | None = None,
+    scope: Literal["all", "teams"] = "all",
+) -> Readiness:
+    """The policy applied to `counts` and to what else the release's state says (its
+    unfinished courses, its locked-out engineers: one query)."""
+    state = release_state(release, team_ids=team_ids)
     return evaluate(
         release,
         counts,
         now=now,
         unfinished_courses=state.unfinished_courses,
         locked_out=state.locked_out,
+        scope=scope,
     )
 
 
 def release_readiness_fresh(release: Release, *, now: datetime | None = None) -> Readiness:
     """Readiness counted anew; nothing kept (the gate)."""
     now = now or timezone.now()
-    counts = count_by_region(release, now=now)[0]
-    state = release_state(release)
-    return evaluate(
-        release,
-        counts,
-        now=now,
-        unfinished_courses=state.unfinished_courses,
-        locked_out=state.locked_out,
-    )
+    return _evaluate(release, count_by_region(release, now=now)[0], now=now)
 
 
 def team_readiness(
@@ -75,15 +82,7 @@ def team_readiness(
     teams' engineers only (counted anew, never kept; `scope` says "teams")."""
     now = now or timezone.now()
     counts = count_by_region(release, now=now, team_ids=team_ids)[0]
-    state = release_state(release, team_ids=team_ids)
-    return evaluate(
-        release,
-        counts,
-        now=now,
-        unfinished_courses=state.unfinished_courses,
-        locked_out=state.locked_out,
-        scope="teams",
-    )
+    return _evaluate(release, counts, now=now, team_ids=team_ids, scope="teams")
 
 
 def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:
