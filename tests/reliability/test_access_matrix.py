@@ -219,6 +219,31 @@ ROWS = [
         {"course": "{course}", "engineers": ["alice"], "due_at": "2031-01-01T00:00:00Z"},
         scopes=("assignments",),
     ),
+    # One assignment: a token with `assignments`, staff, the engineer (reading their
+    # own), the lead of their team; a lead of another team gets 404.
+    Row(
+        "api-assignment",
+        "GET",
+        "/api/v1/assignments/{assignment}/",
+        (ANON, 403, 200, 200, 404, 200),
+        scopes=("assignments",),
+    ),
+    Row(
+        "api-assignment",
+        "PATCH",
+        "/api/v1/assignments/{assignment}/",
+        (ANON, 403, 200, 403, 404, 200),
+        {"due_at": "2031-01-01T00:00:00Z", "reason": "Sick leave"},
+        scopes=("assignments",),
+    ),
+    Row(
+        "api-assignment-attempts",
+        "POST",
+        "/api/v1/assignments/{assignment}/attempts/",
+        (ANON, 403, 200, 403, 404, 200),
+        {"extra": 1, "reason": "Sick on the day"},
+        scopes=("assignments",),
+    ),
     # --- schema, docs, health: public
     Row("api-schema", "GET", "/api/schema/", OPEN),
     Row("api-docs", "GET", "/api/docs/", OPEN),
@@ -259,6 +284,19 @@ ROWS = [
     # --- lead pages: alice leads nothing (404); olaf leads another team
     Row("lead_home", "GET", "/lead/", LEAD_PAGE),
     Row("lead_assign", "GET", "/lead/assign/", LEAD_PAGE),
+    Row(
+        "lead_assignment_grant",
+        "POST",
+        "/lead/assignments/{assignment}/attempts/",
+        # Pages are posted an empty form here: staff get through, to the form's errors.
+        (LOGIN, LOGIN, LOGIN, 404, 404, 400),
+    ),
+    Row(
+        "lead_assignment_extend",
+        "POST",
+        "/lead/assignments/{assignment}/extend/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 400),
+    ),
     Row(
         "lead_assignment_cancel",
         "POST",
