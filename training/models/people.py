@@ -4,6 +4,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 
@@ -79,6 +80,16 @@ class Engineer(models.Model):
         indexes = [
             # Release fan-out: active engineers of the teams that support an SDK.
             models.Index(fields=["team", "active"], name="engineer_team_active_idx"),
+            # The whole-release readiness count (training.readiness.counts.count_by_region:
+            # a recount, and the gate's fresh count in release_mark_available) reads the
+            # active engineers from this index alone, in id order, to merge-join them with
+            # the release's assignments read from assignment_readiness_idx.
+            models.Index(
+                fields=["id"],
+                include=["team", "region"],
+                condition=Q(active=True),
+                name="engineer_readiness_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -95,7 +95,11 @@ def count_by_region(
     assignment's status is the engineer's: complete, exempt, overdue as
     engineer_counts says. When the rows show two courses (a release with several),
     the same counts are made per engineer instead (engineer_progress), in a second
-    query."""
+    query.
+
+    On PostgreSQL the whole release's count (no `team_ids`: a recount, the gate's)
+    is a merge join of two index-only scans in engineer order (_merge_joined_rows);
+    a lead's few teams are left to the planner."""
     teams = ""
     params: list[int | str] = [release.pk, Assignment.Reason.RELEASE, release.sdk_id]
     if team_ids is not None:
@@ -104,6 +108,12 @@ def count_by_region(
             return {}, None
         teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
         params += team_ids
+    # The whole release on PostgreSQL: merge-joined (_merge_joined_rows), the scope
+    # an InitPlan array tested on each engineer read from engineer_readiness_idx (as
+    # `IN (SELECT ...)`, a semi-join, it needs a nested loop under the merge join).
+    merged = team_ids is None and _can_merge_join()
+    sdk_teams = f"SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s"
+    scope = f"= ANY(ARRAY({sdk_teams}))" if merged else f"IN ({sdk_teams})"
     # The subquery's ORDER BY keeps it planned on its own: PostgreSQL then reads it
     # from the partial index, in engineer order (flattened into the LEFT JOIN's
     # condition, the index's predicate is not matched and every assignment is read).
@@ -117,12 +127,15 @@ def count_by_region(
             ORDER BY engineer_id
         ) a ON a.engineer_id = e.id
         WHERE e.active
-          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
+          AND e.team_id {scope}{teams}
         GROUP BY 1, 2, 3, 4
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, *params])
-        rows = cursor.fetchall()
+    if merged:
+        rows = _merge_joined_rows(sql, [now, *params])
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, *params])
+            rows = cursor.fetchall()
     if len({course for _, course, *_ in rows if course is not None}) <= 1:
         counts: Counts = {}
         next_due = []
@@ -175,6 +188,50 @@ def count_by_region(
     }
     next_due = [raw_datetime(row[5]) for row in rows if row[5] is not None]
     return counts, min(next_due, default=None)
+
+
+# Planner settings for the whole-release count on PostgreSQL, in force for that one
+# statement only (_merge_joined_rows). Both its inputs come from index-only scans
+# already in engineer order (engineer_readiness_idx, assignment_readiness_idx), so a
+# merge join needs no sort and no hash table; at 100,000 engineers it costs about half
+# the CPU of the hash join the planner prefers by its cost estimate (bench/findings.md).
+# Parallel workers are off too: the parallel plan the planner picks otherwise re-reads
+# every assignment of the release in each worker.
+_MERGE_JOIN_SETTINGS = (
+    "SET LOCAL enable_hashjoin = off; SET LOCAL max_parallel_workers_per_gather = 0"
+)
+_SAVEPOINT = "preflight_readiness_count"
+
+
+def _can_merge_join() -> bool:
+    """PostgreSQL through a client-side binding cursor (Django's default with psycopg
+    3), which sends several statements in one round trip."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "OPTIONS", {}
+    ).get("server_side_binding")
+
+
+def _merge_joined_rows(sql: str, params: list) -> list[tuple]:
+    """`sql`'s rows, planned with _MERGE_JOIN_SETTINGS, and nothing else in the
+    caller's session or transaction planned with them; one round trip (one query).
+
+    Outside a transaction the statements run as one implicit transaction, which ends
+    with them (and so do the SET LOCALs). Inside one (the gate holds the release's
+    row lock), they run in a savepoint that is rolled back right after the count:
+    rolling back to it restores the settings as they were, whatever they were, and
+    undoes nothing else (the count writes nothing)."""
+    statements = f"{_MERGE_JOIN_SETTINGS}; {sql}"
+    if connection.in_atomic_block:
+        statements = (
+            f"SAVEPOINT {_SAVEPOINT}; {statements}; "
+            f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(statements, params)
+        while cursor.description is None:  # SAVEPOINT, SET, SET: no rows
+            if not cursor.nextset():
+                raise RuntimeError("the readiness count returned no rows")
+        return cursor.fetchall()
 
 
 def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> dict[str, int]:
