@@ -21,7 +21,7 @@ install: $(INSTALLED)
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py compile_translations
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py demo
+	$(DEV_ENV) $(BIN)/python manage.py demo --url http://$(HOST):$(PORT)/
 	@echo "Serving Preflight on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -150,3 +150,11 @@ def test_the_demo_shows_a_skill_about_to_expire_and_its_recertification(client):
     client.force_login(alice.user)
     assert "expires in 11 days" in client.get("/skills/").text
     assert "Token authentication refresher" in client.get("/").text
+
+
+@pytest.mark.django_db
+def test_the_output_names_the_address_make_run_really_serves_on():
+    out = StringIO()
+    call_command("demo", "--url", "http://127.0.0.1:8765", stdout=out, stderr=StringIO())
+    assert "Open http://127.0.0.1:8765/ and log in as:" in out.getvalue()
+    assert "(http://127.0.0.1:8765/admin/)" in out.getvalue()

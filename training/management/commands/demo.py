@@ -37,7 +37,7 @@ from training.services.recertification import recertification_assign
 from training.services.releases import release_publish
 
 User = get_user_model()
-SITE_URL = "http://127.0.0.1:8000/"
+DEFAULT_URL = "http://127.0.0.1:8000/"
 
 
 def canonical_document(document: dict) -> dict:
@@ -91,7 +91,16 @@ class Command(BaseCommand):
         "progress) through the services. Safe to run again: nothing is duplicated."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url",
+            default=DEFAULT_URL,
+            help="The address the site is served on, to print with the logins "
+            "(make run passes its own).",
+        )
+
     def handle(self, *args, **options):
+        self.url = options["url"].rstrip("/") + "/"
         self.now = timezone.now()
         self.created: dict[str, int] = {}
         self.new_users: set[str] = set()
@@ -366,10 +375,10 @@ class Command(BaseCommand):
                 f"{due:%Y-%m-%d %H:%M} UTC{risk}"
             )
         out.write("")
-        out.write(self.style.MIGRATE_HEADING(f"Open {SITE_URL} and log in as:"))
+        out.write(self.style.MIGRATE_HEADING(f"Open {self.url} and log in as:"))
         out.write("  engineer  alice  (APAC, Asia/Shanghai; also bob, wei, marcus …)")
         out.write("  lead      lena   (APAC RTM; also leo for EMEA, lara for AMER)")
-        out.write(f"  admin     {content.ADMIN_USERNAME}  ({SITE_URL}admin/)")
+        out.write(f"  admin     {content.ADMIN_USERNAME}  ({self.url}admin/)")
         out.write(f"  password  {content.DEMO_PASSWORD}  (the same for every demo user)")
         if kept:
             out.write(
