@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from courses.models import Course, Release, Sdk, Skill
 from training.api.throttling import ClientRateThrottle
-from training.models import Engineer, Scope, Team
+from training.models import Assignment, Engineer, Scope, Team
 from training.services.tokens import token_issue
 from training.wsgi import application
 
@@ -123,6 +123,7 @@ def test_real_objects_are_served_as_the_schema_describes_them(api_schema, client
         "version": release.version,
         "slug": None,  # per path, below
         "username": Engineer.objects.select_related("user").first().user.username,
+        "id": Assignment.objects.order_by("id").first().pk,
     }
     slugs = {
         "/api/v1/sdks/{slug}/": Sdk.objects.first().slug,
