@@ -1,9 +1,11 @@
 """The lead's engineer page, the nudge, and a lead's own time zone and language."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -249,3 +251,33 @@ def test_an_engineers_own_profile_wins_over_preferences(lead, team):
 
 def test_the_profile_page_is_a_404_for_someone_who_leads_nothing(client):
     assert signed_in(client, UserFactory()).get(reverse("lead_profile")).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_leads_nudging_at_once_send_one_reminder(lead, staff, engineer, mailoutbox):
+    """The claim is one conditional UPDATE: the second waits for the first's row lock,
+    re-reads the committed row and claims nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite's shared in-memory test database locks tables")
+    qc = build_quiz_course(engineer=engineer)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def nudge(user) -> None:
+        try:
+            barrier.wait(timeout=5)
+            assignment_nudge(assignment=qc.assignment, actor=Actor(user=user))
+            outcomes.append("sent")
+        except Conflict as exc:
+            outcomes.append(exc.extra["code"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=nudge, args=(user,)) for user in (lead, staff)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["nudged_recently", "sent"]
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.ASSIGNMENT_NUDGED).count() == 1
+    assert len(mailoutbox) == 1
