@@ -1,7 +1,10 @@
 """Forms of the lead pages: assign training, override a release gate, filter a
 release's engineers. They check the input; the services decide and write."""
 
+import zoneinfo
+
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -83,7 +86,7 @@ class AssignForm(forms.Form):
             .order_by("team__name", "user__first_name", "user__last_name", "user__username")
         )
         zone = timezone.get_current_timezone_name()
-        if scope.is_engineer:
+        if scope.timezone_name:
             help_text = _("In your time zone, %(zone)s.") % {"zone": zone}
         else:
             help_text = _("In UTC (you have no engineer profile with a time zone).")
@@ -185,3 +188,29 @@ class ExtendForm(forms.Form):
 
     def clean_reason(self):
         return _clean_reason(self.cleaned_data["reason"])
+
+
+class NudgeForm(forms.Form):
+    """A reminder now about one assignment, with an optional word from the lead."""
+
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=1000,
+        required=False,
+        help_text=_("Optional. The engineer reads it in the mail."),
+    )
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PreferencesForm(forms.Form):
+    """A lead's or manager's time zone and language (training.models.PersonPreferences)."""
+
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_zone_choices,
+        help_text=_("An IANA name, e.g. Asia/Shanghai. Every lead page shows times in it."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)

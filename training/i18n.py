@@ -73,13 +73,18 @@ class EngineerLanguageMiddleware:
 
 @receiver(user_logged_in, dispatch_uid="preflight_language_on_login")
 def _language_on_login(sender, request, user, **kwargs) -> None:
-    """Sign-in copies the engineer's language into the new session. Someone with
-    no profile (a lead, an admin) keeps the cookie's or the browser's language."""
+    """Sign-in copies the engineer's language into the new session; someone with no
+    profile (a lead, an admin) gets their preferences' language, and without
+    preferences keeps the cookie's or the browser's."""
     if request is None or getattr(request, "session", None) is None:
         return
-    from training.models import Engineer
+    from training.models import Engineer, PersonPreferences
 
     code = Engineer.objects.filter(user=user).values_list("language", flat=True).first()
+    if code is None:
+        code = (
+            PersonPreferences.objects.filter(user=user).values_list("language", flat=True).first()
+        )
     if code:
         remember_language(request, code)
 

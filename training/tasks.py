@@ -15,6 +15,7 @@ from training.services import (
     authoring,
     extensions,
     notifications,
+    nudges,
     recertification,
     webhooks,
 )
@@ -67,6 +68,11 @@ def notify_authors_course_needed(release_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_attempts_granted(event_id: int) -> int:
     return extensions.notify_attempts_granted(event_id=event_id)
+
+
+@shared_task(**_RETRY)
+def notify_assignment_nudged(event_id: int) -> int:
+    return nudges.notify_assignment_nudged(event_id=event_id)
 
 
 @shared_task(**_RETRY)

@@ -304,6 +304,21 @@ ROWS = [
         (LOGIN, LOGIN, LOGIN, 404, 404, 302),
     ),
     Row(
+        "lead_assignment_nudge",
+        "POST",
+        "/lead/assignments/{lead_assignment}/nudge/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302),
+    ),
+    Row("lead_engineer", "GET", "/lead/engineers/alice/", (LOGIN, LOGIN, LOGIN, 404, 404, 200)),
+    Row("lead_engineer", "GET", "/lead/engineers/oscar/", (LOGIN, LOGIN, LOGIN, 404, 200, 200)),
+    Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
+    Row(
+        "lead_profile",
+        "POST",
+        "/lead/profile/",
+        (LOGIN, LOGIN, LOGIN, 404, 400, 400),  # an empty form: the fields are required
+    ),
+    Row(
         "lead_release",
         "GET",
         "/lead/releases/rtm-android/2.4.0/",

@@ -41,7 +41,9 @@ def fail(engineer, qc) -> None:
 
 def row_status(html: str, username: str) -> str:
     match = re.search(
-        rf'<tr class="row-(\w+)">\s*<th scope="row">[^<]*<span[^>]*>{username}<', html
+        rf'<tr class="row-(\w+)">\s*<th scope="row">(?:<a [^>]*>[^<]*</a>)?'
+        rf"[^<]*<span[^>]*>{username}<",
+        html,
     )
     assert match, f"no row for {username}"
     return match.group(1)

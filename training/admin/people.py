@@ -33,6 +33,7 @@ from training.models import (
     Engineer,
     LessonProgress,
     Notification,
+    PersonPreferences,
     ReadinessSnapshot,
     Scope,
     SkillRecord,
@@ -536,3 +537,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
             ngettext("Revoked %d token.", "Revoked %d tokens.", len(live)) % len(live),
             messages.SUCCESS,
         )
+
+
+@admin.register(PersonPreferences)
+class PersonPreferencesAdmin(admin.ModelAdmin):
+    """A lead's or manager's time zone and language; also set by them on /lead/profile/."""
+
+    list_display = ("user", "timezone", "language", "updated_at")
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("updated_at",)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as the profile page saves them.
+        from training.services.preferences import person_preferences_set
+
+        saved = person_preferences_set(
+            user=obj.user, timezone_name=obj.timezone, language=obj.language
+        )
+        obj.pk = saved.pk

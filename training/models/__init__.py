@@ -2,7 +2,15 @@ from training.models.activity import Attempt, LessonProgress
 from training.models.assignments import Assignment
 from training.models.audit import AuditEvent
 from training.models.notifications import Notification, WebhookDelivery
-from training.models.people import Engineer, Region, SkillLevel, SkillRecord, Team, Tier
+from training.models.people import (
+    Engineer,
+    PersonPreferences,
+    Region,
+    SkillLevel,
+    SkillRecord,
+    Team,
+    Tier,
+)
 from training.models.readiness import ReadinessSnapshot
 from training.models.tokens import ApiToken, Scope
 
@@ -14,6 +22,7 @@ __all__ = [
     "Engineer",
     "LessonProgress",
     "Notification",
+    "PersonPreferences",
     "ReadinessSnapshot",
     "Region",
     "Scope",

@@ -62,6 +62,9 @@ class Assignment(models.Model):
     extended_at = models.DateTimeField(null=True, blank=True)
     # Attempts granted on top of the quiz's max_attempts, for this assignment only.
     extra_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # The last reminder a lead sent by hand (training.services.nudges): the claim
+    # that allows one nudge per assignment per 24 h is a conditional UPDATE on it.
+    nudged_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     exempt_reason = models.TextField(blank=True)

@@ -21,6 +21,7 @@ class AuditEvent(models.Model):
         AUTHORS_TOLD = "authors_told"
         ASSIGNMENT_ATTEMPTS_GRANTED = "assignment_attempts_granted"
         ASSIGNMENT_EXTENDED = "assignment_extended"
+        ASSIGNMENT_NUDGED = "assignment_nudged"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -109,6 +109,25 @@ class Engineer(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+class PersonPreferences(models.Model):
+    """The time zone and language of someone who is not an engineer (a lead, a
+    support manager, an admin): the lead pages render in them. An engineer's own
+    profile wins over this row (training.selectors.access.lead_scope)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    updated_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        verbose_name_plural = "person preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.timezone} {self.language}"
+
+
 class SkillRecord(models.Model):
     engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="skill_records")
     skill = models.ForeignKey("courses.Skill", on_delete=models.CASCADE, related_name="records")

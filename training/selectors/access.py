@@ -11,6 +11,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from courses.models import Release, Sdk
@@ -93,14 +94,18 @@ def manageable_assignments(user: Any) -> QuerySet[Assignment]:
 @dataclass(frozen=True, slots=True)
 class LeadScope:
     """What a signed-in lead (or someone who sees everything) may see on the lead
-    pages: their teams, and the time zone the pages use (the lead's own when they are
-    also an engineer, else UTC)."""
+    pages: their teams, and the time zone and language the pages use — the lead's
+    engineer profile's when they are also an engineer, else their preferences'
+    (training.models.PersonPreferences), else UTC and the browser's language."""
 
     user: Any
     teams: tuple[Team, ...]
     staff: bool
     timezone_name: str | None
-    """The lead's engineer profile's time zone; None when they have no profile."""
+    """The zone the lead pages use; None when neither a profile nor preferences set one."""
+    is_engineer: bool = False
+    language: str | None = None
+    """The language the lead pages use; None leaves it to the cookie or the browser."""
 
     @property
     def everything(self) -> bool:
@@ -109,10 +114,6 @@ class LeadScope:
     @property
     def team_ids(self) -> list[int]:
         return [team.pk for team in self.teams]
-
-    @property
-    def is_engineer(self) -> bool:
-        return self.timezone_name is not None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -140,12 +141,34 @@ def lead_teams(*, user: Any) -> QuerySet[Team]:
 
 def lead_scope(*, user: Any) -> LeadScope | None:
     """The lead's scope, or None for someone who leads nothing and does not see
-    everything (the lead pages answer them 404). Two queries."""
+    everything (the lead pages answer them 404). Two queries: the teams, then the
+    engineer profile and the preferences together (two outer joins on one-to-ones)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     everything = sees_everything(user)
     teams = tuple(lead_teams(user=user))
     if not teams and not everything:
         return None
-    zone = Engineer.objects.filter(user=user).values_list("timezone", flat=True).first()
-    return LeadScope(user=user, teams=teams, staff=everything, timezone_name=zone)
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list(
+            "engineer__pk",
+            "engineer__timezone",
+            "engineer__language",
+            "preferences__timezone",
+            "preferences__language",
+        )
+        .first()
+    ) or (None, None, None, None, None)
+    engineer_pk, engineer_zone, engineer_language, zone, language = row
+    if engineer_pk is not None:
+        zone, language = engineer_zone, engineer_language
+    return LeadScope(
+        user=user,
+        teams=teams,
+        staff=everything,
+        timezone_name=zone,
+        is_engineer=engineer_pk is not None,
+        language=language,
+    )

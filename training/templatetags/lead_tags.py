@@ -5,6 +5,7 @@ the server (no chart library, no script)."""
 import math
 from datetime import datetime
 from html import escape
+from urllib.parse import quote
 
 from django import template
 from django.contrib.auth import get_user_model
@@ -72,7 +73,8 @@ def nav_roles(context) -> dict[str, bool]:
 # Django's own escape does, without wrapping each cell in a SafeString).
 _ENGINEER_ROW = (
     '\n      <tr class="row-{status}">'
-    '\n        <th scope="row">{name} <span class="muted mono">{username}</span></th>'
+    '\n        <th scope="row"><a class="person-link" href="{url}">{name}</a>'
+    ' <span class="muted mono">{username}</span></th>'
     "\n        <td>{team}</td>"
     "\n        <td>{region}</td>"
     '\n        <td><span class="badge status-badge status-{status}">{status_label}</span></td>'
@@ -152,6 +154,7 @@ def engineer_table_rows(rows: list[EngineerRow], csrf_token: str = "", here: str
     # Reversed once, the id put in per row: a release page may list 500 engineers.
     grant_url = reverse("lead_assignment_grant", args=[0])
     extend_url = reverse("lead_assignment_extend", args=[0])
+    engineer_url = reverse("lead_engineer", args=["-"])
 
     def actions(row: EngineerRow) -> str:
         if row.assignment_id is None or row.status not in _ACTIONABLE:
@@ -172,6 +175,7 @@ def engineer_table_rows(rows: list[EngineerRow], csrf_token: str = "", here: str
                 status=escape(row.status),
                 name=escape(name),
                 username=escape(row.username),
+                url=escape(engineer_url.replace("/-/", f"/{quote(row.username)}/")),
                 team=escape(row.team),
                 region=escape(row.region),
                 status_label=labels[row.status],

@@ -1,8 +1,10 @@
 """Template helpers for the engineer's pages and the lead's skill matrix."""
 
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 
 from django import template
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -149,13 +151,16 @@ class _MatrixRows:
         self.expired = gettext("expired")
         self.days: dict[date | None, str] = {None: ""}
         self.cells = _CellMarkup(self._cell)
+        # Reversed once, the username put in per row: a matrix may list 500 engineers.
+        self.engineer_url = reverse("lead_engineer", args=["-"])
 
     def row(self, row) -> str:
         engineer = row.engineer
         head = format_html(
             '<tr>\n<th scope="row" class="matrix-engineer">\n'
-            '<span class="person-name">{}</span>\n'
+            '<a class="person-name person-link" href="{}">{}</a>\n'
             '<span class="person-meta">{} · {} · {} · {}</span>\n</th>',
+            self.engineer_url.replace("/-/", f"/{quote(engineer.username)}/"),
             engineer.name,
             engineer.username,
             engineer.team_slug,

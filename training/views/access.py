@@ -4,8 +4,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from training.i18n import remember_language
 from training.selectors.access import lead_scope
 
 
@@ -15,7 +16,7 @@ def lead_view(view):
 
     Sets `request.lead` (a LeadScope), `request.teams` (its teams as a queryset)
     and, for the navigation, `request.is_lead` and `request.is_engineer`; renders
-    in the lead's time zone.
+    in the lead's time zone and language (LeadScope).
     """
 
     @login_required
@@ -28,10 +29,18 @@ def lead_view(view):
         request.teams = scope.teams_queryset()
         request.is_lead = True
         request.is_engineer = scope.is_engineer
-        with timezone.override(scope.zone):
+        language = scope.language or translation.get_language()
+        if scope.language:
+            # The profile's language wins over the cookie, as on the engineer pages;
+            # kept in the session so the next page needs no query for it.
+            remember_language(request, scope.language)
+            request.LANGUAGE_CODE = scope.language
+        with timezone.override(scope.zone), translation.override(language):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
+        if scope.language:
+            response.headers["Content-Language"] = scope.language
         return response
 
     return wrapped

@@ -28,7 +28,7 @@ from training.forms import (
     GrantAttemptsForm,
     OverrideForm,
 )
-from training.models import Assignment
+from training.models import Assignment, Engineer
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.access import manageable_assignments
@@ -252,7 +252,15 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
                 return redirect("lead_assign")
         status = 400
     else:
-        form = AssignForm(initial={"course": request.GET.get("course")}, scope=scope)
+        # Prefilled from a link: ?course=<slug>, ?engineer=<username> (the engineer page).
+        engineers = list(
+            Engineer.objects.filter(
+                team_id__in=scope.team_ids, user__username__in=request.GET.getlist("engineer")
+            ).values_list("pk", flat=True)
+        )
+        form = AssignForm(
+            initial={"course": request.GET.get("course"), "engineers": engineers}, scope=scope
+        )
         status = 200
     return render(
         request,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import lead
+from training.views import lead, lead_people
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -22,6 +22,13 @@ urlpatterns = [
         lead.lead_assignment_extend,
         name="lead_assignment_extend",
     ),
+    path(
+        "assignments/<int:pk>/nudge/",
+        lead_people.lead_assignment_nudge,
+        name="lead_assignment_nudge",
+    ),
+    path("engineers/<str:username>/", lead_people.lead_engineer, name="lead_engineer"),
+    path("profile/", lead_people.lead_profile, name="lead_profile"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",
