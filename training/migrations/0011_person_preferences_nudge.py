@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0009_assignment_reason_recertification'),
+        ('training', '0010_readiness_engineer_idx'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
