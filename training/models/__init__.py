@@ -2,7 +2,15 @@ from training.models.activity import Attempt, LessonProgress
 from training.models.assignments import Assignment
 from training.models.audit import AuditEvent
 from training.models.notifications import Notification, WebhookDelivery
-from training.models.people import Engineer, Region, SkillLevel, SkillRecord, Team, Tier
+from training.models.people import (
+    Engineer,
+    Region,
+    SkillLevel,
+    SkillRecord,
+    SupportManager,
+    Team,
+    Tier,
+)
 from training.models.readiness import ReadinessSnapshot
 from training.models.tokens import ApiToken, Scope
 
@@ -19,6 +27,7 @@ __all__ = [
     "Scope",
     "SkillLevel",
     "SkillRecord",
+    "SupportManager",
     "Team",
     "Tier",
     "WebhookDelivery",

@@ -21,6 +21,8 @@ class AuditEvent(models.Model):
         AUTHORS_TOLD = "authors_told"
         ASSIGNMENT_ATTEMPTS_GRANTED = "assignment_attempts_granted"
         ASSIGNMENT_EXTENDED = "assignment_extended"
+        MANAGER_GRANTED = "manager_granted"
+        MANAGER_REVOKED = "manager_revoked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -1,10 +1,13 @@
 """Who may see what: the one place that answers it.
 
 A lead sees the teams they lead, those teams' engineers, and the releases of the
-SDKs those teams support. Staff see everything (and so, with issue 14, will support
-managers: `sees_everything` is where that goes). An engineer sees their own
-assignments and skills. Every lead page, the skill matrix, the experts page and the
-API ask here; none of them filters by `leads=` on its own.
+SDKs those teams support. Staff and support managers (training.models.SupportManager)
+see everything. A manager acts everywhere only where the role says so — assign,
+grant attempts, extend due dates (`manageable_assignments`) and override a release
+gate; elsewhere (cancelling a lead's assignment) they act on the teams they lead
+only (`cancellable_assignments`). An engineer sees their own assignments and
+skills. Every lead page, the skill matrix, the experts page and the API ask here;
+none of them filters by `leads=` on its own.
 """
 
 import zoneinfo
@@ -17,9 +20,19 @@ from courses.models import Release, Sdk
 from training.models import Assignment, Engineer, Team
 
 
+def is_support_manager(user: Any) -> bool:
+    """Whether `user` is an active support manager. One query per user object at
+    most: Django keeps the reverse one-to-one (or its absence) on the instance."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return hasattr(user, "support_manager")
+
+
 def sees_everything(user: Any) -> bool:
-    """Staff see every team, engineer and release."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
+    """Staff and support managers see every team, engineer and release."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_staff) or is_support_manager(user)
 
 
 def led_teams(user: Any) -> QuerySet[Team]:
@@ -90,6 +103,16 @@ def manageable_assignments(user: Any) -> QuerySet[Assignment]:
     )
 
 
+def cancellable_assignments(user: Any) -> QuerySet[Assignment]:
+    """The assignments a person may cancel: every one for staff; for anyone else
+    (leads, and support managers, who are read-only outside their own teams but for
+    assigning, granting and extending) those of the teams they lead."""
+    queryset = Assignment.objects.all()
+    if getattr(user, "is_authenticated", False) and user.is_active and user.is_staff:
+        return queryset
+    return queryset.filter(engineer__team__in=led_teams(user).values("pk"))
+
+
 @dataclass(frozen=True, slots=True)
 class LeadScope:
     """What a signed-in lead (or someone who sees everything) may see on the lead
@@ -99,8 +122,11 @@ class LeadScope:
     user: Any
     teams: tuple[Team, ...]
     staff: bool
+    """Sees everything: staff, or a support manager (`sees_everything`)."""
     timezone_name: str | None
     """The lead's engineer profile's time zone; None when they have no profile."""
+    manager: bool = False
+    """A support manager (shown as such; `staff` is true for them too)."""
 
     @property
     def everything(self) -> bool:
@@ -148,4 +174,11 @@ def lead_scope(*, user: Any) -> LeadScope | None:
     if not teams and not everything:
         return None
     zone = Engineer.objects.filter(user=user).values_list("timezone", flat=True).first()
-    return LeadScope(user=user, teams=teams, staff=everything, timezone_name=zone)
+    return LeadScope(
+        user=user,
+        teams=teams,
+        staff=everything,
+        timezone_name=zone,
+        # Staff stay "staff" on the pages, and asking costs them no query.
+        manager=everything and not user.is_staff,
+    )

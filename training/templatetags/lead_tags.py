@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
+from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from training.models import Engineer
@@ -20,6 +21,13 @@ from training.selectors.access import is_lead_expression, sees_everything
 from training.selectors.leads import EngineerRow, EngineerStatus
 
 register = template.Library()
+
+
+@register.filter
+def and_list(items) -> str:
+    """["EMEA", "AMER"] → "EMEA and AMER" (in the reader's language)."""
+    return get_text_list([str(item) for item in items], gettext("and"))
+
 
 # Chart geometry, in SVG user units: drawn at its natural size (1 unit = 1 CSS px,
 # so the text stays readable), shrunk only where the container is narrower.
