@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from courses.models import Release, Sdk
-from training.models import Assignment, Engineer, Team
+from training.models import Assignment, Engineer, SupportManager, Team
 
 
 def is_support_manager(user: Any) -> bool:
@@ -53,6 +53,14 @@ def visible_teams(user: Any) -> QuerySet[Team]:
 def is_lead_expression(user_ref: str = "pk") -> Exists:
     """An annotation: does the user at `user_ref` lead a team?"""
     return Exists(Team.objects.filter(leads=OuterRef(user_ref)))
+
+
+def has_lead_pages_expression(user_ref: str = "pk") -> Q:
+    """An annotation for the menu: does the user at `user_ref` lead a team or manage
+    support (staff, a plain attribute, the caller adds without a query)?"""
+    return Q(Exists(Team.objects.filter(leads=OuterRef(user_ref)))) | Q(
+        Exists(SupportManager.objects.filter(user=OuterRef(user_ref)))
+    )
 
 
 def visible_engineers(user: Any) -> QuerySet[Engineer]:

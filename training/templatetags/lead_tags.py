@@ -8,7 +8,7 @@ from html import escape
 
 from django import template
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
@@ -17,7 +17,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from training.models import Engineer
-from training.selectors.access import is_lead_expression, sees_everything
+from training.selectors.access import has_lead_pages_expression
 from training.selectors.leads import EngineerRow, EngineerStatus
 
 register = template.Library()
@@ -62,13 +62,15 @@ def nav_roles(context) -> dict[str, bool]:
             get_user_model()
             .objects.filter(pk=user.pk)
             .annotate(
-                leads_a_team=is_lead_expression("pk"),
+                leads_a_team=ExpressionWrapper(
+                    has_lead_pages_expression("pk"), output_field=BooleanField()
+                ),
                 has_profile=Exists(Engineer.objects.filter(user=OuterRef("pk"))),
             )
             .values_list("leads_a_team", "has_profile")
             .first()
         ) or (False, False)
-        request.is_lead = bool(row[0]) or sees_everything(user)
+        request.is_lead = bool(row[0]) or (user.is_active and user.is_staff)
         request.is_engineer = bool(row[1])
     return {"lead": request.is_lead, "engineer": request.is_engineer}
 
