@@ -49,6 +49,11 @@ LEADS = [
     {"username": "lara", "first_name": "Lara", "last_name": "Costa"},
 ]
 
+# The support manager: leads no team, sees every region on the console.
+MANAGERS = [
+    {"username": "maya", "first_name": "Maya", "last_name": "Okafor"},
+]
+
 TEAMS = [
     {"slug": "apac-rtm", "name": "APAC RTM", "sdks": ALL_SDKS, "leads": ["lena"]},
     {"slug": "emea-rtm", "name": "EMEA RTM", "sdks": ALL_SDKS, "leads": ["leo"]},

@@ -209,6 +209,21 @@ ROWS = [
         (ANON, 403, 200, 200, 404, 200),
         scopes=("people",),
     ),
+    # Support managers: tokens with `people` and staff only (a manager makes no other).
+    Row(
+        "api-manager",
+        "PUT",
+        "/api/v1/managers/lena/",
+        (ANON, 403, 201, 403, 403, 201),
+        scopes=("people",),
+    ),
+    Row(
+        "api-manager",
+        "DELETE",
+        "/api/v1/managers/lena/",
+        (ANON, 403, 204, 403, 403, 204),
+        scopes=("people",),
+    ),
     # --- API: assignments (people read theirs and their teams' only: see below)
     Row("api-assignments", "GET", "/api/v1/assignments/", RELEASE_READ, scopes=("assignments",)),
     Row(

@@ -7,7 +7,15 @@ from django.core.management import call_command
 
 from courses.models import Course, Release
 from training import demo_content
-from training.models import Assignment, Attempt, Engineer, LessonProgress, SkillRecord, Team
+from training.models import (
+    Assignment,
+    Attempt,
+    Engineer,
+    LessonProgress,
+    SkillRecord,
+    SupportManager,
+    Team,
+)
 from training.selectors.attempt_limits import with_attempt_figures
 
 User = get_user_model()
@@ -116,11 +124,19 @@ def test_the_demo_shows_some_progress_made_through_the_services():
 @pytest.mark.django_db
 def test_the_output_says_how_to_log_in_as_an_engineer_a_lead_and_the_admin():
     output = run_demo()
-    for text in ("alice", "lena", "admin", demo_content.DEMO_PASSWORD, "http://127.0.0.1:8000/"):
+    for text in (
+        "alice",
+        "lena",
+        "maya",
+        "admin",
+        demo_content.DEMO_PASSWORD,
+        "http://127.0.0.1:8000/",
+    ):
         assert text in output
-    for username in ("alice", "lena", "admin"):
+    for username in ("alice", "lena", "maya", "admin"):
         assert User.objects.get(username=username).check_password(demo_content.DEMO_PASSWORD)
     assert User.objects.get(username="admin").is_superuser
+    assert SupportManager.objects.filter(user__username="maya").exists()
 
 
 @pytest.mark.django_db

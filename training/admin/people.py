@@ -6,7 +6,9 @@ teams and engineers are saved with `team_upsert` / `team_update` /
 `engineer_upsert` (a new engineer, or one moved to another team, is given the
 team's onboarding and open release training); a manual assignment is
 `assignments_create_manual` (audited); an API token is issued with `token_issue`
-(its secret shown once, only its hash stored) and revoked with `token_revoke`.
+(its secret shown once, only its hash stored) and revoked with `token_revoke`;
+a support manager is made with `manager_grant` and removed with `manager_revoke`
+(both audited).
 Tokens can also be issued with `manage.py issue_token NAME --scope SCOPE`.
 Deleting an engineer or a team marks the readiness of the releases concerned as
 changed, in the same transaction. What records history (attempts, lesson progress,
@@ -37,6 +39,7 @@ from training.models import (
     ReadinessSnapshot,
     Scope,
     SkillRecord,
+    SupportManager,
     Team,
     WebhookDelivery,
 )
@@ -556,3 +559,35 @@ class PersonPreferencesAdmin(admin.ModelAdmin):
             user=obj.user, timezone_name=obj.timezone, language=obj.language
         )
         obj.pk = saved.pk
+
+
+@admin.register(SupportManager)
+class SupportManagerAdmin(admin.ModelAdmin):
+    """Support managers: added and deleted through the services (audited); a grant
+    has nothing to edit afterwards."""
+
+    list_display = ["user", "granted_by", "granted_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "granted_by", "granted_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "granted_by", "granted_at"] if obj else ["granted_by", "granted_at"]
+
+    def save_model(self, request, obj, form, change):
+        from training.services.managers import manager_grant
+
+        manager, _ = manager_grant(user=form.cleaned_data["user"], actor=_actor(request))
+        obj.pk = manager.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        from training.services.managers import manager_revoke
+
+        manager_revoke(user=obj.user, actor=_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        from training.services.managers import manager_revoke
+
+        for manager in queryset.select_related("user"):
+            manager_revoke(user=manager.user, actor=_actor(request))

@@ -18,10 +18,11 @@ from rest_framework.response import Response
 from core.actors import Actor
 from core.errors import NotFound
 from courses.models import Course, Sdk, Skill
-from training.models import ApiToken, Engineer, Region, SkillRecord, Team, Tier
+from training.models import ApiToken, Engineer, Region, SkillRecord, SupportManager, Team, Tier
 from training.selectors import people as selectors
 from training.selectors import skill_valid_until
 from training.selectors.access import may_see_engineer
+from training.services.managers import manager_grant, manager_revoke
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
 
 _LIST_MAX = 1000
@@ -164,6 +165,21 @@ class SkillRecordSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(skill_valid_until(record.verified_at))
 
 
+class ManagerSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    granted_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who made them a manager (null for a token or the system).",
+    )
+
+    class Meta:
+        model = SupportManager
+        fields = ["username", "granted_by", "granted_at"]
+        read_only_fields = fields
+
+
 # --- views --------------------------------------------------------------------
 
 
@@ -302,7 +318,50 @@ class EngineerSkillsView(PeopleView):
         return self.get_paginated_response(SkillRecordSerializer(page, many=True).data)
 
 
+class ManagerView(PeopleView):
+    """Support managers see every team, region, release and engineer; they may
+    assign, grant attempts, extend and override a gate everywhere."""
+
+    serializer_class = ManagerSerializer
+
+    @extend_schema(
+        operation_id="managers_update",
+        summary="Make an existing user a support manager",
+        request=None,
+        responses={
+            201: OpenApiResponse(ManagerSerializer, description="Made a manager now."),
+            200: OpenApiResponse(ManagerSerializer, description="Already a manager; unchanged."),
+            404: OpenApiResponse(description="No such user."),
+        },
+    )
+    def put(self, request, username: str):
+        user = selectors.user_get(username=username)
+        _, created = manager_grant(user=user, actor=Actor.from_request(request))
+        return Response(
+            ManagerSerializer(selectors.manager_get(user=user)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="managers_destroy",
+        summary="Take the support-manager role away",
+        description=(
+            "204 whether or not the user was a manager (idempotent, like PUT: a "
+            "retried DELETE is no error); 404 only for an unknown user."
+        ),
+        responses={
+            204: OpenApiResponse(description="Not a manager (any more)."),
+            404: OpenApiResponse(description="No such user."),
+        },
+    )
+    def delete(self, request, username: str):
+        user = selectors.user_get(username=username)
+        manager_revoke(user=user, actor=Actor.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 urlpatterns = [
+    path("managers/<username:username>/", ManagerView.as_view(), name="api-manager"),
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("teams/<slug:slug>/", TeamDetailView.as_view(), name="api-team"),
     path("engineers/", EngineerListView.as_view(), name="api-engineers"),

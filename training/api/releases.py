@@ -391,7 +391,8 @@ class ReleaseReadinessView(generics.GenericAPIView):
         operation_id="releases_readiness",
         summary="Is support ready for this release?",
         description=(
-            "A token (scope `releases`) and staff see every engineer (`scope: all`). A "
+            "A token (scope `releases`), staff and support managers see every engineer "
+            "(`scope: all`). A "
             "signed-in lead sees their own teams' engineers only (`scope: teams`); "
             "anyone else signed in gets 403."
         ),

@@ -8,6 +8,7 @@ from training.models.people import (
     Region,
     SkillLevel,
     SkillRecord,
+    SupportManager,
     Team,
     Tier,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Scope",
     "SkillLevel",
     "SkillRecord",
+    "SupportManager",
     "Team",
     "Tier",
     "WebhookDelivery",

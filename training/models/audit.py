@@ -22,6 +22,8 @@ class AuditEvent(models.Model):
         ASSIGNMENT_ATTEMPTS_GRANTED = "assignment_attempts_granted"
         ASSIGNMENT_EXTENDED = "assignment_extended"
         ASSIGNMENT_NUDGED = "assignment_nudged"
+        MANAGER_GRANTED = "manager_granted"
+        MANAGER_REVOKED = "manager_revoked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -154,3 +154,28 @@ class SkillRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.engineer} {self.skill} {self.get_level_display()}"
+
+
+class SupportManager(models.Model):
+    """A support manager: sees every team, region, release and engineer; may assign,
+    grant attempts, extend due dates and override a release gate everywhere; is
+    read-only otherwise on teams they do not lead (training.selectors.access).
+
+    A row of its own, not a Django group or permission: the grant is a fact with an
+    author and a date that the API and the admin create idempotently (a unique
+    user), and SCIM's group sync cannot take it away as a side effect.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_manager"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return self.user.get_username()

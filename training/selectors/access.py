@@ -1,10 +1,13 @@
 """Who may see what: the one place that answers it.
 
 A lead sees the teams they lead, those teams' engineers, and the releases of the
-SDKs those teams support. Staff see everything (and so, with issue 14, will support
-managers: `sees_everything` is where that goes). An engineer sees their own
-assignments and skills. Every lead page, the skill matrix, the experts page and the
-API ask here; none of them filters by `leads=` on its own.
+SDKs those teams support. Staff and support managers (training.models.SupportManager)
+see everything. A manager acts everywhere only where the role says so — assign,
+grant attempts, extend due dates (`manageable_assignments`) and override a release
+gate; elsewhere (cancelling a lead's assignment) they act on the teams they lead
+only (`cancellable_assignments`). An engineer sees their own assignments and
+skills. Every lead page, the skill matrix, the experts page and the API ask here;
+none of them filters by `leads=` on its own.
 """
 
 import zoneinfo
@@ -15,12 +18,22 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from courses.models import Release, Sdk
-from training.models import Assignment, Engineer, Team
+from training.models import Assignment, Engineer, SupportManager, Team
+
+
+def is_support_manager(user: Any) -> bool:
+    """Whether `user` is an active support manager. One query per user object at
+    most: Django keeps the reverse one-to-one (or its absence) on the instance."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return hasattr(user, "support_manager")
 
 
 def sees_everything(user: Any) -> bool:
-    """Staff see every team, engineer and release."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
+    """Staff and support managers see every team, engineer and release."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_staff) or is_support_manager(user)
 
 
 def led_teams(user: Any) -> QuerySet[Team]:
@@ -41,6 +54,14 @@ def visible_teams(user: Any) -> QuerySet[Team]:
 def is_lead_expression(user_ref: str = "pk") -> Exists:
     """An annotation: does the user at `user_ref` lead a team?"""
     return Exists(Team.objects.filter(leads=OuterRef(user_ref)))
+
+
+def has_lead_pages_expression(user_ref: str = "pk") -> Q:
+    """An annotation for the menu: does the user at `user_ref` lead a team or manage
+    support (staff, a plain attribute, the caller adds without a query)?"""
+    return Q(Exists(Team.objects.filter(leads=OuterRef(user_ref)))) | Q(
+        Exists(SupportManager.objects.filter(user=OuterRef(user_ref)))
+    )
 
 
 def visible_engineers(user: Any) -> QuerySet[Engineer]:
@@ -91,6 +112,16 @@ def manageable_assignments(user: Any) -> QuerySet[Assignment]:
     )
 
 
+def cancellable_assignments(user: Any) -> QuerySet[Assignment]:
+    """The assignments a person may cancel: every one for staff; for anyone else
+    (leads, and support managers, who are read-only outside their own teams but for
+    assigning, granting and extending) those of the teams they lead."""
+    queryset = Assignment.objects.all()
+    if getattr(user, "is_authenticated", False) and user.is_active and user.is_staff:
+        return queryset
+    return queryset.filter(engineer__team__in=led_teams(user).values("pk"))
+
+
 @dataclass(frozen=True, slots=True)
 class LeadScope:
     """What a signed-in lead (or someone who sees everything) may see on the lead
@@ -101,11 +132,14 @@ class LeadScope:
     user: Any
     teams: tuple[Team, ...]
     staff: bool
+    """Sees everything: staff, or a support manager (`sees_everything`)."""
     timezone_name: str | None
     """The zone the lead pages use; None when neither a profile nor preferences set one."""
     is_engineer: bool = False
     language: str | None = None
     """The language the lead pages use; None leaves it to the cookie or the browser."""
+    manager: bool = False
+    """A support manager (shown as such; `staff` is true for them too)."""
 
     @property
     def everything(self) -> bool:
@@ -171,4 +205,6 @@ def lead_scope(*, user: Any) -> LeadScope | None:
         timezone_name=zone,
         is_engineer=engineer_pk is not None,
         language=language,
+        # Staff stay "staff" on the pages, and asking costs them no query.
+        manager=everything and not user.is_staff,
     )

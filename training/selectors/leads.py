@@ -8,8 +8,10 @@ release. Releases not yet with customers are few, so one or two queries per
 release is the price of the lead home, never one per engineer.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -145,6 +147,18 @@ def release_team_regions(
             "percent": progress_percent(complete, required),
         }
     return regions
+
+
+def regions_outside(readiness: Mapping[str, Any], team_regions: Mapping[str, Any]) -> list[str]:
+    """Regions with engineers in the release's scope but none of them on my teams, in
+    follow-the-sun order: the whole-release figures (overall, blocking) count them,
+    my teams' chart does not. Read off figures already counted: no query."""
+    whole = readiness.get("regions", {})
+    return [
+        region
+        for region in Region.values
+        if whole.get(region, {}).get("required") and region not in team_regions
+    ]
 
 
 # --- engineers on a release ----------------------------------------------------------

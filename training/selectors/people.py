@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
 from core.errors import NotFound
-from training.models import Engineer, SkillRecord, Team
+from training.models import Engineer, SkillRecord, SupportManager, Team
 
 User = get_user_model()
 
@@ -51,3 +51,16 @@ def engineer_skill_records(*, engineer: Engineer) -> QuerySet[SkillRecord]:
         .select_related("skill")
         .order_by("skill__slug")
     )
+
+
+def user_get(*, username: str):
+    """An existing user by username (any user: a manager need not be an engineer)."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"No user '{username}'.")
+    return user
+
+
+def manager_get(*, user) -> SupportManager:
+    """The user's support-manager row, with who granted it."""
+    return SupportManager.objects.select_related("user", "granted_by").get(user=user)

@@ -9,18 +9,26 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import mark_safe
+from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from training.models import Engineer
-from training.selectors.access import is_lead_expression, sees_everything
+from training.selectors.access import has_lead_pages_expression
 from training.selectors.leads import EngineerRow, EngineerStatus
 
 register = template.Library()
+
+
+@register.filter
+def and_list(items) -> str:
+    """["EMEA", "AMER"] → "EMEA and AMER" (in the reader's language)."""
+    return get_text_list([str(item) for item in items], gettext("and"))
+
 
 # Chart geometry, in SVG user units: drawn at its natural size (1 unit = 1 CSS px,
 # so the text stays readable), shrunk only where the container is narrower.
@@ -55,13 +63,15 @@ def nav_roles(context) -> dict[str, bool]:
             get_user_model()
             .objects.filter(pk=user.pk)
             .annotate(
-                leads_a_team=is_lead_expression("pk"),
+                leads_a_team=ExpressionWrapper(
+                    has_lead_pages_expression("pk"), output_field=BooleanField()
+                ),
                 has_profile=Exists(Engineer.objects.filter(user=OuterRef("pk"))),
             )
             .values_list("leads_a_team", "has_profile")
             .first()
         ) or (False, False)
-        request.is_lead = bool(row[0]) or sees_everything(user)
+        request.is_lead = bool(row[0]) or (user.is_active and user.is_staff)
         request.is_engineer = bool(row[1])
     return {"lead": request.is_lead, "engineer": request.is_engineer}
 

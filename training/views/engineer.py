@@ -10,7 +10,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
-from training.selectors.access import is_lead_expression, led_teams, sees_everything
+from training.selectors.access import has_lead_pages_expression, led_teams, sees_everything
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
 from training.selectors.dashboard import dashboard, dashboard_notices, skill_standings
@@ -52,7 +52,11 @@ def engineer_view(view=None, *, optional: bool = False):
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             engineer = (
                 Engineer.objects.select_related("user")
-                .annotate(leads_a_team=is_lead_expression("user_id"))
+                .annotate(
+                    leads_a_team=ExpressionWrapper(
+                        has_lead_pages_expression("user_id"), output_field=BooleanField()
+                    )
+                )
                 .filter(user=request.user)
                 .first()
             )
@@ -64,7 +68,8 @@ def engineer_view(view=None, *, optional: bool = False):
                 raise Http404("No engineer profile.")
             request.engineer = engineer
             request.is_engineer = True
-            request.is_lead = engineer.leads_a_team or sees_everything(request.user)
+            # A lead or a support manager (annotated above), or staff: no query more.
+            request.is_lead = engineer.leads_a_team or request.user.is_staff
             # The profile is the truth: it may have changed (API, admin) since the
             # session copied it at sign-in (training.i18n).
             remember_language(request, engineer.language)

@@ -31,12 +31,14 @@ from training.forms import (
 from training.models import Assignment, Engineer
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
-from training.selectors.access import manageable_assignments
+from training.selectors.access import cancellable_assignments, manageable_assignments
+from training.selectors.follow_the_sun import FOLLOW_THE_SUN, shifts_now
 from training.selectors.leads import (
     EngineerStatus,
     lead_assignments_open,
     lead_release_get,
     lead_releases_open,
+    regions_outside,
     release_engineer_rows,
     release_overrides,
     release_steps_total,
@@ -63,14 +65,30 @@ def lead_home(request: HttpRequest) -> HttpResponse:
     customers: readiness overall and per region of my teams, dates, at-risk."""
     scope = request.lead
     now = timezone.now()
+    on_shift, next_shift = shifts_now(now)
     items = []
     for release in lead_releases_open(scope=scope):  # a handful, never one per engineer
         readiness = release_readiness(release, now=now)
+        regions = release_team_regions(release=release, team_ids=scope.team_ids, now=now)
         items.append(
             {
                 "release": release,
                 "readiness": readiness,
-                "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
+                "regions": regions,
+                # Someone who sees everything: every region side by side, in
+                # follow-the-sun order, whether or not it has engineers in scope.
+                "sun": [
+                    {
+                        "region": region,
+                        "figures": regions.get(region),
+                        "now": region == on_shift.region,
+                        "next": region == next_shift.region,
+                    }
+                    for region, _, _ in FOLLOW_THE_SUN
+                ]
+                if scope.everything
+                else [],
+                "outside": regions_outside(readiness, regions),
                 "risks": [reason_text(risk) for risk in readiness["risks"]],
             }
         )
@@ -83,6 +101,8 @@ def lead_home(request: HttpRequest) -> HttpResponse:
             "items": items,
             "scope": scope,
             "now": now,
+            "on_shift": on_shift,
+            "next_shift": next_shift,
             "at_risk": sum(1 for item in items if item["risks"]),
             # Waiting on a course: read off the readiness reasons already counted.
             "waiting": sorted(
@@ -122,6 +142,7 @@ def _release_page(
     elif filters.is_bound:
         status = 400
     readiness = release_readiness(release, now=now)
+    regions = release_team_regions(release=release, team_ids=scope.team_ids, now=now)
     rows = release_engineer_rows(
         release=release,
         team_ids=scope.team_ids,
@@ -141,7 +162,8 @@ def _release_page(
         {
             "release": release,
             "readiness": readiness,
-            "regions": release_team_regions(release=release, team_ids=scope.team_ids, now=now),
+            "regions": regions,
+            "outside": [] if scope.everything else regions_outside(readiness, regions),
             "risks": [reason_text(risk) for risk in readiness["risks"]]
             if release.status == Release.Status.PUBLISHED
             else [],
@@ -277,11 +299,10 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
 @require_POST
 @lead_view
 def lead_assignment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    """Cancel a lead-made, unfinished assignment of an engineer of my teams."""
+    """Cancel a lead-made, unfinished assignment of an engineer of my teams (staff:
+    any team; a support manager: the teams they lead only)."""
     assignment = get_object_or_404(
-        Assignment.objects.filter(engineer__team_id__in=request.lead.team_ids).select_related(
-            "course", "engineer__user"
-        ),
+        cancellable_assignments(request.user).select_related("course", "engineer__user"),
         pk=pk,
     )
     try:

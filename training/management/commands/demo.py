@@ -31,6 +31,7 @@ from training.readiness import reason_text, release_readiness
 from training.services.assignments import engineer_assign_backlog, release_assign_training
 from training.services.attempts import attempt_start, attempt_submit
 from training.services.courses import course_save
+from training.services.managers import manager_grant
 from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
 from training.services.recertification import recertification_assign
@@ -107,6 +108,7 @@ class Command(BaseCommand):
 
         self._catalog()
         self._leads()
+        self._managers()
         self._course(content.ONBOARDING_COURSE)
         self._teams()
         self._engineers()
@@ -144,6 +146,21 @@ class Command(BaseCommand):
             if created:
                 self.new_users.add(user.get_username())
             self._count("leads", created)
+
+    def _managers(self) -> None:
+        for spec in content.MANAGERS:
+            user, created = User.objects.get_or_create(
+                username=spec["username"],
+                defaults={
+                    "first_name": spec["first_name"],
+                    "last_name": spec["last_name"],
+                    "email": f"{spec['username']}@example.com",
+                },
+            )
+            if created:
+                self.new_users.add(user.get_username())
+            _, granted = manager_grant(user=user, actor=SYSTEM)
+            self._count("support managers", granted)
 
     def _course(self, document: dict) -> Course:
         wanted = canonical_document(document)
@@ -309,9 +326,11 @@ class Command(BaseCommand):
 
     def _passwords(self) -> list[str]:
         """Set the demo password where it harms nobody; return who kept their own."""
-        usernames = [lead["username"] for lead in content.LEADS] + [
-            spec["username"] for spec in content.ENGINEERS
-        ]
+        usernames = (
+            [lead["username"] for lead in content.LEADS]
+            + [spec["username"] for spec in content.MANAGERS]
+            + [spec["username"] for spec in content.ENGINEERS]
+        )
         kept = []
         for user in User.objects.filter(username__in=usernames).order_by("username"):
             if user.get_username() in self.new_users or not user.has_usable_password():
@@ -378,6 +397,7 @@ class Command(BaseCommand):
         out.write(self.style.MIGRATE_HEADING(f"Open {self.url} and log in as:"))
         out.write("  engineer  alice  (APAC, Asia/Shanghai; also bob, wei, marcus …)")
         out.write("  lead      lena   (APAC RTM; also leo for EMEA, lara for AMER)")
+        out.write("  manager   maya   (support manager: every team and region)")
         out.write(f"  admin     {content.ADMIN_USERNAME}  ({self.url}admin/)")
         out.write(f"  password  {content.DEMO_PASSWORD}  (the same for every demo user)")
         if kept:
