@@ -81,6 +81,13 @@ class Attempt(models.Model):
                 condition=Q(lead_notice="pending"),
                 name="attempt_lead_notice_pending",
             ),
+            # Readiness's locked-out count (training.readiness.counts.release_state):
+            # the failed attempts at a release's quizzes, without reading the passes.
+            models.Index(
+                fields=["quiz", "engineer"],
+                condition=Q(passed=False),
+                name="attempt_failed_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -282,6 +282,7 @@ def release_state(release: Release, *, team_ids: list[int] | None = None) -> Rel
     attempt, assignment = Attempt._meta.db_table, Assignment._meta.db_table
     teams = ""
     params: list[int | str | bool] = [release.pk, Course.Status.DRAFT]
+    params += [False, release.pk]
     params += [release.pk, Assignment.Reason.RELEASE, *Assignment.DONE, release.sdk_id]
     if team_ids is not None:
         if not team_ids:
@@ -298,24 +299,33 @@ def release_state(release: Release, *, team_ids: list[int] | None = None) -> Rel
         WHERE c.release_id = %s
           AND (c.status = %s OR NOT EXISTS (SELECT 1 FROM {quiz} q WHERE q.course_id = c.id))
         UNION ALL
-        SELECT NULL, NULL, COUNT(*) FROM (
-            SELECT a.id
+        SELECT NULL, NULL, COUNT(*)
+        FROM (
+            -- The engineers who failed at least as often as the quiz allows: from the
+            -- failed attempts at this release's quizzes alone (attempt_failed_idx), a
+            -- few beside its assignments; then their assignment, by its key.
+            SELECT t.engineer_id, t.quiz_id, q.course_id, q.max_attempts, COUNT(*) AS fails
             FROM {attempt} t
             JOIN {quiz} q ON q.id = t.quiz_id
-            JOIN {assignment} a ON a.engineer_id = t.engineer_id AND a.course_id = q.course_id
-            JOIN {Engineer._meta.db_table} e ON e.id = a.engineer_id
-            WHERE a.release_id = %s AND a.reason = %s AND a.mandatory
-              AND a.status NOT IN (%s, %s)
-              AND e.active
-              AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
-            GROUP BY a.id, q.max_attempts, a.extra_attempts
-            HAVING SUM(CASE WHEN t.passed THEN 1 ELSE 0 END) = 0
-               AND SUM(CASE WHEN t.passed = %s THEN 1 ELSE 0 END)
-                   >= q.max_attempts + a.extra_attempts
-        ) locked
+            WHERE t.passed = %s
+              AND q.course_id IN (SELECT c2.id FROM {course} c2 WHERE c2.release_id = %s)
+            GROUP BY t.engineer_id, t.quiz_id, q.course_id, q.max_attempts
+            HAVING COUNT(*) >= q.max_attempts
+        ) f
+        JOIN {assignment} a ON a.engineer_id = f.engineer_id AND a.course_id = f.course_id
+        JOIN {Engineer._meta.db_table} e ON e.id = a.engineer_id
+        WHERE f.fails >= f.max_attempts + a.extra_attempts
+          AND NOT EXISTS (
+              SELECT 1 FROM {attempt} p
+              WHERE p.engineer_id = f.engineer_id AND p.quiz_id = f.quiz_id AND p.passed
+          )
+          AND a.release_id = %s AND a.reason = %s AND a.mandatory
+          AND a.status NOT IN (%s, %s)
+          AND e.active
+          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, False])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     unfinished: list[UnfinishedCourse] = sorted(
         ({"slug": slug, "has_quiz": bool(has_quiz)} for slug, has_quiz, _ in rows if slug),
