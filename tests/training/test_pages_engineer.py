@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
@@ -281,3 +282,11 @@ def test_two_leads_nudging_at_once_send_one_reminder(lead, staff, engineer, mail
     assert sorted(outcomes) == ["nudged_recently", "sent"]
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.ASSIGNMENT_NUDGED).count() == 1
     assert len(mailoutbox) == 1
+
+
+def test_the_engineer_page_gives_their_local_time_not_the_leads(client, lead, engineer):
+    # 10:15 UTC is 18:15 in Shanghai; the lead reads the page in UTC.
+    instant = timezone.now().replace(hour=10, minute=15, second=0, microsecond=0)
+    with time_machine.travel(instant, tick=False):
+        body = signed_in(client, lead).get(page(engineer)).content.decode()
+    assert '18:15</time> <span class="muted">Asia/Shanghai' in body
