@@ -290,3 +290,8 @@ def test_the_engineer_page_gives_their_local_time_not_the_leads(client, lead, en
     with time_machine.travel(instant, tick=False):
         body = signed_in(client, lead).get(page(engineer)).content.decode()
     assert '18:15</time> <span class="muted">Asia/Shanghai' in body
+
+
+def test_a_lead_who_is_not_an_engineer_finds_the_profile_page_in_the_menu(client, lead, team):
+    body = signed_in(client, lead).get(reverse("lead_home")).content.decode()
+    assert f'href="{reverse("lead_profile")}"' in body
