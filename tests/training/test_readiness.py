@@ -8,6 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import Actor
 from courses.models import Course, Release
 from tests.factories import (
     AssignmentFactory,
@@ -21,6 +22,7 @@ from tests.factories import (
 from training.models import Assignment, Attempt, AuditEvent
 from training.readiness import release_readiness, release_readiness_fresh
 from training.readiness.counts import count_by_region
+from training.services.managers import manager_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -515,3 +517,17 @@ def test_a_locked_out_engineer_puts_the_release_at_risk_until_granted_an_attempt
     Assignment.objects.filter(pk=assignment.pk).update(extra_attempts=1)
     risks = release_readiness_fresh(mixed)["risks"]
     assert all(risk["code"] != "engineers_locked_out" for risk in risks)
+
+
+def test_a_support_manager_signed_in_reads_every_engineer(mixed, team, sdk, staff):
+    maya = UserFactory(username="maya")
+    manager_grant(user=maya, actor=Actor(user=staff))
+    other_team = TeamFactory(slug="emea-rtm", sdks=[sdk])
+    people(other_team, "EMEA", 3)
+    client = APIClient()
+    client.force_authenticate(maya)
+
+    data = client.get(URL + "readiness/").json()
+
+    assert data["scope"] == "all"
+    assert data["required"] == 13
