@@ -8,7 +8,7 @@ PORT ?= 8000
 # `make run` is the zero-setup demo: SQLite, eager Celery, DEBUG on.
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint types layers format bench bench-quick wrk worker beat clean
+.PHONY: install run test lint types layers format pygments-css bench bench-quick wrk worker beat clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ layers: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The colours of highlighted code (courses/markdown.py), committed as a static file:
+# the CSP forbids inline styles. Re-run after changing the Pygments style or version.
+pygments-css: install
+	$(BIN)/python -c "from courses.markdown import highlight_stylesheet as css; print(css(), end='')" > training/static/training/pygments.css
 
 # Benchmarks (PostgreSQL and Redis required; not part of `make test`): writes
 # docs/benchmarks.md. See bench/run.py for the databases and queues it uses.

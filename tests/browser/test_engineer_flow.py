@@ -70,7 +70,7 @@ def test_an_engineer_reads_fails_passes_and_sees_the_skill(page, live_server, en
     screenshot(page, "lesson")
     page.get_by_role("button", name="Mark as read").click()
     page.get_by_text("✓ Read").wait_for()
-    assert "33% complete" in page.locator("#lesson-status").inner_text()
+    assert "33% complete" in page.locator("#lesson-progress").inner_text()
     page.locator("#lesson-status").get_by_role("link", name=re.compile("^Next")).click()
     page.get_by_role("heading", level=1, name=qc.lessons[1].title).wait_for()
     page.get_by_role("button", name="Mark as read").click()

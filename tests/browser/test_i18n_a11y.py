@@ -315,6 +315,42 @@ def test_the_engineer_pages_fit_a_375_px_phone(
     assert overflow == dict.fromkeys(overflow, 0)
 
 
+# --- a lesson with code and a checklist ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("viewport", "name"), [(None, "lesson-code-1280"), (PHONE, "lesson-code-375")]
+)
+def test_a_lesson_with_code_and_a_checklist_reads_well(
+    new_page, live_server, engineer, viewport, name, screenshot
+):
+    qc = build_quiz_course(engineer=engineer)
+    page = new_page(viewport=viewport)
+    sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/assignments/{qc.assignment.pk}/lessons/1/")
+    lesson = page.locator("article.lesson")
+    screenshot(page, name)
+    # The title once; the progress bar between it and the body.
+    assert lesson.get_by_text(qc.lessons[0].title, exact=True).count() == 1
+    title, bar = lesson.locator("h1").bounding_box(), lesson.locator("progress").bounding_box()
+    body = lesson.locator(".prose").bounding_box()
+    assert title and bar and body
+    assert title["y"] < bar["y"] < body["y"]
+    # A checklist of disabled boxes, the first ticked.
+    boxes = lesson.locator(".prose input[type=checkbox]")
+    assert boxes.count() == 2
+    assert [boxes.nth(i).is_checked() for i in range(2)] == [True, False]
+    assert all(boxes.nth(i).is_disabled() for i in range(2))
+    # Highlighted by the stylesheet: a keyword and a comment in other colours than the text.
+    colour = "el => getComputedStyle(el).color"
+    code = lesson.locator(".highlight code")
+    keyword = code.locator("span.kd").first.evaluate(colour)
+    comment = code.locator("span.c1").first.evaluate(colour)
+    assert len({code.evaluate(colour), keyword, comment}) == 3
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+
+
 # --- the keyboard ------------------------------------------------------------------------
 
 

@@ -1,9 +1,15 @@
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from courses.markdown import render_markdown
+from courses.markdown import (
+    highlight_stylesheet,
+    render_inline_markdown,
+    render_markdown,
+    without_leading_title,
+)
 
 
 class _Elements(HTMLParser):
@@ -37,7 +43,7 @@ def test_markdown_renders_prose_tables_and_code():
     assert "<strong>bold</strong>" in html
     assert "<code>code</code>" in html
     assert "<table>" in html and '<td style="text-align:right">2</td>' in html
-    assert '<code class="language-python">' in html
+    assert '<div class="highlight"><pre><code class="language-python">' in html
 
 
 def test_headings_shift_below_the_page_heading():
@@ -97,3 +103,112 @@ def test_style_attributes_keep_only_alignment():
 
 def test_empty_markdown_renders_nothing():
     assert render_markdown("") == ""
+
+
+def test_a_task_list_renders_disabled_checkboxes_and_nothing_else():
+    html = render_markdown("- [ ] Read the changelog\n- [x] Try the sample app\n")
+    boxes = [attrs for tag, attrs in _Elements(html).elements if tag == "input"]
+    assert boxes == [
+        {"type": "checkbox", "disabled": "disabled"},
+        {"type": "checkbox", "disabled": "disabled", "checked": "checked"},
+    ]
+    # Each box is labelled by its item's text (axe: form elements need labels).
+    assert html.count("<label>") == 2 and "Read the changelog</label>" in html
+    assert "class=" not in html
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "- [ ] <script>alert(1)</script>Call support",
+        '- [x] <b onclick="alert(1)">Call support</b>',
+        '- [ ] <img src=x onerror="alert(1)">Call support',
+        '- [ ] <input type="text" name="q" onfocus="alert(1)" autofocus>Call support',
+        '- [ ] <input type="submit" formaction="/accounts/logout/">Call support',
+    ],
+)
+def test_nothing_executable_survives_in_a_task_item(item):
+    html = render_markdown(item)
+    assert_harmless(html)
+    assert "alert" not in html and "Call support" in html
+    for tag, attrs in _Elements(html).elements:
+        if tag == "input":
+            assert attrs["type"] == "checkbox" and attrs["disabled"] == "disabled"
+            assert set(attrs) <= {"type", "disabled", "checked"}
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "token"),
+    [
+        ("python", 'def send(text):\n    return "sent"  # now\n', '<span class="k">def</span>'),
+        ("kotlin", "val client = ChatClient()\n", '<span class="kd">val</span>'),
+    ],
+)
+def test_fenced_code_is_highlighted_with_classes_and_no_style(language, code, token):
+    html = render_markdown(f"```{language}\n{code}```\n")
+    assert html.startswith(f'<div class="highlight"><pre><code class="language-{language}">')
+    assert token in html
+    assert "style=" not in html
+    classes = {attrs.get("class") for tag, attrs in _Elements(html).elements if tag == "span"}
+    assert classes and None not in classes
+
+
+def test_code_in_an_unknown_language_is_escaped_not_highlighted():
+    html = render_markdown("```brainfudge\n<b onclick=x>+</b>\n```\n")
+    assert "highlight" not in html and "<span" not in html
+    assert "&lt;b onclick=x&gt;" in html
+
+
+def test_authors_cannot_borrow_highlight_classes_or_styles_for_their_own_markup():
+    html = render_markdown(
+        '<div class="highlight evil" style="position:fixed">x</div>'
+        '<span class="k banner" style="color:red">y</span>'
+    )
+    assert "style=" not in html and "evil" not in html and "banner" not in html
+
+
+def test_the_committed_pygments_stylesheet_matches_the_highlighter():
+    # `make pygments-css` writes it; a new Pygments or style must be regenerated.
+    committed = Path("training/static/training/pygments.css").read_text(encoding="utf-8")
+    assert committed == highlight_stylesheet()
+    assert ".highlight .k {" in committed
+
+
+def test_inline_markdown_renders_code_and_emphasis_only():
+    html = render_inline_markdown("Call `List<String>.edit()` *once*, **not** ~~twice~~")
+    assert html == (
+        "Call <code>List&lt;String&gt;.edit()</code> <em>once</em>, "
+        "<strong>not</strong> <s>twice</s>"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Heading\n\n- a list",
+        "<script>alert(1)</script> Map<K, V>",
+        '<b onclick="alert(1)">x</b>',
+        "[a link](javascript:alert(1))",
+        "![img](x.png)",
+    ],
+)
+def test_inline_markdown_has_no_block_no_link_and_no_raw_html(text):
+    html = render_inline_markdown(text)
+    assert_harmless(html)
+    assert {tag for tag, _ in _Elements(html).elements} <= {"code", "em", "strong", "s"}
+
+
+def test_a_leading_heading_that_repeats_the_title_is_dropped():
+    body = "# Editing  sent messages\n\nIntro.\n\n## How\n\n# Editing sent messages\n"
+    assert without_leading_title(body, "Editing sent messages") == (
+        "\nIntro.\n\n## How\n\n# Editing sent messages\n"
+    )
+    assert without_leading_title("Editing sent messages\n===\nIntro.", "editing sent messages") == (
+        "Intro."
+    )
+
+
+def test_a_leading_heading_about_something_else_stays():
+    body = "## What changed\n\nIntro."
+    assert without_leading_title(body, "Editing sent messages") == body
+    assert without_leading_title("Intro.\n\n# Editing", "Editing") == "Intro.\n\n# Editing"

@@ -23,9 +23,15 @@ from training.models import Assignment, Engineer
 LESSONS = [
     (
         "Editing sent messages",
+        # Opens with the lesson's own title, as imported lessons often do: the page
+        # shows it once, as its <h1>.
+        "# Editing sent messages\n\n"
         "## What changed\n\nA sent message can now be **edited** for 15 minutes.\n\n"
         "| Platform | Since |\n|---|---|\n| Android | 2.4.0 |\n\n"
-        "```kotlin\nclient.editMessage(id, text)\n```\n",
+        "```kotlin\n// Edits keep the original server timestamp.\n"
+        'val edited = client.editMessage(id, text = "Fixed typo")\n```\n\n'
+        "Before answering an edit ticket:\n\n"
+        "- [x] Ask for the SDK version\n- [ ] Reproduce it in the sample app\n",
     ),
     (
         "Reconnection",

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -40,6 +42,38 @@ def test_a_lesson_renders_its_markdown_with_previous_and_next(signed_in, qc):
     assert "Lesson 1 of 2" in html
     html = signed_in.get(lesson_url(qc, 1)).text
     assert 'rel="prev"' in html
+
+
+def test_a_lesson_shows_its_title_once_and_the_progress_bar_before_the_body(signed_in, engineer):
+    qc = build_quiz_course(
+        engineer=engineer,
+        lessons=[("Editing sent messages", "# Editing sent messages\n\nIntro.\n\n## How\n")],
+    )
+    html = signed_in.get(lesson_url(qc, 0)).text
+    article = html.split('<article class="lesson"', 1)[1]
+    assert article.count("Editing sent messages") == 1
+    # The dropped "#" leaves "##" as the body's top heading, one below the page's h1.
+    assert "<h2>How</h2>" in article
+    progress = article.index('<progress id="progress-course"')
+    assert progress < article.index('<div class="prose">') < article.index("Intro.")
+    assert html.count('id="progress-course"') == 1
+
+
+def test_a_lesson_with_code_and_a_checklist_is_highlighted_and_ticked(signed_in, engineer):
+    qc = build_quiz_course(
+        engineer=engineer,
+        lessons=[("Checklist", "- [x] Update\n- [ ] Test\n\n```kotlin\nval a = 1\n```\n")],
+    )
+    html = signed_in.get(lesson_url(qc, 0)).text
+    body = html.split('<div class="prose">', 1)[1].split('<div id="lesson-status"', 1)[0]
+    boxes = [set(tag.split()) for tag in re.findall(r"<input ([^>]*)>", body)]
+    assert boxes == [
+        {'checked="checked"', 'type="checkbox"', 'disabled="disabled"'},
+        {'type="checkbox"', 'disabled="disabled"'},
+    ]
+    assert '<div class="highlight"><pre><code class="language-kotlin">' in body
+    assert '<span class="kd">val</span>' in body
+    assert 'href="/static/training/pygments.css"' in html
 
 
 def test_opening_a_lesson_starts_the_assignment(signed_in, qc):
@@ -89,6 +123,9 @@ def test_marking_a_lesson_read_with_htmx_returns_the_status_panel(signed_in, qc)
     assert "✓ Read" in response.text
     assert 'hx-swap-oob="true"' in response.text
     assert "autofocus" in response.text
+    # The progress bar at the top of the lesson is swapped out of band.
+    assert '<div class="lesson-progress" id="lesson-progress" hx-swap-oob="true">' in response.text
+    assert "33% complete (1 of 3 steps)" in response.text
 
 
 def test_marking_read_needs_a_post(signed_in, qc):

@@ -63,6 +63,22 @@ def test_the_question_page_reveals_no_explanation_and_no_key(signed_in, qc):
     assert {re.search(r'value="([^"]*)"', tag).group(1) for tag in inputs} == {"0", "1", "2"}
 
 
+def test_choices_render_inline_markdown_on_the_form_and_the_result(signed_in, qc):
+    choice = qc.questions[0].choices.get(correct=True)
+    choice.text = "By `server_timestamp`, *not* <b onclick=alert(1)>send time</b>"
+    choice.save()
+    rendered = (
+        "By <code>server_timestamp</code>, <em>not</em> "
+        "&lt;b onclick=alert(1)&gt;send time&lt;/b&gt;"
+    )
+    attempt = start(signed_in, qc)
+    html = signed_in.get(reverse("attempt", args=[attempt.pk])).text
+    assert f"<span>{rendered}</span>" in html
+    signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
+    html = signed_in.get(reverse("attempt", args=[attempt.pk])).text
+    assert f'<span class="choice-text">{rendered}</span>' in html
+
+
 def test_a_reload_shows_the_same_order(signed_in, qc):
     attempt = start(signed_in, qc)
     url = reverse("attempt", args=[attempt.pk])

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from markdown_it import MarkdownIt
 
-from courses.markdown import render_markdown
+from courses.markdown import render_inline_markdown, render_markdown, without_leading_title
 from training import labels
 from training.readiness.policy import blocking_words
 
@@ -63,6 +63,21 @@ def markdown_below(text: str, level: int = 1) -> str:
     levels = [int(t.tag[1]) for t in _OUTLINE.parse(text) if t.type == "heading_open"]
     offset = int(level) + 1 - min(levels) if levels else 0
     return mark_safe(render_markdown(text, heading_offset=offset))
+
+
+@register.filter
+def lesson_markdown(lesson) -> str:
+    """A lesson's body below the page's <h1>, which already says the lesson's
+    title: a body that opens with that same heading loses it (see
+    courses.markdown.without_leading_title)."""
+    return markdown_below(without_leading_title(lesson.body or "", lesson.title), 1)
+
+
+@register.filter
+def markdown_inline(text: str) -> str:
+    """One line of course Markdown (code, emphasis) as sanitized inline HTML, for
+    quiz choices: no block, link or raw HTML (see courses.markdown)."""
+    return mark_safe(render_inline_markdown(text or ""))
 
 
 @register.filter
