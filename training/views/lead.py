@@ -8,6 +8,10 @@ fetched first and refused after, so a 404 never confirms that they exist. Pages
 render in the lead's time zone when the lead is also an engineer, else in UTC.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -363,63 +367,85 @@ def _row_action(request: HttpRequest, assignment: Assignment, *, kind: str, form
     return _release_page(request, release, action=action, status=400)
 
 
-@require_POST
-@lead_view
-def lead_assignment_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    """Allow an engineer of my teams more quiz attempts, with the reason."""
+def _assignment_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    kind: str,
+    form: forms.Form,
+    act: Callable[[Assignment, dict[str, Any]], Assignment],
+    done: Callable[[Assignment], str],
+) -> HttpResponse:
+    """One lead action on one engineer's assignment (grant, extend): the form checks
+    the input, `act` calls the service, `done` words the success. A service's field
+    errors come back on the form (400); a conflict is a message and a redirect."""
     assignment = _manageable(request, pk)
-    form = GrantAttemptsForm(request.POST)
     if form.is_valid():
         try:
-            assignment_grant_attempts(
-                assignment=assignment,
-                extra=form.cleaned_data["extra"],
-                reason=form.cleaned_data["reason"],
-                actor=Actor(user=request.user),
-            )
+            assignment = act(assignment, form.cleaned_data)
         except InvalidInput as exc:
             _add_errors(form, exc)
         except Conflict as exc:
             messages.error(request, exc.detail)
             return redirect(_next(request, default=_back(assignment)))
         else:
-            messages.success(
-                request,
-                _("%(engineer)s may now take the quiz of %(course)s again.")
-                % {"engineer": assignment.engineer.name, "course": assignment.course.title},
-            )
+            messages.success(request, done(assignment))
             return redirect(_next(request, default=_back(assignment)))
-    return _row_action(request, assignment, kind="grant", form=form)
+    return _row_action(request, assignment, kind=kind, form=form)
+
+
+@require_POST
+@lead_view
+def lead_assignment_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    """Allow an engineer of my teams more quiz attempts, with the reason."""
+
+    def act(assignment: Assignment, data: dict[str, Any]) -> Assignment:
+        assignment_grant_attempts(
+            assignment=assignment,
+            extra=data["extra"],
+            reason=data["reason"],
+            actor=Actor(user=request.user),
+        )
+        return assignment
+
+    return _assignment_action(
+        request,
+        pk,
+        kind="grant",
+        form=GrantAttemptsForm(request.POST),
+        act=act,
+        done=lambda assignment: (
+            _("%(engineer)s may now take the quiz of %(course)s again.")
+            % {"engineer": assignment.engineer.name, "course": assignment.course.title}
+        ),
+    )
 
 
 @require_POST
 @lead_view
 def lead_assignment_extend(request: HttpRequest, pk: int) -> HttpResponse:
     """Give an engineer of my teams a new due date, with the reason."""
-    assignment = _manageable(request, pk)
-    form = ExtendForm(request.POST)
-    if form.is_valid():
-        try:
-            assignment = assignment_extend(
-                assignment=assignment,
-                due_at=form.cleaned_data["due_at"],
-                reason=form.cleaned_data["reason"],
-                actor=Actor(user=request.user),
-            )
-        except InvalidInput as exc:
-            _add_errors(form, exc)
-        except Conflict as exc:
-            messages.error(request, exc.detail)
-            return redirect(_next(request, default=_back(assignment)))
-        else:
-            messages.success(
-                request,
-                _("%(engineer)s now has until %(due)s for %(course)s.")
-                % {
-                    "engineer": assignment.engineer.name,
-                    "course": assignment.course.title,
-                    "due": date_format(timezone.localtime(assignment.due_at), _("D j M Y, H:i T")),
-                },
-            )
-            return redirect(_next(request, default=_back(assignment)))
-    return _row_action(request, assignment, kind="extend", form=form)
+
+    def act(assignment: Assignment, data: dict[str, Any]) -> Assignment:
+        return assignment_extend(
+            assignment=assignment,
+            due_at=data["due_at"],
+            reason=data["reason"],
+            actor=Actor(user=request.user),
+        )
+
+    return _assignment_action(
+        request,
+        pk,
+        kind="extend",
+        form=ExtendForm(request.POST),
+        act=act,
+        done=lambda assignment: (
+            _("%(engineer)s now has until %(due)s for %(course)s.")
+            % {
+                "engineer": assignment.engineer.name,
+                "course": assignment.course.title,
+                "due": date_format(timezone.localtime(assignment.due_at), _("D j M Y, H:i T")),
+            }
+        ),
+    )
