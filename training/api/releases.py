@@ -253,6 +253,12 @@ def _releases() -> QuerySet[Release]:
     )
 
 
+def _no_release(sdk: str, version: str) -> NotFound:
+    return NotFound(
+        gettext("No release %(version)s of SDK %(sdk)s.") % {"version": version, "sdk": sdk}
+    )
+
+
 def _get_release(sdk: str, version: str, *, queryset: QuerySet[Release] | None = None) -> Release:
     """The release at this address, with its SDK (or from `queryset`: `_releases()`
     to render it); NotFound, naming both, if there is none."""
@@ -266,9 +272,7 @@ def _get_release(sdk: str, version: str, *, queryset: QuerySet[Release] | None =
         normalised = None
     release = queryset.filter(sdk__slug=sdk, version=normalised).first() if normalised else None
     if release is None:
-        raise NotFound(
-            gettext("No release %(version)s of SDK %(sdk)s.") % {"version": version, "sdk": sdk}
-        )
+        raise _no_release(sdk, version)
     return release
 
 
@@ -409,9 +413,7 @@ class ReleaseReadinessView(generics.GenericAPIView):
                 gettext("Readiness is for leads and release pipelines.")
             )
         if not lead.releases().filter(pk=release.pk).exists():
-            raise NotFound(
-                gettext("No release %(version)s of SDK %(sdk)s.") % {"version": version, "sdk": sdk}
-            )
+            raise _no_release(sdk, version)
         readiness = team_readiness(release, team_ids=lead.team_ids)
         return Response(ReadinessSerializer(readiness).data)
 

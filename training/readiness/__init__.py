@@ -6,8 +6,7 @@
   explicitly, here and nowhere else.
 - `release_readiness_fresh(release)`: counted anew, kept nowhere: the gate, which
   holds the release's row lock and must not trust or wait on the kept counts.
-- `team_readiness(...)`, `team_region_counts(...)`: a lead's own teams, counted
-  anew (never kept).
+- `team_readiness(...)`: a lead's own teams, counted anew (never kept).
 - Invalidation: `readiness_changed` and `readiness_assignment_completed` in
   training.readiness.keep, called by the services that write.
 
@@ -31,7 +30,6 @@ __all__ = [
     "release_readiness",
     "release_readiness_fresh",
     "team_readiness",
-    "team_region_counts",
 ]
 
 
@@ -83,8 +81,3 @@ def team_readiness(
     now = now or timezone.now()
     counts = count_by_region(release, now=now, team_ids=team_ids)[0]
     return _evaluate(release, counts, now=now, team_ids=team_ids, scope="teams")
-
-
-def team_region_counts(release: Release, *, team_ids: list[int], now: datetime) -> Counts:
-    """Counts by region of only these teams' engineers (a lead's own view)."""
-    return count_by_region(release, now=now, team_ids=team_ids)[0]

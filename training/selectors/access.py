@@ -51,11 +51,6 @@ def visible_teams(user: Any) -> QuerySet[Team]:
     return led_teams(user)
 
 
-def is_lead_expression(user_ref: str = "pk") -> Exists:
-    """An annotation: does the user at `user_ref` lead a team?"""
-    return Exists(Team.objects.filter(leads=OuterRef(user_ref)))
-
-
 def has_lead_pages_expression(user_ref: str = "pk") -> Q:
     """An annotation for the menu: does the user at `user_ref` lead a team or manage
     support (staff, a plain attribute, the caller adds without a query)?"""

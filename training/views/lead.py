@@ -108,24 +108,24 @@ def lead_home(request: HttpRequest) -> HttpResponse:
             "on_shift": on_shift,
             "next_shift": next_shift,
             "at_risk": sum(1 for item in items if item["risks"]),
-            # Waiting on a course: read off the readiness reasons already counted.
-            "waiting": sorted(
-                (
-                    {
-                        "release": item["release"],
-                        "courses": [
-                            reason["params"]["course"]
-                            for reason in item["readiness"]["reasons"]
-                            if reason["code"] == COURSE_DRAFT
-                        ],
-                    }
-                    for item in items
-                    if any(r["code"] == COURSE_DRAFT for r in item["readiness"]["reasons"])
-                ),
-                key=lambda row: row["release"].customer_available_at,
-            ),
+            "waiting": _waiting_on_a_course(items),
         },
     )
+
+
+def _waiting_on_a_course(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The releases among `items` held back by a draft or quiz-less course, soonest
+    customer date first: read off the readiness reasons already counted."""
+    waiting = []
+    for item in items:
+        courses = [
+            reason["params"]["course"]
+            for reason in item["readiness"]["reasons"]
+            if reason["code"] == COURSE_DRAFT
+        ]
+        if courses:
+            waiting.append({"release": item["release"], "courses": courses})
+    return sorted(waiting, key=lambda row: row["release"].customer_available_at)
 
 
 def _release_page(

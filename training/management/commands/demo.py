@@ -82,6 +82,15 @@ def canonical_document(document: dict) -> dict:
     return result
 
 
+def _answers(attempt: Attempt, *, right: bool) -> dict[str, list[str]]:
+    """Every right choice of each question the attempt drew, or one wrong one."""
+    answers = {}
+    for question in attempt.snapshot["questions"]:
+        keys = [c["key"] for c in question["choices"] if c["correct"] == right]
+        answers[str(question["id"])] = keys if right else keys[:1]
+    return answers
+
+
 def _feature_signature(features) -> list[tuple]:
     return [(f["key"], f["title"], f["summary"], tuple(sorted(f["skills"]))) for f in features]
 
@@ -276,13 +285,7 @@ class Command(BaseCommand):
             try:
                 with transaction.atomic():
                     attempt = attempt_start(engineer=engineer, quiz=quiz)
-                    answers = {
-                        str(question["id"]): [
-                            choice["key"] for choice in question["choices"] if choice["correct"]
-                        ]
-                        for question in attempt.snapshot["questions"]
-                    }
-                    attempt_submit(attempt=attempt, answers=answers)
+                    attempt_submit(attempt=attempt, answers=_answers(attempt, right=True))
             except PreflightError as exc:  # e.g. every attempt used on a real database
                 self.stderr.write(f"Skipped {username}'s quiz on {course_slug}: {exc.detail}")
                 continue
@@ -295,13 +298,7 @@ class Command(BaseCommand):
             try:
                 with transaction.atomic():
                     attempt = attempt_start(engineer=engineer, quiz=quiz)
-                    answers = {
-                        str(question["id"]): [
-                            next(c["key"] for c in question["choices"] if not c["correct"])
-                        ]
-                        for question in attempt.snapshot["questions"]
-                    }
-                    attempt_submit(attempt=attempt, answers=answers)
+                    attempt_submit(attempt=attempt, answers=_answers(attempt, right=False))
             except PreflightError:  # every attempt used: locked out
                 return
             self._count("quizzes failed", True)
