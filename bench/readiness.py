@@ -122,16 +122,11 @@ def _complete(assignment: Assignment) -> None:
 
 
 def _explain(sql: str) -> str:
-    """`EXPLAIN (ANALYZE, BUFFERS)` of the count's SELECT as it ran: after the
-    `SET LOCAL`s sent with it (training.readiness.counts), in a transaction rolled
-    back after."""
+    """`EXPLAIN (ANALYZE, BUFFERS)` of the count's SELECT as it ran, in a transaction
+    rolled back after."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in filter(str.strip, sql.split(";")):
-            if statement.lstrip().upper().startswith("SET LOCAL"):
-                cursor.execute(statement)
-            elif statement.lstrip().upper().startswith("SELECT"):
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
     return plan
 

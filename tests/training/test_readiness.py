@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -21,7 +20,6 @@ from tests.factories import (
 )
 from training.models import Assignment, Attempt, AuditEvent
 from training.readiness import release_readiness, release_readiness_fresh
-from training.readiness.counts import count_by_region
 from training.services.managers import manager_grant
 
 pytestmark = pytest.mark.django_db
@@ -113,47 +111,6 @@ def test_readiness_is_counted_in_constant_queries_whatever_the_team_size(
         readiness = (release_readiness_fresh if fresh else release_readiness)(mixed)
 
     assert readiness["required"] == 35
-
-
-def _planner_settings():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_hashjoin'),"
-            " current_setting('max_parallel_workers_per_gather')"
-        )
-        return cursor.fetchone()
-
-
-def test_the_count_changes_no_planner_setting_of_the_callers_transaction(mixed):
-    """PostgreSQL plans the whole-release count with its own settings, for that
-    statement only: inside the caller's transaction (the gate's), a savepoint rolled
-    back right after the count restores them, whatever the caller had set."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no planner settings")
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 1")
-        before = _planner_settings()
-        counts, _ = count_by_region(mixed, now=timezone.now())
-        assert _planner_settings() == before == ("on", "1")
-        assert counts["EMEA"] == {"required": 4, "complete": 2, "exempt": 0, "overdue": 1}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_count_outside_a_transaction_leaves_the_session_settings_alone(sdk, team):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no planner settings")
-    release = ReleaseFactory(sdk=sdk, version="2.4.1", status=Release.Status.PUBLISHED)
-    QuizFactory(course=CourseFactory(slug="rtm-android-2-4-1", release=release))
-    for engineer in people(team, "APAC", 3):
-        assign(release, engineer, Assignment.Status.COMPLETE)
-    before = _planner_settings()
-
-    assert count_by_region(release, now=timezone.now())[0] == {
-        "APAC": {"required": 3, "complete": 3, "exempt": 0, "overdue": 0}
-    }
-    assert not connection.in_atomic_block
-    assert _planner_settings() == before
 
 
 def test_a_release_nobody_must_train_for_is_ready(release):

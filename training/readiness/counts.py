@@ -1,8 +1,8 @@
 """Counting readiness: reads only (never a write, not even of the kept counts).
 
-Counted in one SQL query whatever the team's size: the inner query folds each
-engineer's assignments into one row (GROUP BY engineer), the outer one folds those
-into one row per region (GROUP BY region); Python only adds up at most three rows.
+Counted in one SQL query whatever the team's size (two for a release with several
+courses), grouped in SQL to at most a few dozen rows that Python adds up
+(count_by_region says how; on PostgreSQL a whole release needs no join).
 
 `kept_counts` reads the counts training.readiness.keep stored in the release's
 ReadinessSnapshot, and says whether they still hold (see that module for why a
@@ -87,55 +87,21 @@ def count_by_region(
     at or after `now` of an open assignment they cover (None if there is none):
     until then the clock alone cannot change `overdue`.
 
-    Counted per assignment first: each in-scope engineer joined to their mandatory
-    release assignments of this release (read from assignment_readiness_idx
-    alone), grouped by region, course, status and lateness, at most a few dozen rows,
-    with no GROUP BY engineer. While every such assignment is of one course, an
-    engineer holds at most one (one assignment per engineer and course), so their
-    assignment's status is the engineer's: complete, exempt, overdue as
-    engineer_counts says. When the rows show two courses (a release with several),
-    the same counts are made per engineer instead (engineer_progress), in a second
-    query.
+    Counted per assignment first, grouped by region, course, status and lateness:
+    at most a few dozen rows, with no GROUP BY engineer. While every such assignment
+    is of one course, an engineer holds at most one (one assignment per engineer and
+    course), so their assignment's status is the engineer's: complete, exempt,
+    overdue as engineer_counts says. When the rows show two courses (a release with
+    several), the same counts are made per engineer instead (engineer_progress), in
+    a second query.
 
-    On PostgreSQL the whole release's count (no `team_ids`: a recount, the gate's)
-    is a merge join of two index-only scans in engineer order (_merge_joined_rows);
-    a lead's few teams are left to the planner."""
-    teams = ""
-    params: list[int | str] = [release.pk, Assignment.Reason.RELEASE, release.sdk_id]
-    if team_ids is not None:
-        team_ids = sorted({int(pk) for pk in team_ids})
-        if not team_ids:
-            return {}, None
-        teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
-        params += team_ids
-    # The whole release on PostgreSQL: merge-joined (_merge_joined_rows), the scope
-    # an InitPlan array tested on each engineer read from engineer_readiness_idx (as
-    # `IN (SELECT ...)`, a semi-join, it needs a nested loop under the merge join).
-    merged = team_ids is None and _can_merge_join()
-    sdk_teams = f"SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s"
-    scope = f"= ANY(ARRAY({sdk_teams}))" if merged else f"IN ({sdk_teams})"
-    # The subquery's ORDER BY keeps it planned on its own: PostgreSQL then reads it
-    # from the partial index, in engineer order (flattened into the LEFT JOIN's
-    # condition, the index's predicate is not matched and every assignment is read).
-    sql = f"""
-        SELECT e.region, a.course_id, a.status, a.due_at < %s, COUNT(*), MIN(a.due_at)
-        FROM {Engineer._meta.db_table} e
-        LEFT JOIN (
-            SELECT engineer_id, course_id, status, due_at
-            FROM {Assignment._meta.db_table}
-            WHERE release_id = %s AND reason = %s AND mandatory
-            ORDER BY engineer_id
-        ) a ON a.engineer_id = e.id
-        WHERE e.active
-          AND e.team_id {scope}{teams}
-        GROUP BY 1, 2, 3, 4
-    """
-    if merged:
-        rows = _merge_joined_rows(sql, [now, *params])
+    The whole release on PostgreSQL (no `team_ids`: a recount, the gate's) is
+    _scoped_rows: no join. Otherwise each in-scope engineer is left-joined to their
+    mandatory release assignments of this release (assignment_readiness_idx)."""
+    if team_ids is None and connection.vendor == "postgresql":
+        rows = _scoped_rows(release, now)
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now, *params])
-            rows = cursor.fetchall()
+        rows = _joined_rows(release, now, team_ids)
     if len({course for _, course, *_ in rows if course is not None}) <= 1:
         counts: Counts = {}
         next_due = []
@@ -190,48 +156,76 @@ def count_by_region(
     return counts, min(next_due, default=None)
 
 
-# Planner settings for the whole-release count on PostgreSQL, in force for that one
-# statement only (_merge_joined_rows). Both its inputs come from index-only scans
-# already in engineer order (engineer_readiness_idx, assignment_readiness_idx), so a
-# merge join needs no sort and no hash table; at 100,000 engineers it costs about half
-# the CPU of the hash join the planner prefers by its cost estimate (bench/findings.md).
-# Parallel workers are off too: the parallel plan the planner picks otherwise re-reads
-# every assignment of the release in each worker.
-_MERGE_JOIN_SETTINGS = (
-    "SET LOCAL enable_hashjoin = off; SET LOCAL max_parallel_workers_per_gather = 0"
-)
-_SAVEPOINT = "preflight_readiness_count"
-
-
-def _can_merge_join() -> bool:
-    """PostgreSQL through a client-side binding cursor (Django's default with psycopg
-    3), which sends several statements in one round trip."""
-    return connection.vendor == "postgresql" and not connection.settings_dict.get(
-        "OPTIONS", {}
-    ).get("server_side_binding")
-
-
-def _merge_joined_rows(sql: str, params: list) -> list[tuple]:
-    """`sql`'s rows, planned with _MERGE_JOIN_SETTINGS, and nothing else in the
-    caller's session or transaction planned with them; one round trip (one query).
-
-    Outside a transaction the statements run as one implicit transaction, which ends
-    with them (and so do the SET LOCALs). Inside one (the gate holds the release's
-    row lock), they run in a savepoint that is rolled back right after the count:
-    rolling back to it restores the settings as they were, whatever they were, and
-    undoes nothing else (the count writes nothing)."""
-    statements = f"{_MERGE_JOIN_SETTINGS}; {sql}"
-    if connection.in_atomic_block:
-        statements = (
-            f"SAVEPOINT {_SAVEPOINT}; {statements}; "
-            f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
-        )
+def _joined_rows(release: Release, now: datetime, team_ids: list[int] | None) -> list[tuple]:
+    """(region, course, status, late, number, first due) of the in-scope engineers
+    (of `team_ids` when given) left-joined to their mandatory release assignments of
+    `release`; an engineer without one is a row with course None."""
+    teams = ""
+    params: list[int | str] = [release.pk, Assignment.Reason.RELEASE, release.sdk_id]
+    if team_ids is not None:
+        team_ids = sorted({int(pk) for pk in team_ids})
+        if not team_ids:
+            return []
+        teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
+        params += team_ids
+    # The subquery's ORDER BY keeps it planned on its own: PostgreSQL then reads it
+    # from the partial index, in engineer order (flattened into the LEFT JOIN's
+    # condition, the index's predicate is not matched and every assignment is read).
+    sql = f"""
+        SELECT e.region, a.course_id, a.status, a.due_at < %s, COUNT(*), MIN(a.due_at)
+        FROM {Engineer._meta.db_table} e
+        LEFT JOIN (
+            SELECT engineer_id, course_id, status, due_at
+            FROM {Assignment._meta.db_table}
+            WHERE release_id = %s AND reason = %s AND mandatory
+            ORDER BY engineer_id
+        ) a ON a.engineer_id = e.id
+        WHERE e.active
+          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
+        GROUP BY 1, 2, 3, 4
+    """
     with connection.cursor() as cursor:
-        cursor.execute(statements, params)
-        while cursor.description is None:  # SAVEPOINT, SET, SET: no rows
-            if not cursor.nextset():
-                raise RuntimeError("the readiness count returned no rows")
+        cursor.execute(sql, [now, *params])
         return cursor.fetchall()
+
+
+def _scoped_rows(release: Release, now: datetime) -> list[tuple]:
+    """_joined_rows for the whole release, on PostgreSQL, without the join.
+
+    Each release assignment carries the region its engineer counts in for that
+    release, or NULL while the engineer is out of scope (`scope_region`, kept by
+    triggers in the writing transaction: migration 0014). One statement reads the
+    release's in-scope assignments grouped by region, course, status and due time
+    from assignment_scope_count_idx, and the in-scope engineers grouped by team and
+    region from engineer_scope_idx: both in index order, so PostgreSQL groups them
+    as it reads (no join, no sort, no hash table). Both halves see the same snapshot:
+    the engineers in scope without an assignment are the difference per region."""
+    sql = f"""
+        SELECT scope_region, course_id, status, due_at, COUNT(*)
+        FROM {Assignment._meta.db_table}
+        WHERE release_id = %s AND reason = %s AND mandatory AND scope_region IS NOT NULL
+        GROUP BY scope_region, course_id, status, due_at
+        UNION ALL
+        SELECT region, NULL, NULL, NULL, COUNT(*)
+        FROM {Engineer._meta.db_table}
+        WHERE active AND team_id = ANY(ARRAY(SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s))
+        GROUP BY team_id, region
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [release.pk, Assignment.Reason.RELEASE, release.sdk_id])
+        grouped = cursor.fetchall()
+    rows: list[tuple] = []
+    unassigned: dict[str, int] = {}
+    for region, course, status, due_at, number in grouped:
+        if course is None:  # the engineers in scope
+            unassigned[region] = unassigned.get(region, 0) + number
+            continue
+        unassigned[region] = unassigned.get(region, 0) - number
+        rows.append((region, course, status, due_at < now, number, due_at))
+    if len({row[1] for row in rows}) > 1:
+        return rows  # several courses: counted per engineer (count_by_region)
+    rows += [(region, None, None, None, number, None) for region, number in unassigned.items()]
+    return rows
 
 
 def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> dict[str, int]:
