@@ -50,6 +50,7 @@ from courses.models import (
     Skill,
     due_at_in_range,
 )
+from courses.services.catalog import skill_rules_check
 from courses.services.releases import OPEN as _OPEN
 from courses.services.releases import release_draft_features_put, release_record
 from courses.versions import InvalidVersion, Version
@@ -107,7 +108,17 @@ class SdkAdminForm(forms.ModelForm):
 
     class Meta:
         model = Sdk
-        fields = ["slug", "name", "webhook_url", "webhook_secret"]
+        fields = ["slug", "name", "webhook_url", "webhook_secret", "skill_rules"]
+        help_texts = {
+            "skill_rules": 'Which skills a changelog entry trains: {"skill-slug": ["keyword", …]}, '
+            "matched against the entry's title, module and API symbols."
+        }
+
+    def clean_skill_rules(self):
+        try:
+            return skill_rules_check(self.cleaned_data.get("skill_rules") or {})
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.detail["skill_rules"]) from exc
 
     def clean_webhook_secret(self):
         secret = self.cleaned_data.get("webhook_secret", "")
@@ -143,7 +154,16 @@ class SkillAdmin(admin.ModelAdmin):
 class FeatureInline(admin.StackedInline):
     model = Feature
     extra = 0
-    fields = ["position", "key", "title", "summary", "skills"]
+    fields = [
+        "position",
+        "key",
+        "title",
+        "summary",
+        "skills",
+        ("kind", "breaking", "train"),
+        "module",
+        "symbols",
+    ]
     autocomplete_fields = ["skills"]
 
     # Features of a published release are frozen (the API answers 409), so the
@@ -263,6 +283,11 @@ class ReleaseAdminBase(admin.ModelAdmin):
                     "title": data.get("title") or data["key"],
                     "summary": data.get("summary") or "",
                     "skills": [skill.slug for skill in data.get("skills") or []],
+                    "kind": data.get("kind") or "",
+                    "breaking": bool(data.get("breaking")),
+                    "symbols": data.get("symbols") or [],
+                    "module": data.get("module") or "",
+                    "train": bool(data.get("train")),
                 }
                 for data in kept
             ],
@@ -294,7 +319,17 @@ class FeatureAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "release__sdk__slug", "release__version"]
     list_select_related = ["release__sdk"]
     autocomplete_fields = ["release", "skills"]
-    fields = ["release", "position", "key", "title", "summary", "skills"]
+    fields = [
+        "release",
+        "position",
+        "key",
+        "title",
+        "summary",
+        "skills",
+        ("kind", "breaking", "train"),
+        "module",
+        "symbols",
+    ]
 
     def _editable(self, obj) -> bool:
         return obj is None or obj.release.status == Release.Status.DRAFT

@@ -28,6 +28,10 @@ class Sdk(models.Model):
         blank=True,
         help_text="Key of the HMAC-SHA256 signature in the X-Preflight-Signature header.",
     )
+    # Which skills a changelog entry trains: {"skill-slug": ["keyword", ...]}, matched
+    # case-insensitively against the entry's title, module and API symbols
+    # (courses.services.releases.features_from_changelog).
+    skill_rules = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -128,12 +132,29 @@ class Release(models.Model):
 
 
 class Feature(models.Model):
+    class Kind(models.TextChoices):
+        """Keep a Changelog's sections (courses.changelog)."""
+
+        ADDED = "added"
+        CHANGED = "changed"
+        DEPRECATED = "deprecated"
+        REMOVED = "removed"
+        FIXED = "fixed"
+        SECURITY = "security"
+
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="features")
     key = models.SlugField(max_length=100)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     skills = models.ManyToManyField(Skill, related_name="features", blank=True)
     position = models.PositiveIntegerField(default=0)
+    # From the release's changelog (blank when given by hand without one).
+    kind = models.CharField(max_length=16, choices=Kind.choices, blank=True)
+    breaking = models.BooleanField(default=False)
+    symbols = models.JSONField(default=list, blank=True)
+    module = models.CharField(max_length=100, blank=True)
+    # Whether the drafted course teaches it: a fix is not trained unless marked so.
+    train = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["release", "position", "id"]

@@ -42,6 +42,18 @@ SKILLS = [
 
 ALL_SDKS = [slug for slug, _ in SDKS]
 
+# Which skills a changelog entry trains, per SDK (Sdk.skill_rules): keywords matched
+# against the entry's title, module and API symbols.
+SKILL_RULES = {
+    "rtm-android": {
+        "reconnection": ["reconnect", "network change", "重连"],
+        "push": ["push", "fcm", "推送"],
+        "message-edit": ["edit", "recall", "撤回"],
+        "presence": ["presence", "在线状态"],
+        "token-auth": ["token", "login"],
+    },
+}
+
 # Leads are people, not engineers on the rota: plain users named on their team.
 LEADS = [
     {"username": "lena", "first_name": "Lena", "last_name": "Wong"},
@@ -817,6 +829,36 @@ RELEASES.append(
 
             ### Fixed
             - Reconnect backoff capped at 30 seconds.
+            """
+        ),
+    }
+)
+
+# A draft release recorded the way the pipeline sends one with its changelog: the
+# features (kinds, breaking flags, API symbols, skills by SKILL_RULES) come from the
+# notes; the release history and its draft page show them.
+RELEASES.append(
+    {
+        "sdk": "rtm-android",
+        "version": "2.6.0",
+        "customer_in_days": 45,
+        "publish": False,
+        "features": [],
+        "course": None,
+        "notes": "Message recall, topic subscriptions and a breaking change to login.",
+        "changelog": md(
+            """
+            ## [2.6.0] - unreleased
+            ### Added / 新增特性
+            - Add `RtmClient.recallMessage(messageId)` to recall a sent message within 2 minutes.
+            - 新增 `RtmClient.subscribeTopic()`, 支持按主题订阅消息。
+            ### Changed / 改进
+            - Improve reconnection after a network change: sessions resume without a new login.
+            ### Removed / 兼容性变更
+            - **BREAKING** Remove `RtmClient.login(token, userId)`;
+              use `RtmClient.login(LoginOptions)`.
+            ### Fixed / 问题修复
+            - Fix push notifications not arriving on Android 15 when the app was force-stopped.
             """
         ),
     }

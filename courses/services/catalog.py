@@ -77,3 +77,28 @@ def skill_upsert(*, slug: str, name: str) -> tuple[Skill, bool]:
     Returns (skill, created). Raises InvalidInput naming `slug` or `name`.
     """
     return _upsert(Skill, slug=slug, name=name)
+
+
+def skill_rules_check(rules: object) -> dict[str, list[str]]:
+    """{"skill-slug": ["keyword", …]} with known skills and non-empty keywords, or
+    InvalidInput naming `skill_rules`."""
+    if not isinstance(rules, dict) or not all(
+        isinstance(words, list) and all(isinstance(word, str) and word.strip() for word in words)
+        for words in rules.values()
+    ):
+        raise InvalidInput({"skill_rules": [gettext('Expected {"skill-slug": ["keyword", …]}.')]})
+    known = set(Skill.objects.filter(slug__in=list(rules)).values_list("slug", flat=True))
+    unknown = sorted(set(rules) - known)
+    if unknown:
+        raise InvalidInput(
+            {"skill_rules": [gettext("Unknown skill: %(names)s.") % {"names": ", ".join(unknown)}]}
+        )
+    return {slug: [word.strip() for word in words] for slug, words in rules.items()}
+
+
+def sdk_skill_rules_set(*, sdk: Sdk, rules: object) -> Sdk:
+    """Which skills the SDK's changelog entries train (courses.services.releases
+    features_from_changelog). Raises InvalidInput naming `skill_rules`."""
+    sdk.skill_rules = skill_rules_check(rules)
+    sdk.save(update_fields=["skill_rules"])
+    return sdk

@@ -10,7 +10,7 @@ from its state.
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
 from core.fields import field_max_length
+from courses.changelog import ChangelogEntry, ChangelogError, release_entries
 from courses.labels import RELEASE_STATUSES
 from courses.models import DUE_AT_OUT_OF_RANGE, Feature, Release, Sdk, Skill, due_at_in_range
 from courses.versions import InvalidVersion, Version
@@ -36,6 +37,18 @@ class FeatureSpec(TypedDict):
     title: str
     summary: str
     skills: list[str]  # skill slugs
+    # From a changelog (courses.changelog); given by hand, they default to
+    # kind "", not breaking, no symbols, no module, trained.
+    kind: NotRequired[str]
+    breaking: NotRequired[bool]
+    symbols: NotRequired[list[str]]
+    module: NotRequired[str]
+    train: NotRequired[bool]
+
+
+_KINDS = frozenset(Feature.Kind.values) | {""}
+_TITLE_MAX = field_max_length(Feature, "title")
+_MODULE_MAX = field_max_length(Feature, "module")
 
 
 # --- features --------------------------------------------------------------------
@@ -62,15 +75,74 @@ def features_normalise(features: Iterable[FeatureSpec]) -> list[FeatureSpec]:
                 {"features": [gettext("Duplicate feature key: %(keys)s.") % {"keys": key}]}
             )
         seen.add(key)
+        kind = feature.get("kind") or ""
+        if kind not in _KINDS:
+            raise InvalidInput(
+                {"features": [gettext("%(kind)s is not a feature kind.") % {"kind": repr(kind)}]}
+            )
+        symbols = feature.get("symbols") or []
+        if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+            raise InvalidInput({"features": [gettext("Symbols must be a list of strings.")]})
         result.append(
             {
                 "key": key,
                 "title": str(feature.get("title") or key),
                 "summary": str(feature.get("summary") or ""),
                 "skills": sorted(set(feature.get("skills") or [])),
+                "kind": kind,
+                "breaking": bool(feature.get("breaking", False)),
+                "symbols": list(dict.fromkeys(symbols)),
+                "module": str(feature.get("module") or "")[:_MODULE_MAX],
+                "train": bool(feature.get("train", kind != Feature.Kind.FIXED)),
             }
         )
     return result
+
+
+def features_from_changelog(sdk: Sdk, version: str, changelog: str) -> list[FeatureSpec]:
+    """The features a release's changelog lists (its version's section when the text
+    has several), each mapped to skills by the SDK's `skill_rules`. A fix is not
+    trained (no lesson in the drafted course) unless an author marks it so.
+    Raises InvalidInput naming `changelog` when the text cannot be read."""
+    try:
+        entries = release_entries(changelog, version)
+    except ChangelogError as exc:
+        raise InvalidInput({"changelog": [str(exc)]}) from exc
+    rules = sdk.skill_rules if isinstance(sdk.skill_rules, dict) else {}
+    known = set(Skill.objects.filter(slug__in=list(rules)).values_list("slug", flat=True))
+    return [
+        {
+            "key": entry["key"],
+            "title": entry["title"][:_TITLE_MAX],
+            "summary": entry["summary"],
+            "skills": [slug for slug in skills_by_rules(sdk, entry) if slug in known],
+            "kind": entry["kind"],
+            "breaking": entry["breaking"],
+            "symbols": entry["symbols"],
+            "module": entry["module"],
+            "train": entry["kind"] != Feature.Kind.FIXED,
+        }
+        for entry in entries
+    ]
+
+
+def skills_by_rules(sdk: Sdk, entry: ChangelogEntry) -> list[str]:
+    """Skill slugs whose keywords (sdk.skill_rules: {"skill": ["keyword", …]}) occur,
+    case-insensitively, in the entry's title, module or symbols."""
+    rules = sdk.skill_rules if isinstance(sdk.skill_rules, dict) else {}
+    text = " ".join([entry["title"], entry["module"], *entry["symbols"]]).casefold()
+    return sorted(
+        skill
+        for skill, keywords in rules.items()
+        if isinstance(keywords, list)
+        and any(isinstance(word, str) and word.casefold() in text for word in keywords)
+    )
+
+
+def features_merge(given: list[FeatureSpec], found: list[FeatureSpec]) -> list[FeatureSpec]:
+    """The features given by hand, then the changelog's whose keys they do not use."""
+    keys = {feature["key"] for feature in given}
+    return [*given, *(feature for feature in found if feature["key"] not in keys)]
 
 
 def features_resolve_skills(features: list[FeatureSpec]) -> dict[str, Skill]:
@@ -98,6 +170,11 @@ def release_stored_features(release: Release) -> list[FeatureSpec]:
             "title": feature.title,
             "summary": feature.summary,
             "skills": [skill.slug for skill in feature.skills.all()],
+            "kind": feature.kind,
+            "breaking": feature.breaking,
+            "symbols": list(feature.symbols),
+            "module": feature.module,
+            "train": feature.train,
         }
         for feature in release.features.prefetch_related("skills")
     ]
@@ -114,25 +191,24 @@ def release_features_replace(
     Feature.objects.filter(release=release).exclude(key__in=wanted).delete()
     for position, data in enumerate(features):
         feature = stored.get(data["key"])
+        fields = {
+            "title": data["title"],
+            "summary": data["summary"],
+            "position": position,
+            "kind": data.get("kind", ""),
+            "breaking": data.get("breaking", False),
+            "symbols": data.get("symbols", []),
+            "module": data.get("module", ""),
+            "train": data.get("train", True),
+        }
         if feature is None:
-            feature = Feature.objects.create(
-                release=release,
-                key=data["key"],
-                title=data["title"],
-                summary=data["summary"],
-                position=position,
-            )
-        elif (feature.title, feature.summary, feature.position) != (
-            data["title"],
-            data["summary"],
-            position,
-        ):
-            feature.title, feature.summary, feature.position = (
-                data["title"],
-                data["summary"],
-                position,
-            )
-            feature.save(update_fields=["title", "summary", "position"])
+            feature = Feature.objects.create(release=release, key=data["key"], **fields)
+        else:
+            changed = [name for name, value in fields.items() if getattr(feature, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(feature, name, fields[name])
+                feature.save(update_fields=changed)
         feature.skills.set([skills[slug] for slug in data["skills"]])
 
 
@@ -184,6 +260,7 @@ def release_record(
     notes: str,
     features: list[FeatureSpec],
     actor: Actor,
+    changelog: str = "",
 ) -> tuple[Release, bool]:
     """Record a release, or return the one already recorded for this SDK and version.
 
@@ -192,7 +269,9 @@ def release_record(
     summaries, skills) return it unchanged and different ones raise Conflict.
     Concurrent identical calls create one release: the (sdk, version) unique
     constraint picks the winner and the loser, inside a savepoint, re-reads it.
-    `features` are FeatureSpecs {key, title, summary, skills: [skill slugs]}.
+    `features` are FeatureSpecs {key, title, summary, skills: [skill slugs]}; a
+    `changelog` (Markdown) adds the features it lists (features_from_changelog)
+    whose keys `features` does not use.
     Raises InvalidInput for a bad version, a naive time or one too early to have a
     due date, a bad or duplicate feature key, or an unknown skill. Queues nothing.
     """
@@ -204,6 +283,8 @@ def release_record(
     require_aware(customer_available_at)
     require_due_in_range(customer_available_at)
     features = features_normalise(features)
+    if changelog:
+        features = features_merge(features, features_from_changelog(sdk, str(version), changelog))
     skills = features_resolve_skills(features)
     lookup = {"sdk": sdk, "version": str(version)}
 

@@ -82,7 +82,10 @@ def test_recording_a_release_answers_201_with_the_draft(pipeline, sdk, skills):
         "published_at": None,
         "available_at": None,
         "notes": "Edit and recall.",
-        "features": BODY["features"],
+        "features": [
+            {**feature, "kind": "", "breaking": False, "symbols": [], "module": "", "train": True}
+            for feature in BODY["features"]
+        ],
         "courses": [],
     }
     release = Release.objects.get()
@@ -135,7 +138,7 @@ def test_recording_a_draft_again_updates_it_from_the_new_body(recorded, pipeline
     data = response.json()
     assert data["customer_available_at"] == "2030-12-20T09:00:00Z"
     assert data["notes"] == "New notes."
-    assert data["features"] == [
+    assert [{k: f[k] for k in ("key", "title", "summary", "skills")} for f in data["features"]] == [
         {
             "key": "message-edit",
             "title": "Edit messages",
@@ -691,3 +694,64 @@ def test_the_override_scope_may_read_releases(token_client, recorded):
 
     assert client.get(url()).status_code == 200
     assert client.get(url(action="readiness")).status_code == 200
+
+
+CHANGELOG = """\
+## [2.4.0] - 2030-12-15
+### Added
+- Add `RtmClient.recall(messageId)` to recall a message.
+### Fixed
+- Fix reconnection after a network change.
+### Removed
+- BREAKING: remove `RtmClient.sendMessage()`; use `RtmClient.publish()`.
+## [2.3.0] - 2030-10-01
+### Added
+- Add presence.
+"""
+
+
+def test_a_changelog_lists_the_release_s_features_after_the_given_ones(pipeline, sdk, skills):
+    sdk.skill_rules = {"reconnection": ["reconnect"], "message-ordering": ["recall", "nothing"]}
+    sdk.save()
+
+    response = pipeline.post(RELEASES, body(changelog=CHANGELOG), format="json")
+
+    assert response.status_code == 201, response.data
+    features = response.json()["features"]
+    assert [f["key"] for f in features] == [
+        *(f["key"] for f in BODY["features"]),
+        "add-rtmclient-recall-messageid-to-recall-a-message",
+        "fix-reconnection-after-a-network-change",
+        "remove-rtmclient-sendmessage-use-rtmclient-publish",
+    ]
+    added, fixed, removed = features[-3:]
+    assert (added["kind"], added["skills"], added["symbols"], added["train"]) == (
+        "added",
+        ["message-ordering"],
+        ["RtmClient.recall"],
+        True,
+    )
+    assert (fixed["kind"], fixed["skills"], fixed["train"]) == ("fixed", ["reconnection"], False)
+    assert (removed["kind"], removed["breaking"], removed["symbols"]) == (
+        "removed",
+        True,
+        ["RtmClient.sendMessage", "RtmClient.publish"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("changelog", "message"),
+    [
+        ("## 9.9.9\n- Add x\n", "no section for version 2.4.0"),
+        ("- Add x\u0000\n", "Null characters are not allowed."),
+        (["- Add x"], "Not a valid string."),
+    ],
+)
+def test_a_changelog_that_cannot_be_read_is_a_400_naming_it(
+    pipeline, sdk, skills, changelog, message
+):
+    response = pipeline.post(RELEASES, body(changelog=changelog), format="json")
+
+    assert response.status_code == 400
+    assert message in str(response.json()["changelog"])
+    assert not Release.objects.exists()

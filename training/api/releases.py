@@ -62,6 +62,19 @@ class FeatureInSerializer(serializers.Serializer):
     skills = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, default=list
     )
+    kind = serializers.ChoiceField(
+        choices=Feature.Kind.choices, required=False, help_text="Its changelog section."
+    )
+    breaking = serializers.BooleanField(required=False, default=False)
+    symbols = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list, max_length=200
+    )
+    module = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=field_max_length(Feature, "module")
+    )
+    train = serializers.BooleanField(
+        required=False, help_text="Whether the drafted course teaches it (default: not a fix)."
+    )
 
 
 def _check_features(features: list[FeatureSpec]) -> list[FeatureSpec]:
@@ -88,6 +101,14 @@ class ReleaseInSerializer(serializers.Serializer):
     customer_available_at = AwareDateTimeField(help_text="When customers get the release.")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     features = FeatureInSerializer(many=True, allow_empty=True)
+    changelog = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1_000_000,
+        help_text="Markdown release notes (or a whole CHANGELOG.md, of which this "
+        "version's section is read): each entry becomes a feature, after `features`.",
+    )
 
     def validate_features(self, value: list[FeatureSpec]) -> list[FeatureSpec]:
         return _check_features(value)
@@ -123,10 +144,23 @@ class ReleaseFilterSerializer(serializers.Serializer):
 
 class FeatureSerializer(serializers.ModelSerializer):
     skills = serializers.SlugRelatedField[Skill](slug_field="slug", many=True, read_only=True)
+    symbols = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="API symbols it names."
+    )
 
     class Meta:
         model = Feature
-        fields = ["key", "title", "summary", "skills"]
+        fields = [
+            "key",
+            "title",
+            "summary",
+            "skills",
+            "kind",
+            "breaking",
+            "symbols",
+            "module",
+            "train",
+        ]
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -332,6 +366,7 @@ class ReleaseListView(mixins.ListModelMixin, generics.GenericAPIView):
             notes=data["notes"],
             features=data["features"],
             actor=Actor.from_request(request),
+            changelog=data["changelog"],
         )
         return _render(release, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

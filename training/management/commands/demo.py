@@ -23,7 +23,7 @@ from core.actors import SYSTEM
 from core.errors import PreflightError
 from courses.documents import course_to_document
 from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
-from courses.services.catalog import sdk_upsert, skill_upsert
+from courses.services.catalog import sdk_skill_rules_set, sdk_upsert, skill_upsert
 from courses.services.releases import release_record
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
@@ -140,6 +140,8 @@ class Command(BaseCommand):
         for slug, name in content.SKILLS:
             _, created = skill_upsert(slug=slug, name=name)
             self._count("skills", created)
+        for slug, rules in content.SKILL_RULES.items():
+            sdk_skill_rules_set(sdk=Sdk.objects.get(slug=slug), rules=rules)
 
     def _leads(self) -> None:
         # Leads are plain users; no service owns users beyond engineers.
@@ -246,6 +248,7 @@ class Command(BaseCommand):
                     notes=spec["notes"],
                     features=spec["features"],
                     actor=SYSTEM,
+                    changelog=spec.get("changelog", ""),
                 )
                 self._count("releases", created)
             # The course first, so publishing does not make a draft course of its own
