@@ -300,6 +300,7 @@ def _entry(
     if kind is None:
         kind = kind_of_entry(title_text)
     title = title_text.split("\n", 1)[0][:TITLE_MAX].strip()
+    title = title[:1].upper() + title[1:]  # "BREAKING: remove x" → "Remove x"
     return {
         "key": _unique_key(title, keys),
         "title": title,

@@ -161,20 +161,57 @@ def _course_slug(release: Release) -> str:
 
 
 def _lesson_body(feature: Feature) -> str:
+    """A lesson skeleton for authors: the feature's words, what the changelog says
+    of it, and a checklist (task list) of what to write, with a question stub."""
     body = feature.summary.strip() or "_No summary yet._"
+    facts = []
+    if feature.kind:
+        facts.append(f"**Change:** {feature.kind}" + (" (breaking)" if feature.breaking else ""))
+    if feature.module:
+        facts.append(f"**Module:** {feature.module}")
+    if feature.symbols:
+        facts.append("**API:** " + ", ".join(f"`{symbol}`" for symbol in feature.symbols))
     skills = [skill.slug for skill in feature.skills.all()]
     if skills:
-        body += "\n\n**Skills:** " + ", ".join(f"`{slug}`" for slug in skills)
-    return body
+        facts.append("**Skills:** " + ", ".join(f"`{slug}`" for slug in skills))
+    if facts:
+        body += "\n\n" + "  \n".join(facts)
+    if not feature.kind:
+        return body
+    symbol = f"`{feature.symbols[0]}`" if feature.symbols else feature.title
+    stub = _QUESTION_STUBS.get(feature.kind, _QUESTION_STUBS["changed"]).format(
+        version=feature.release.version, symbol=symbol, title=feature.title
+    )
+    checklist = [
+        "Explain what changed and why a customer would care",
+        "Show the code before and after" if feature.symbols else "Show how a customer uses it",
+        "Say what customers will report to support, and the first thing to check",
+        f"Write a quiz question, e.g.: {stub}",
+    ]
+    if feature.breaking:
+        checklist.insert(2, "Give the migration steps for apps on the previous version")
+    return body + "\n\n### For the author\n\n" + "\n".join(f"- [ ] {item}" for item in checklist)
+
+
+_QUESTION_STUBS = {
+    "added": "Which customer problem does {title} solve, and how is it turned on?",
+    "changed": "What behaves differently after {version} ({title}), and how would a "
+    "customer notice?",
+    "deprecated": "{symbol} is deprecated in {version}: what should a customer do before it goes?",
+    "removed": "A customer on {version} still calls {symbol}: what happens, and what replaces it?",
+    "security": "What must customers on versions before {version} do about {title}?",
+}
 
 
 _SLUG_ATTEMPTS = 5
 
 
 def course_draft_for_release(release: Release) -> Course:
-    """A draft course made from the release's features, one lesson per feature (the
-    release notes when it has none), so training can start before anyone writes
-    the course. The caller holds the release's lock."""
+    """A draft course made from the release's features, one lesson per feature to
+    train (from a changelog: each with a checklist for its author and a question
+    stub; fixes listed together), or the release notes when it has none, so
+    training can start before anyone writes the course. The caller holds the
+    release's lock."""
     features = list(release.features.prefetch_related("skills"))
     for attempt in range(1, _SLUG_ATTEMPTS + 1):
         slug = _course_slug(release)
@@ -194,6 +231,9 @@ def course_draft_for_release(release: Release) -> Course:
         except IntegrityError:
             if attempt == _SLUG_ATTEMPTS:
                 raise
+    # Each feature to train (a fix only when marked so) gets a lesson; the fixes
+    # that are not trained are listed together, so engineers still know of them.
+    trained = [feature for feature in features if feature.train]
     lessons = [
         Lesson(
             course=course,
@@ -202,8 +242,18 @@ def course_draft_for_release(release: Release) -> Course:
             body=_lesson_body(feature),
             feature=feature,
         )
-        for position, feature in enumerate(features, start=1)
+        for position, feature in enumerate(trained, start=1)
     ]
+    fixes = [feature for feature in features if not feature.train]
+    if fixes:
+        lessons.append(
+            Lesson(
+                course=course,
+                position=len(lessons) + 1,
+                title="Also fixed in this release",
+                body="\n".join(f"- {feature.title}" for feature in fixes),
+            )
+        )
     if not lessons:
         # A course with no lesson would count as done unread; the notes are the lesson.
         lessons = [

@@ -755,3 +755,26 @@ def test_a_changelog_that_cannot_be_read_is_a_400_naming_it(
     assert response.status_code == 400
     assert message in str(response.json()["changelog"])
     assert not Release.objects.exists()
+
+
+def test_publishing_a_changelog_release_drafts_a_lesson_per_feature_to_train(pipeline, sdk, skills):
+    response = pipeline.post(RELEASES, body(features=[], changelog=CHANGELOG), format="json")
+    assert response.status_code == 201, response.data
+
+    assert pipeline.post(url(action="publish")).status_code == 202
+
+    course = Release.objects.get().courses.get()
+    assert course.status == Course.Status.DRAFT
+    lessons = list(course.lessons.order_by("position"))
+    assert [lesson.title for lesson in lessons] == [
+        "Add RtmClient.recall(messageId) to recall a message.",
+        "Remove RtmClient.sendMessage(); use RtmClient.publish().",
+        "Also fixed in this release",
+    ]
+    removed = lessons[1].body
+    assert "**Change:** removed (breaking)" in removed
+    assert "**API:** `RtmClient.sendMessage`, `RtmClient.publish`" in removed
+    assert "- [ ] Give the migration steps for apps on the previous version" in removed
+    assert "still calls `RtmClient.sendMessage`: what happens" in removed
+    assert lessons[2].body == "- Fix reconnection after a network change."
+    assert lessons[2].feature is None
