@@ -12,6 +12,7 @@ same document (with defaults filled in), which is what `export_course` writes.
 
 from typing import Any, NotRequired, TypedDict, cast
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -65,6 +66,8 @@ class CourseSpec(TypedDict):
     language: str  # a Course.Language value
     status: str  # a Course.Status value
     recertifies: list[Skill]  # in the document's order, without repeats
+    owner: NotRequired[Any]  # a user, or None; absent: the course keeps its owner
+    verify_every_days: NotRequired[int]
     lessons: list[LessonSpec]
     quiz: QuizSpec | None
 
@@ -227,8 +230,30 @@ class CourseDocumentSerializer(serializers.Serializer):
         help_text="Slugs of the skills whose records a pass of this course renews: engineers "
         "whose record in one of them is about to expire are assigned the course.",
     )
+    owner = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_null=True,
+        help_text="Username of who keeps the course true (content review); null for none.",
+    )
+    verify_every_days = serializers.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="How often its owner confirms it is still true (default 180).",
+    )
     lessons = LessonDocumentSerializer(many=True, required=False, max_length=MAX_LESSONS)
     quiz = QuizDocumentSerializer(required=False, allow_null=True)
+
+    def validate_owner(self, value: str | None):
+        if value is None:
+            return None
+        owner = get_user_model().objects.filter(username=value, is_active=True).first()
+        if owner is None:
+            raise serializers.ValidationError(
+                gettext("Unknown user '%(username)s'.") % {"username": value}
+            )
+        return owner
 
     def validate(self, attrs):
         release: Release | None = attrs.get("release")
@@ -326,6 +351,10 @@ def course_to_document(course: Course) -> dict:
     recertifies = sorted(course.recertifies.values_list("slug", flat=True))
     if recertifies:
         document["recertifies"] = recertifies
+    if course.owner_id is not None:
+        document["owner"] = course.owner.get_username()
+    if course.verify_every_days != Course._meta.get_field("verify_every_days").default:
+        document["verify_every_days"] = course.verify_every_days
     lessons = []
     for lesson in Lesson.objects.filter(course=course).select_related("feature"):
         item = {"title": lesson.title, "body": lesson.body}

@@ -5,7 +5,7 @@ Content is kept apart from assignments (who must do what by when) and from attem
 here never rewrites history.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -192,6 +192,20 @@ class Course(models.Model):
         blank=True,
         help_text="Skills whose records a pass of this course renews.",
     )
+    # Who keeps it true, and how often they confirm it still is (as knowledge bases
+    # verify their cards): past `verified_at + verify_every_days` it is listed for the
+    # owner and the managers; verifying also clears its stale marks.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_courses",
+    )
+    verify_every_days = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -200,6 +214,11 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def verify_by(self) -> datetime:
+        """When it next needs verifying: from its last verification, else its creation."""
+        return (self.verified_at or self.created_at) + timedelta(days=self.verify_every_days)
 
 
 class Lesson(models.Model):
@@ -307,3 +326,46 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class StaleMark(models.Model):
+    """A lesson or question of a published course that names API symbols a later
+    release removed, deprecated or changed (courses.services.stale). Verifying the
+    course clears its marks."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="stale_marks")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, null=True, blank=True, related_name="stale_marks"
+    )
+    question = models.ForeignKey(
+        "Question", on_delete=models.CASCADE, null=True, blank=True, related_name="stale_marks"
+    )
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="stale_marks")
+    symbols = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Lessons first, then questions, each in course order (NULLs last on both
+        # databases: SQLite puts them first by default).
+        ordering = [
+            "course",
+            models.F("lesson__position").asc(nulls_last=True),
+            models.F("question__position").asc(nulls_last=True),
+            "id",
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lesson__isnull=False, question__isnull=True)
+                | Q(lesson__isnull=True, question__isnull=False),
+                name="stale_mark_lesson_or_question",
+            ),
+            models.UniqueConstraint(
+                fields=["lesson", "release"], name="stale_mark_unique_lesson_release"
+            ),
+            models.UniqueConstraint(
+                fields=["question", "release"], name="stale_mark_unique_question_release"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}: stale since release {self.release_id}"

@@ -13,6 +13,7 @@ from training.services import (
     assignments,
     attempts,
     authoring,
+    content_review,
     extensions,
     notifications,
     nudges,
@@ -63,6 +64,11 @@ def notify_last_failed_attempt(attempt_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_authors_course_needed(release_id: int) -> int:
     return authoring.authors_notify_course_needed(release_id=release_id)
+
+
+@shared_task(**_RETRY)
+def flag_stale_content(release_id: int) -> int:
+    return content_review.release_flag_stale_content(release_id=release_id)
 
 
 @shared_task(**_RETRY)

@@ -2,6 +2,8 @@
 authenticated client may read). The answer key of a course (which choices are
 correct, and the explanations) is shown only to clients with the `catalog` scope."""
 
+from typing import Any
+
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -106,6 +108,26 @@ class CourseQuizSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StaleReleaseSerializer(serializers.Serializer):
+    sdk = serializers.CharField(source="sdk.slug")
+    version = serializers.CharField()
+
+
+class StaleMarkSerializer(serializers.Serializer):
+    lesson = serializers.IntegerField(
+        source="lesson.position", required=False, help_text="The lesson's position (1..n)."
+    )
+    question = serializers.IntegerField(
+        source="question.position", required=False, help_text="The question's position."
+    )
+    since = StaleReleaseSerializer(source="release", help_text="The release that made it stale.")
+    symbols = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if value is not None}
+
+
 class CourseSerializer(serializers.ModelSerializer):
     """A course as its document reads (see PUT), plus when it was made and changed."""
 
@@ -118,6 +140,19 @@ class CourseSerializer(serializers.ModelSerializer):
     )
     lessons = CourseLessonSerializer(many=True, read_only=True)
     quiz = CourseQuizSerializer(read_only=True, allow_null=True)
+    owner = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True, help_text="Who keeps it true."
+    )
+    verify_by = serializers.DateTimeField(
+        read_only=True, help_text="When its owner must next confirm it is still true."
+    )
+    stale = StaleMarkSerializer(
+        source="stale_marks",
+        many=True,
+        read_only=True,
+        help_text="Lessons and questions naming API that a later release removed, "
+        "deprecated or broke; empty when nothing is stale. Verifying clears them.",
+    )
 
     class Meta:
         model = Course
@@ -129,6 +164,11 @@ class CourseSerializer(serializers.ModelSerializer):
             "status",
             "language",
             "recertifies",
+            "owner",
+            "verify_every_days",
+            "verified_at",
+            "verify_by",
+            "stale",
             "lessons",
             "quiz",
             "created_at",

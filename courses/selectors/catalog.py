@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 
 from core.errors import NotFound
-from courses.models import Course, Lesson, Question, Sdk, Skill
+from courses.models import Course, Lesson, Question, Sdk, Skill, StaleMark
 
 
 def sdk_list() -> QuerySet[Sdk]:
@@ -32,9 +32,13 @@ def skill_get(*, slug: str) -> Skill:
 def _courses() -> QuerySet[Course]:
     """Courses with everything their API body shows, in a fixed number of queries."""
     return (
-        Course.objects.select_related("release__sdk", "quiz")
+        Course.objects.select_related("release__sdk", "quiz", "owner")
         .prefetch_related(
             Prefetch("recertifies", queryset=Skill.objects.order_by("slug")),
+            Prefetch(
+                "stale_marks",
+                queryset=StaleMark.objects.select_related("release__sdk", "lesson", "question"),
+            ),
             Prefetch("lessons", queryset=Lesson.objects.select_related("feature")),
             Prefetch(
                 "quiz__questions",

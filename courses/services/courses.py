@@ -77,9 +77,14 @@ def course_put(*, slug: str, document: Any, actor: Actor) -> tuple[Course, bool]
         course.status = spec["status"]
         course.language = spec["language"]
         course.updated_at = timezone.now()
-        course.save(
-            update_fields=["title", "description", "release", "status", "language", "updated_at"]
-        )
+        fields = ["title", "description", "release", "status", "language", "updated_at"]
+        if "owner" in spec:
+            course.owner = spec["owner"]
+            fields.append("owner")
+        if "verify_every_days" in spec:
+            course.verify_every_days = spec["verify_every_days"]
+            fields.append("verify_every_days")
+        course.save(update_fields=fields)
         course.recertifies.set(spec["recertifies"])
         _put_lessons(course=course, lessons=spec["lessons"])
         _put_quiz(course=course, quiz_spec=spec["quiz"])

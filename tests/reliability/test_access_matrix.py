@@ -327,6 +327,13 @@ ROWS = [
     Row("lead_engineer", "GET", "/lead/engineers/alice/", (LOGIN, LOGIN, LOGIN, 404, 404, 200)),
     Row("lead_engineer", "GET", "/lead/engineers/oscar/", (LOGIN, LOGIN, LOGIN, 404, 200, 200)),
     Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
+    Row("lead_content", "GET", "/lead/content/", LEAD_PAGE),
+    Row(
+        "lead_course_verify",
+        "POST",
+        "/lead/content/{course}/verify/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302),  # its owner, a manager or staff
+    ),
     Row(
         "lead_profile",
         "POST",

@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         ASSIGNMENT_NUDGED = "assignment_nudged"
         MANAGER_GRANTED = "manager_granted"
         MANAGER_REVOKED = "manager_revoked"
+        CONTENT_STALE = "content_stale"
+        COURSE_VERIFIED = "course_verified"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
@@ -45,6 +47,10 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="events",
         db_index=False,  # auditevent_assignment_idx below serves the lookups
+    )
+    # The course a verification confirmed.
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

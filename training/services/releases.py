@@ -102,6 +102,8 @@ def release_publish(*, release: Release, actor: Actor) -> tuple[Release, bool]:
         **actor.audit_fields(),
     )
     enqueue_on_commit("training.tasks.assign_release_training", release.pk)
+    # What it removes or deprecates may still be taught by the SDK's other courses.
+    enqueue_on_commit("training.tasks.flag_stale_content", release.pk)
     if course is not None:
         # A draft never makes the release ready: its authors are told at once.
         enqueue_on_commit("training.tasks.notify_authors_course_needed", release.pk)

@@ -25,6 +25,7 @@ from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import has_lead_pages_expression, led_teams, sees_everything
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
+from training.selectors.content_review import course_stale_since, lesson_stale_marks
 from training.selectors.dashboard import dashboard, dashboard_notices, skill_standings
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
@@ -146,6 +147,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lessons": lessons,
             "quiz": quiz,
             "now": timezone.now(),
+            "stale_since": course_stale_since(assignment.course_id),
         },
     )
 
@@ -180,6 +182,7 @@ def _lesson_context(request: HttpRequest, assignment: Assignment, lesson: Lesson
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "progress": progress,
         "is_read": lesson.pk in progress.read_lesson_ids,
+        "stale": lesson_stale_marks(lesson.pk),
     }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import lead, lead_people
+from training.views import content_review, lead, lead_people
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -29,6 +29,12 @@ urlpatterns = [
     ),
     path("engineers/<str:username>/", lead_people.lead_engineer, name="lead_engineer"),
     path("profile/", lead_people.lead_profile, name="lead_profile"),
+    path("content/", content_review.lead_content, name="lead_content"),
+    path(
+        "content/<slug:slug>/verify/",
+        content_review.lead_course_verify,
+        name="lead_course_verify",
+    ),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",
