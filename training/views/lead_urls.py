@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import lead, lead_people
+from training.views import lead, lead_people, lead_releases
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("engineers/<str:username>/", lead_people.lead_engineer, name="lead_engineer"),
     path("profile/", lead_people.lead_profile, name="lead_profile"),
+    path("releases/", lead_releases.lead_releases, name="lead_releases"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",
