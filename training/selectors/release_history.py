@@ -31,7 +31,7 @@ from training.selectors.access import LeadScope
 GATE_KINDS = (AuditEvent.Kind.RELEASE_AVAILABLE, AuditEvent.Kind.RELEASE_OVERRIDE)
 
 
-def _count(queryset: QuerySet) -> Subquery:
+def _count(queryset: QuerySet) -> Coalesce:
     """COUNT(*) of `queryset` (filtered on OuterRef("pk")) as a scalar subquery: one
     per release row, never a join that would multiply the rows of another count."""
     return Coalesce(

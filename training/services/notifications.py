@@ -109,7 +109,7 @@ def _release(notifications: list[Notification]) -> None:
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).delete()
 
 
-def _deliver(batch: list[tuple[mail.EmailMessage, list[Notification]]]) -> int:
+def _deliver(batch: list[tuple[mail.EmailMultiAlternatives, list[Notification]]]) -> int:
     """Send each message of the batch on one connection, one at a time; keep the
     claims of those sent (with their recipients) and release those of the others.
 
