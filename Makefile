@@ -23,7 +23,7 @@ run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py demo --url http://$(HOST):$(PORT)/
 	@echo "Serving Preflight on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) PREFLIGHT_SITE_URL=$${PREFLIGHT_SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/ruff check .

@@ -864,6 +864,44 @@ RELEASES.append(
     }
 )
 
+# A hotfix already with customers: published with no course (so a draft one was made
+# from its features) and made available over the gate by the support manager, on the
+# record. The release history lists it; its page shows the gate's decision and the
+# override's reason. Published before any engineer joined, so nobody holds its
+# training (engineers who join later are assigned only releases not yet with
+# customers).
+SHIPPED = {
+    "sdk": "rtm-android",
+    "version": "2.3.1",
+    "customer_in_days": -6,
+    "features": [
+        {
+            "key": "login-crash-fix",
+            "title": "No crash when the app is backgrounded during login",
+            "summary": md(
+                """
+                `login()` no longer crashes when the app goes to the background before
+                the login callback fires.
+                """
+            ),
+            "skills": ["reconnection"],
+        }
+    ],
+    "notes": md(
+        """
+        ## RTM SDK for Android 2.3.1
+
+        ### Fixed
+        - A crash when the app was backgrounded during login.
+        """
+    ),
+    "override": {
+        "by": "maya",
+        "reason": "Crash fix customers were waiting on; support briefed on the call, "
+        "the course follows.",
+    },
+}
+
 # --- A little progress -------------------------------------------------------------
 
 # (username, course slug, how many of its lessons they have read, the quiz: True to

@@ -130,7 +130,11 @@ def test_a_lead_sees_readiness_assigns_a_course_and_overrides_the_gate(
     screenshot(page, "lead-override-error")
     page.get_by_label("Reason for the override").fill("Security fix; APAC briefed live.")
     page.get_by_role("button", name="Override the gate and release").click()
-    page.get_by_text("Gate overridden").wait_for()
+    page.get_by_text("Gate overridden: the release is now available").wait_for()
+    # The gate's decision stays on the page: overridden, by whom, why.
+    decision = page.locator(".gate-decision").inner_text()
+    assert "Gate overridden" in decision and "(lena)" in decision
+    assert "Security fix; APAC briefed live." in decision
     overrides = page.locator("#overrides")
     assert "Security fix; APAC briefed live." in overrides.inner_text()
     assert "Readiness then: 33% (2 of 6 engineers)." in overrides.inner_text()

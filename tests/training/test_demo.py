@@ -75,6 +75,7 @@ def test_the_demo_loads_three_sdks_three_teams_a_dozen_engineers_and_three_relea
         "rtm-web 1.8.0-rc.1": "draft",
         "rtm-web 1.7.2": "published",
         "rtm-android 2.6.0": "draft",
+        "rtm-android 2.3.1": "available",
     }
     # Every release has its own course, written by hand, but one: 1.7.2 was published
     # before anyone wrote it, and waits on the draft made from its features.
@@ -92,7 +93,7 @@ def test_the_demo_loads_three_sdks_three_teams_a_dozen_engineers_and_three_relea
     ]
     recall = next(f for f in announced.features.all() if "RtmClient.recallMessage" in f.symbols)
     assert [skill.slug for skill in recall.skills.all()] == ["message-edit"]
-    for release in Release.objects.exclude(version__in=["1.7.2", "2.6.0"]):
+    for release in Release.objects.exclude(version__in=["1.7.2", "2.6.0", "2.3.1"]):
         course = release.courses.get()
         assert course.status == Course.Status.PUBLISHED
         assert 2 <= course.lessons.count() <= 4
@@ -187,3 +188,19 @@ def test_the_output_names_the_address_make_run_really_serves_on():
     call_command("demo", "--url", "http://127.0.0.1:8765", stdout=out, stderr=StringIO())
     assert "Open http://127.0.0.1:8765/ and log in as:" in out.getvalue()
     assert "(http://127.0.0.1:8765/admin/)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_release_history_shows_a_draft_and_a_release_made_available_over_the_gate(client):
+    run_demo()
+    client.force_login(User.objects.get(username="lena"))
+    history = client.get("/lead/releases/").text
+    assert "rtm-web 1.8.0-rc.1" in history and "rtm-android 2.3.1" in history
+    assert "Gate overridden" in history
+    draft = client.get("/lead/releases/rtm-web/1.8.0-rc.1/").text
+    assert 'id="publishing"' in draft and "Presence with custom states" in draft
+    shipped = client.get("/lead/releases/rtm-android/2.3.1/").text
+    decision = shipped.split('class="facts gate-decision"')[1].split("</dl>")[0]
+    assert "(maya)" in decision and "support briefed on the call" in decision
+    # Nobody holds the training of a release already with customers when they joined.
+    assert not Release.objects.get(version="2.3.1").assignments.exists()

@@ -105,20 +105,20 @@ def lead_releases_open(*, scope: LeadScope) -> QuerySet[Release]:
     )
 
 
-def lead_release_get(*, scope: LeadScope, sdk: str, version: str) -> Release | None:
+def lead_release_get(
+    *, scope: LeadScope, sdk: str, version: str, drafts: bool = False
+) -> Release | None:
     """One release of my teams' SDKs by SDK slug and version (a leading `v` and
-    other spellings of the same version are accepted), or None — also for a draft,
-    which no lead page shows."""
+    other spellings of the same version are accepted), or None — also for a draft
+    unless `drafts` (only the release page shows one; no action applies to it)."""
     try:
         normalised = str(Version.parse(version))
     except InvalidVersion:
         return None
-    return (
-        _my_releases(scope)
-        .exclude(status=Release.Status.DRAFT)
-        .filter(sdk__slug=sdk, version=normalised)
-        .first()
-    )
+    releases = _my_releases(scope)
+    if not drafts:
+        releases = releases.exclude(status=Release.Status.DRAFT)
+    return releases.filter(sdk__slug=sdk, version=normalised).first()
 
 
 # --- readiness of my teams ------------------------------------------------------------

@@ -19,7 +19,6 @@ from datetime import datetime
 from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
@@ -31,6 +30,7 @@ from courses.models import Question, Quiz
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
+from training.services.mail import paragraphs_message, person_languages, send, site_link
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
 
@@ -303,13 +303,9 @@ def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
     leads = [(pk, email) for pk, email in engineer.team.leads.values_list("pk", "email") if email]
     if not leads:
         return 0
-    # Each lead reads it in their profile's language; a lead without a profile in
-    # the default one. One mail per language.
-    languages = dict(
-        Engineer.objects.filter(user_id__in=[pk for pk, _ in leads]).values_list(
-            "user_id", "language"
-        )
-    )
+    # Each lead reads it in their language (an engineer profile's, else their
+    # preferences', else the default one). One mail per language.
+    languages = person_languages(pk for pk, _ in leads)
     by_language: dict[str, set[str]] = defaultdict(set)
     for pk, email in leads:
         by_language[languages.get(pk, settings.LANGUAGE_CODE)].add(email)
@@ -323,24 +319,30 @@ def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:
         "score": attempt.score,
         "mark": attempt.pass_mark,
     }
+    link = site_link("lead_engineer", engineer.username)
     sent, failed = 0, False
     for language, recipients in sorted(by_language.items()):
         with translation.override(language):
-            subject = gettext("[Preflight] %(name)s failed the quiz of %(course)s") % facts
-            body = (
-                gettext(
-                    "%(name)s (%(username)s, %(region)s) has used all %(n)s attempts at the "
-                    "quiz of “%(course)s” without passing."
-                )
-                % facts
-                + "\n\n"
-                + gettext("Last score: %(score)s%% (pass mark %(mark)s%%).") % facts
-                + "\n"
-                + gettext("They cannot take the quiz again; please follow up with them.")
-                + "\n"
+            message = paragraphs_message(
+                subject=gettext("[Preflight] %(name)s failed the quiz of %(course)s") % facts,
+                paragraphs=[
+                    gettext(
+                        "%(name)s (%(username)s, %(region)s) has used all %(n)s attempts at the "
+                        "quiz of “%(course)s” without passing."
+                    )
+                    % facts,
+                    gettext("Last score: %(score)s%% (pass mark %(mark)s%%).") % facts
+                    + "\n"
+                    + gettext("They cannot take the quiz again; please follow up with them."),
+                ],
+                link=link,
+                link_text=gettext("Their page: %(url)s") % {"url": link},
+                link_label=gettext("Open their page"),
+                to=sorted(recipients),
+                language=language,
             )
         try:
-            sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
+            sent += send(message)
         except (SMTPException, OSError):
             logger.exception("could not email the leads about attempt %s", attempt_id)
             failed = True

@@ -8,17 +8,18 @@ waiting, soonest customer date first (training.selectors.authoring).
 """
 
 import logging
+from collections import defaultdict
 from smtplib import SMTPException
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from courses.models import Course, Release
 from training.models import AuditEvent
+from training.services.mail import paragraphs_message, person_languages, send, site_link
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,13 @@ def authors_notify_course_needed(*, release_id: int) -> int:
                 "slug", flat=True
             )
         )
-        recipients = sorted(
-            set(
-                get_user_model()
-                .objects.filter(is_staff=True, is_active=True)
-                .exclude(email="")
-                .values_list("email", flat=True)
-            )
+        authors = list(
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .exclude(email="")
+            .values_list("pk", "email")
         )
+        recipients = sorted({email for _, email in authors})
         if not courses or not recipients:
             return 0
         AuditEvent.objects.create(
@@ -63,28 +63,41 @@ def authors_notify_course_needed(*, release_id: int) -> int:
             details={"courses": courses, "recipients": recipients},
             created_at=timezone.now(),
         )
-    with translation.override(settings.LANGUAGE_CODE):
-        facts = {
-            "release": f"{release.sdk.slug} {release.version}",
-            "customer": formats.date_format(release.customer_available_at, "DATETIME_FORMAT"),
-            "due": formats.date_format(release.due_at, "DATETIME_FORMAT"),
-            "courses": ", ".join(courses),
-        }
-        subject = gettext("[Preflight] %(release)s is waiting on its course") % facts
-        body = (
-            gettext(
-                "%(release)s is published and its engineers are assigned the draft course "
-                "%(courses)s. A draft never makes the release ready: publish the course "
-                'with a quiz (PUT /api/v1/courses/<slug>/ with "status": "published", '
-                "the admin, or manage.py import_course)."
+    # Each author reads it in their language: one mail per language.
+    languages = person_languages(pk for pk, _ in authors)
+    by_language: dict[str, set[str]] = defaultdict(set)
+    for pk, email in authors:
+        by_language[languages.get(pk, settings.LANGUAGE_CODE)].add(email)
+    link = site_link("lead_release", release.sdk.slug, release.version)
+    sent = 0
+    for language, emails in sorted(by_language.items()):
+        with translation.override(language):
+            facts = {
+                "release": f"{release.sdk.slug} {release.version}",
+                "customer": formats.date_format(release.customer_available_at, "DATETIME_FORMAT"),
+                "due": formats.date_format(release.due_at, "DATETIME_FORMAT"),
+                "courses": ", ".join(courses),
+            }
+            message = paragraphs_message(
+                subject=gettext("[Preflight] %(release)s is waiting on its course") % facts,
+                paragraphs=[
+                    gettext(
+                        "%(release)s is published and its engineers are assigned the draft course "
+                        "%(courses)s. A draft never makes the release ready: publish the course "
+                        'with a quiz (PUT /api/v1/courses/<slug>/ with "status": "published", '
+                        "the admin, or manage.py import_course)."
+                    )
+                    % facts,
+                    gettext("Customers get it %(customer)s; training is due %(due)s.") % facts,
+                ],
+                link=link,
+                link_text=gettext("The release: %(url)s") % {"url": link},
+                link_label=gettext("Open the release"),
+                to=sorted(emails),
+                language=language,
             )
-            % facts
-            + "\n\n"
-            + gettext("Customers get it %(customer)s; training is due %(due)s.") % facts
-            + "\n"
-        )
-    try:
-        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except (SMTPException, OSError):
-        logger.exception("could not email the authors about release %s", release_id)
-        return 0
+        try:
+            sent += send(message)
+        except (SMTPException, OSError):
+            logger.exception("could not email the authors about release %s", release_id)
+    return sent

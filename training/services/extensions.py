@@ -11,8 +11,6 @@ import logging
 from datetime import datetime
 from smtplib import SMTPException
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
@@ -23,6 +21,7 @@ from core.queue import enqueue_on_commit
 from training.models import Assignment, AuditEvent
 from training.readiness.keep import readiness_changed
 from training.selectors.dashboard import event_by
+from training.services.mail import paragraphs_message, send, site_link
 
 logger = logging.getLogger(__name__)
 
@@ -190,35 +189,38 @@ def notify_attempts_granted(*, event_id: int) -> int:
         "reason": event.details.get("reason", ""),
     }
     with translation.override(engineer.language):
-        subject = (
-            ngettext(
+        link = site_link("assignment", event.assignment.pk)
+        message = paragraphs_message(
+            subject=ngettext(
                 "[Preflight] One more attempt at %(course)s",
                 "[Preflight] %(n)d more attempts at %(course)s",
                 facts["n"],
             )
-            % facts
-        )
-        body = (
-            ngettext(
-                "%(by)s granted you %(n)d more attempt at the quiz of “%(course)s”: %(reason)s",
-                "%(by)s granted you %(n)d more attempts at the quiz of “%(course)s”: %(reason)s",
-                facts["n"],
-            )
-            % facts
-            + "\n\n"
-            + gettext("Due: %(due)s")
-            % {
-                "due": formats.date_format(
-                    timezone.localtime(event.assignment.due_at, engineer.zone),
-                    gettext("D d M Y, H:i T"),
+            % facts,
+            paragraphs=[
+                ngettext(
+                    "%(by)s granted you %(n)d more attempt at the quiz of “%(course)s”: %(reason)s",
+                    "%(by)s granted you %(n)d more attempts at the quiz of “%(course)s”: "
+                    "%(reason)s",
+                    facts["n"],
                 )
-            }
-            + "\n"
-            + settings.PREFLIGHT_SITE_URL
-            + "\n"
+                % facts,
+                gettext("Due: %(due)s")
+                % {
+                    "due": formats.date_format(
+                        timezone.localtime(event.assignment.due_at, engineer.zone),
+                        gettext("D d M Y, H:i T"),
+                    )
+                },
+            ],
+            link=link,
+            link_text=gettext("Take it here: %(url)s") % {"url": link},
+            link_label=gettext("Open the course"),
+            to=[engineer.user.email],
+            language=engineer.language,
         )
     try:
-        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [engineer.user.email])
+        return send(message)
     except (SMTPException, OSError):
         logger.exception("could not mail %s about granted attempts", engineer.user.email)
         return 0

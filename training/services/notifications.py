@@ -23,13 +23,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from courses.models import Release
 from training.models import Assignment, Engineer, Notification, Team
 from training.services.assignments import adapt
+from training.services.mail import mail_message, person_languages, site_link
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +96,11 @@ def _local(when: datetime, engineer: Engineer) -> str:
 
 
 def _lead_languages(team: Team) -> list[str]:
-    """The languages of a team's leads with an address: a lead's engineer profile
-    says it; a lead without one reads the default language. Sorted, so a team's
-    mail is written the same way every time."""
+    """The languages of a team's leads with an address (training.services.mail:
+    an engineer profile's, else their preferences', else the default). Sorted, so
+    a team's mail is written the same way every time."""
     leads = [lead.pk for lead in team.leads.all() if lead.email]
-    chosen = dict(Engineer.objects.filter(user_id__in=leads).values_list("user_id", "language"))
+    chosen = person_languages(leads)
     return sorted({chosen.get(pk, settings.LANGUAGE_CODE) for pk in leads})
 
 
@@ -109,7 +109,7 @@ def _release(notifications: list[Notification]) -> None:
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).delete()
 
 
-def _deliver(batch: list[tuple[mail.EmailMessage, list[Notification]]]) -> int:
+def _deliver(batch: list[tuple[mail.EmailMultiAlternatives, list[Notification]]]) -> int:
     """Send each message of the batch on one connection, one at a time; keep the
     claims of those sent (with their recipients) and release those of the others.
 
@@ -178,17 +178,18 @@ def _send_reminders(notifications: list[Notification], *, now: datetime) -> int:
         engineer = assignment.engineer
         # In the engineer's language: a beat task has no request to take one from.
         with translation.override(engineer.language):
-            context = {
-                "engineer": engineer,
-                "assignment": assignment,
-                "due_local": _local(assignment.due_at, engineer),
-                "hours_left": max(int((assignment.due_at - now).total_seconds() // 3600), 0),
-                "site_url": settings.PREFLIGHT_SITE_URL,
-            }
-            message = mail.EmailMessage(
+            message = mail_message(
                 subject=gettext("Due soon: %(title)s") % {"title": assignment.course.title},
-                body=render_to_string("training/email/reminder.txt", context),
+                template="reminder",
+                context={
+                    "engineer": engineer,
+                    "assignment": assignment,
+                    "due_local": _local(assignment.due_at, engineer),
+                    "hours_left": max(int((assignment.due_at - now).total_seconds() // 3600), 0),
+                    "link": site_link("assignment", assignment.pk),
+                },
                 to=[engineer.user.email],
+                languages=[engineer.language],
             )
         notification.recipients = [engineer.user.email]
         batch.append((message, [notification]))
@@ -228,8 +229,9 @@ def send_escalations(*, now: datetime | None = None) -> int:
             notification.recipients = leads
         # One mail to all the team's leads (its claims are sent once, or retried
         # once, as a whole): written in each of their languages when they differ.
-        subjects, bodies = [], []
-        for language in _lead_languages(team):
+        languages = _lead_languages(team)
+        subjects = []
+        for language in languages:
             with translation.override(language):
                 subjects.append(
                     ngettext(
@@ -239,18 +241,12 @@ def send_escalations(*, now: datetime | None = None) -> int:
                     )
                     % {"team": team.name, "n": len(items)}
                 )
-                bodies.append(
-                    render_to_string(
-                        "training/email/escalation.txt",
-                        {
-                            "team": team,
-                            "notifications": items,
-                            "site_url": settings.PREFLIGHT_SITE_URL,
-                        },
-                    )
-                )
-        message = mail.EmailMessage(
-            subject=" / ".join(subjects), body="\n\n".join(bodies), to=leads
+        message = mail_message(
+            subject=" / ".join(subjects),
+            template="escalation",
+            context={"team": team, "notifications": items, "link": site_link("lead_home")},
+            to=leads,
+            languages=languages,
         )
         batch.append((message, items))
     return _deliver(batch)

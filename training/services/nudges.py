@@ -13,11 +13,8 @@ import logging
 from datetime import datetime, timedelta
 from smtplib import SMTPException
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
@@ -26,6 +23,7 @@ from core.errors import Conflict, InvalidInput
 from core.queue import enqueue_on_commit
 from training.models import Assignment, AuditEvent
 from training.selectors.dashboard import event_by
+from training.services.mail import paragraphs_message, send, site_link
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +94,7 @@ def assignment_nudge(
 
 def assignment_link(assignment: Assignment) -> str:
     """The absolute address of the assignment's course, for a mail."""
-    return settings.PREFLIGHT_SITE_URL.rstrip("/") + reverse("assignment", args=[assignment.pk])
+    return site_link("assignment", assignment.pk)
 
 
 def notify_assignment_nudged(*, event_id: int) -> int:
@@ -126,24 +124,25 @@ def notify_assignment_nudged(*, event_id: int) -> int:
                 timezone.localtime(assignment.due_at, engineer.zone), gettext("D d M Y, H:i T")
             ),
         }
-        subject = gettext("[Preflight] A reminder about %(course)s") % facts
-        lines = [
+        link = assignment_link(assignment)
+        paragraphs = [
             gettext("Hello %(name)s,") % {"name": engineer.name},
-            "",
             gettext("%(by)s reminds you of your training “%(course)s”, due %(due)s.") % facts,
         ]
         reason = str(event.details.get("reason") or "")
         if reason:
-            lines += ["", reason]
-        lines += [
-            "",
-            gettext("Take it here: %(url)s") % {"url": assignment_link(assignment)},
-            "",
-            "— Preflight",
-        ]
-        body = "\n".join(lines) + "\n"
+            paragraphs.append(reason)
+        message = paragraphs_message(
+            subject=gettext("[Preflight] A reminder about %(course)s") % facts,
+            paragraphs=paragraphs,
+            link=link,
+            link_text=gettext("Take it here: %(url)s") % {"url": link},
+            link_label=gettext("Open the course"),
+            to=[engineer.user.email],
+            language=engineer.language,
+        )
     try:
-        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [engineer.user.email])
+        return send(message)
     except (SMTPException, OSError):
         logger.exception("could not mail %s a nudge", engineer.user.email)
         return 0

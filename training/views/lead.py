@@ -49,10 +49,12 @@ from training.selectors.leads import (
     release_team_regions,
     team_engineer_ids,
 )
+from training.selectors.release_history import release_gate_decision
 from training.services.assignments import assignment_cancel, assignments_create_manual
 from training.services.extensions import assignment_extend, assignment_grant_attempts
 from training.services.releases import release_mark_available
 from training.views.access import lead_view
+from training.views.lead_releases import release_draft_page
 
 
 def _release(request: HttpRequest, sdk: str, version: str) -> Release:
@@ -176,6 +178,9 @@ def _release_page(
             "filtered": bool(region or status_filter),
             "statuses": EngineerStatus,
             "overrides": list(release_overrides(release=release)),
+            "gate": release_gate_decision(release=release)
+            if release.status == Release.Status.AVAILABLE
+            else None,
             "override_form": override_form or OverrideForm(),
             "courses": courses,
             "scope": scope,
@@ -190,8 +195,15 @@ def _release_page(
 @require_GET
 @lead_view
 def lead_release(request: HttpRequest, sdk: str, version: str) -> HttpResponse:
-    """A release's readiness and its engineers of my teams, overdue first."""
-    return _release_page(request, _release(request, sdk, version))
+    """A release's readiness and its engineers of my teams, overdue first; once
+    available, the gate's decision too. A draft has its own page (what publishing
+    it would assign: training.views.lead_releases)."""
+    release = lead_release_get(scope=request.lead, sdk=sdk, version=version, drafts=True)
+    if release is None:
+        raise Http404("No such release of your teams.")
+    if release.status == Release.Status.DRAFT:
+        return release_draft_page(request, release)
+    return _release_page(request, release)
 
 
 @require_POST

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import content_review, lead, lead_people
+from training.views import content_review, lead, lead_people, lead_releases
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -35,6 +35,7 @@ urlpatterns = [
         content_review.lead_course_verify,
         name="lead_course_verify",
     ),
+    path("releases/", lead_releases.lead_releases, name="lead_releases"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",

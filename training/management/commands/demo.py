@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from core.actors import SYSTEM
+from core.actors import SYSTEM, Actor
 from core.errors import PreflightError
 from courses.documents import course_to_document
 from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
@@ -35,7 +35,7 @@ from training.services.managers import manager_grant
 from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
 from training.services.recertification import recertification_assign
-from training.services.releases import release_publish
+from training.services.releases import release_mark_available, release_publish
 
 User = get_user_model()
 DEFAULT_URL = "http://127.0.0.1:8000/"
@@ -120,9 +120,10 @@ class Command(BaseCommand):
         self._managers()
         self._course(content.ONBOARDING_COURSE)
         self._teams()
+        shipped = self._shipped()
         self._engineers()
         self._expert_skills()
-        releases = self._releases()
+        releases = [shipped, *self._releases()]
         self._progress()
         self._recertification()
         kept = self._passwords() + self._admin()
@@ -194,6 +195,36 @@ class Command(BaseCommand):
             )
             team_update(team=team, onboarding_courses=onboarding, actor=SYSTEM)
             self._count("teams", created)
+
+    def _shipped(self) -> Release:
+        """The hotfix already with customers (content.SHIPPED): recorded, published
+        and made available over the gate by the support manager, once."""
+        spec = content.SHIPPED
+        sdk = Sdk.objects.get(slug=spec["sdk"])
+        release = Release.objects.filter(sdk=sdk, version=spec["version"]).first()
+        if release is not None and release.status == Release.Status.AVAILABLE:
+            return release
+        if release is None:
+            day = self.now + timedelta(days=spec["customer_in_days"])
+            release, created = release_record(
+                sdk=sdk,
+                version=spec["version"],
+                customer_available_at=day.replace(hour=9, minute=0, second=0, microsecond=0),
+                notes=spec["notes"],
+                features=spec["features"],
+                actor=SYSTEM,
+            )
+            self._count("releases", created)
+        release, _ = release_publish(release=release, actor=SYSTEM)
+        by = User.objects.get(username=spec["override"]["by"])
+        release = release_mark_available(
+            release=release,
+            actor=Actor(user=by),
+            override=True,
+            reason=spec["override"]["reason"],
+        )
+        self._count("releases made available over the gate", True)
+        return release
 
     def _engineers(self) -> None:
         for spec in content.ENGINEERS:
@@ -398,6 +429,7 @@ class Command(BaseCommand):
         out.write("  engineer  alice  (APAC, Asia/Shanghai; also bob, wei, marcus …)")
         out.write("  lead      lena   (APAC RTM; also leo for EMEA, lara for AMER)")
         out.write("  manager   maya   (support manager: every team and region)")
+        out.write(f"  releases  {self.url}lead/releases/  (every release: drafts, past ones)")
         out.write(f"  admin     {content.ADMIN_USERNAME}  ({self.url}admin/)")
         out.write(f"  password  {content.DEMO_PASSWORD}  (the same for every demo user)")
         if kept:
