@@ -2,6 +2,7 @@
 release's engineers. They check the input; the services decide and write."""
 
 import zoneinfo
+from collections.abc import Iterable
 
 from django import forms
 from django.conf import settings
@@ -9,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Course
+from training.labels import tier_choices
 from training.models import Engineer, Region, Team
+from training.selectors.engineer_search import SEARCH_MAX_LENGTH, EngineerFilter
 from training.selectors.leads import EngineerStatus, LeadScope
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -128,17 +131,97 @@ class OverrideForm(forms.Form):
         return reason
 
 
-class EngineerFilterForm(forms.Form):
-    """The release page's filters (GET)."""
+class TeamSlugField(forms.ChoiceField):
+    """A team of the viewer's, by slug; cleaned to the Team. The choices come from
+    the teams the lead scope already holds (no query). A NUL byte is its own
+    error, not an unknown team (training.views.listing answers 404 for those)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams: dict[str, Team] = {}
+
+    def set_teams(self, teams: Iterable[Team]) -> None:
+        self.teams = {team.slug: team for team in sorted(teams, key=lambda t: (t.name, t.slug))}
+        self.choices = [("", _("All my teams"))] + [
+            (team.slug, f"{team.name} ({team.slug})") for team in self.teams.values()
+        ]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\x00" in value:
+            raise forms.ValidationError(
+                _("Null characters are not allowed."), code="null_characters"
+            )
+        return value
+
+    def clean(self, value):
+        slug = super().clean(value)
+        return self.teams.get(slug) if slug else None
+
+
+class EngineerSearchForm(forms.Form):
+    """Search, filters and page of a list of engineers (GET), shared by every lead
+    list (training.views.listing). `teams` are the viewer's; `statuses` adds the
+    release status filter where the list has one (the release page)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        max_length=SEARCH_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "placeholder": _("Name or username")}
+        ),
+    )
+    team = TeamSlugField(required=False, label=_("Team"))
     region = forms.ChoiceField(
         choices=[("", _("All regions")), *Region.choices], required=False, label=_("Region")
+    )
+    tier = forms.ChoiceField(
+        choices=[("", _("Any tier")), *tier_choices()], required=False, label=_("Tier")
     )
     status = forms.ChoiceField(
         choices=[("", _("All statuses")), *EngineerStatus.CHOICES],
         required=False,
         label=_("Status"),
     )
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    FILTERS = ("q", "team", "region", "tier", "status")
+
+    def __init__(self, *args, teams: Iterable[Team], statuses: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].set_teams(teams)
+        if not statuses:
+            del self.fields["status"]
+
+    def filter_fields(self):
+        """The bound fields of the filter bar (not the page: a new filter starts at 1)."""
+        return [self[name] for name in self.FILTERS if name in self.fields]
+
+    def wanted(self) -> EngineerFilter:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        team = data.get("team")
+        return EngineerFilter(
+            q=data.get("q") or "",
+            team_id=team.pk if team else None,
+            region=data.get("region") or "",
+            tier=data.get("tier") or "",
+        )
+
+    def status_wanted(self) -> str:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("status") or ""
+
+    def page_number(self) -> int:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("page") or 1
+
+    def team_not_mine(self) -> bool:
+        """Whether the team asked for is not one of the viewer's (or does not
+        exist): the lists answer 404 for it, as the team's own page would."""
+        return any(
+            error.code == "invalid_choice" for error in self.errors.as_data().get("team", [])
+        )
 
 
 def _clean_reason(value: str) -> str:

@@ -245,3 +245,12 @@ def region_chart(regions: dict, key, policy: float | None = None) -> dict:
         "policy_percent": round(policy * 100) if policy is not None else None,
         "view_width": _BAR_X + _BAR_WIDTH + 110,
     }
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, number, param: str = "page") -> str:
+    """ "?…" for page `number` of a list: the current query string (its search and
+    filters) with `param` set (escaped by the template, as every simple tag is)."""
+    query = context["request"].GET.copy()
+    query[param] = str(number)
+    return "?" + query.urlencode()

@@ -27,7 +27,6 @@ from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release
 from training.forms import (
     AssignForm,
-    EngineerFilterForm,
     ExtendForm,
     GrantAttemptsForm,
     OverrideForm,
@@ -36,6 +35,7 @@ from training.models import Assignment, Engineer
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.access import cancellable_assignments, manageable_assignments
+from training.selectors.engineer_search import paginate
 from training.selectors.follow_the_sun import FOLLOW_THE_SUN, shifts_now
 from training.selectors.leads import (
     EngineerStatus,
@@ -43,7 +43,7 @@ from training.selectors.leads import (
     lead_release_get,
     lead_releases_open,
     regions_outside,
-    release_engineer_rows,
+    release_engineer_page,
     release_overrides,
     release_steps_total,
     release_team_regions,
@@ -53,6 +53,11 @@ from training.services.assignments import assignment_cancel, assignments_create_
 from training.services.extensions import assignment_extend, assignment_grant_attempts
 from training.services.releases import release_mark_available
 from training.views.access import lead_view
+from training.views.listing import engineer_listing, page_number
+
+
+# Audit lists (overrides, lead-made assignments) page at this size.
+AUDIT_PAGE_SIZE = 20
 
 
 def _release(request: HttpRequest, sdk: str, version: str) -> Release:
@@ -138,22 +143,25 @@ def _release_page(
 ) -> HttpResponse:
     scope = request.lead
     now = timezone.now()
-    filters = EngineerFilterForm(request.GET or None)
-    region = status_filter = None
-    if filters.is_valid():
-        region = filters.cleaned_data["region"] or None
-        status_filter = filters.cleaned_data["status"] or None
-    elif filters.is_bound:
-        status = 400
+    listing = engineer_listing(request, teams=scope.teams, statuses=True)
+    if listing.status_code != 200:
+        status = listing.status_code
     readiness = release_readiness(release, now=now)
     regions = release_team_regions(release=release, team_ids=scope.team_ids, now=now)
-    rows = release_engineer_rows(
+    rows = release_engineer_page(
         release=release,
         team_ids=scope.team_ids,
         steps_total=release_steps_total(release=release),
-        region=region,
-        status=status_filter,
+        status=listing.status or None,
+        wanted=listing.wanted,
+        page=listing.page,
         now=now,
+    )
+    overrides_page = page_number(request, "overrides_page")
+    if overrides_page is None:
+        status = 400
+    overrides = paginate(
+        release_overrides(release=release), number=overrides_page or 1, per_page=AUDIT_PAGE_SIZE
     )
     courses = list(
         Course.objects.filter(release=release, status=Course.Status.PUBLISHED).only(
@@ -172,10 +180,9 @@ def _release_page(
             if release.status == Release.Status.PUBLISHED
             else [],
             "rows": rows,
-            "filters": filters,
-            "filtered": bool(region or status_filter),
+            "listing": listing,
             "statuses": EngineerStatus,
-            "overrides": list(release_overrides(release=release)),
+            "overrides": overrides,
             "override_form": override_form or OverrideForm(),
             "courses": courses,
             "scope": scope,
