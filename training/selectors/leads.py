@@ -426,7 +426,8 @@ def _release_rows(
         fetched = cursor.fetchall()
     finished = (EngineerStatus.COMPLETE, EngineerStatus.EXEMPT)
     rows = []
-    total = 0
+    # COUNT(*) OVER () is the same on every row: the matching rows before LIMIT.
+    total = fetched[0][10] if fetched else 0
     for (
         username,
         first_name,
@@ -438,7 +439,7 @@ def _release_rows(
         attempt_count,
         due_at,
         assignment_id,
-        total,
+        _total,
         *activity,
     ) in fetched:
         if state in finished:

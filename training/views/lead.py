@@ -55,7 +55,6 @@ from training.services.releases import release_mark_available
 from training.views.access import lead_view
 from training.views.listing import engineer_listing, page_number
 
-
 # Audit lists (overrides, lead-made assignments) page at this size.
 AUDIT_PAGE_SIZE = 20
 
