@@ -36,9 +36,10 @@ class CourseChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
-    """A published course for chosen engineers and/or whole teams of mine, due at a
-    future time. `due_at` is read in the current time zone, which the lead pages set
-    to the lead's own (see LeadScope.zone)."""
+    """A published course for chosen engineers, whole teams of mine and/or everyone
+    matching a search (the search's fields come with the POST and are read by
+    training.views.listing), due at a future time. `due_at` is read in the current
+    time zone, which the lead pages set to the lead's own (see LeadScope.zone)."""
 
     course = CourseChoiceField(
         queryset=Course.objects.none(),
@@ -58,6 +59,11 @@ class AssignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Engineers"),
+    )
+    matching = forms.BooleanField(
+        required=False,
+        label=_("Everyone matching this search"),
+        help_text=_("Checked again when you assign: whoever matches the search then."),
     )
     due_at = forms.DateTimeField(
         label=_("Due"),
@@ -83,11 +89,8 @@ class AssignForm(forms.Form):
         self.fields["teams"].queryset = Team.objects.filter(pk__in=scope.team_ids).order_by(
             "name", "slug"
         )
-        self.fields["engineers"].queryset = (
-            Engineer.objects.filter(team_id__in=scope.team_ids, active=True)
-            .select_related("user", "team")
-            .order_by("team__name", "user__first_name", "user__last_name", "user__username")
-        )
+        # Checked, never rendered as one list: the page shows a search's page of them.
+        self.fields["engineers"].queryset = scope.engineers().filter(active=True)
         zone = timezone.get_current_timezone_name()
         if scope.timezone_name:
             help_text = _("In your time zone, %(zone)s.") % {"zone": zone}
@@ -107,9 +110,12 @@ class AssignForm(forms.Form):
         if (
             not cleaned.get("engineers")
             and not cleaned.get("teams")
+            and not cleaned.get("matching")
             and not self.has_error("engineers")
         ):
-            raise forms.ValidationError(_("Choose at least one engineer or team."))
+            raise forms.ValidationError(
+                _("Choose at least one engineer or team, or everyone matching the search.")
+            )
         return cleaned
 
 

@@ -398,7 +398,8 @@ def test_the_assign_form_preselects_a_course_and_offers_only_published_ones(
     html = lead_client.get(reverse("lead_assign"), {"course": "push-basics"}).text
     assert '<option value="push-basics" selected>' in html
     assert "Draft course" not in html
-    assert "Alice Chen (alice)" in html
+    assert f'name="engineers" value="{engineer.pk}"' in html
+    assert 'Alice Chen <span class="muted mono">alice</span>' in html
     assert "In UTC" in html
 
 
@@ -443,7 +444,10 @@ def test_the_due_date_is_read_in_the_leads_time_zone_when_an_engineer(
     "data,message",
     [
         ({"due_at": "2001-01-01T09:00"}, "The due date must be in the future."),
-        ({"teams": [], "engineers": []}, "Choose at least one engineer or team."),
+        (
+            {"teams": [], "engineers": []},
+            "Choose at least one engineer or team, or everyone matching the search.",
+        ),
         ({"course": "draft-course"}, "Select a valid choice"),
         ({"due_at": "tomorrow"}, "Enter a valid date/time."),
     ],

@@ -498,16 +498,16 @@ def release_overrides(*, release: Release) -> QuerySet[AuditEvent]:
     )
 
 
-def lead_assignments_open(*, scope: LeadScope, limit: int = 100) -> QuerySet[Assignment]:
+def lead_assignments_open(*, scope: LeadScope) -> QuerySet[Assignment]:
     """Open assignments that a lead made for engineers of my teams (the ones a lead
-    may cancel), the newest first."""
+    may cancel), the newest first; the page pages them."""
     return (
         Assignment.objects.filter(
             engineer__team_id__in=scope.team_ids, reason=Assignment.Reason.LEAD
         )
         .exclude(status__in=Assignment.DONE)
         .select_related("engineer__user", "engineer__team", "course", "assigned_by")
-        .order_by("-assigned_at", "-id")[:limit]
+        .order_by("-assigned_at", "-id")
     )
 
 
@@ -517,4 +517,15 @@ def team_engineer_ids(*, team_ids: list[int]) -> list[int]:
         return []
     return list(
         Engineer.objects.filter(team_id__in=team_ids, active=True).values_list("id", flat=True)
+    )
+
+
+def assign_candidates(*, scope: LeadScope, wanted: EngineerFilter) -> QuerySet[Engineer]:
+    """The active engineers I may assign training to (training.selectors.access:
+    my teams; everyone for those who see everything) that match `wanted`, by
+    team and name: the assign form's search, and what "everyone matching this
+    search" means when the form is posted (re-read here, never trusted from the
+    page)."""
+    return engineers_matching(scope.engineers().filter(active=True), wanted).order_by(
+        "team__name", "user__first_name", "user__last_name", "user__username"
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import forms
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 
 from training.forms import EngineerSearchForm
 from training.models import Team
@@ -34,11 +34,12 @@ class EngineerListing:
 
 
 def engineer_listing(
-    request: HttpRequest, *, teams: Iterable[Team], statuses: bool = False
+    data: QueryDict, *, teams: Iterable[Team], statuses: bool = False
 ) -> EngineerListing:
-    """The search, filters and page asked for in `request.GET`, checked against
-    the viewer's `teams`."""
-    form = EngineerSearchForm(request.GET, teams=teams, statuses=statuses)
+    """The search, filters and page asked for in `data` (`request.GET`; the assign
+    form's POST carries the search it was made from), checked against the
+    viewer's `teams`."""
+    form = EngineerSearchForm(data, teams=teams, statuses=statuses)
     if form.is_valid():
         return EngineerListing(
             form=form,
