@@ -24,6 +24,8 @@ SEARCH_MAX_LENGTH = 100
 # At most this many words of a search are used: each is one more LIKE per field.
 SEARCH_MAX_WORDS = 5
 PAGE_SIZE = 50
+# No list has this many pages; a larger number asks for the last page.
+MAX_PAGE = 10**9
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from training.selectors import progress_percent, raw_datetime
 from training.selectors.access import LeadScope
 from training.selectors.attempt_limits import with_attempt_figures
 from training.selectors.engineer_search import (
+    MAX_PAGE,
     PAGE_SIZE,
     EngineerFilter,
     Page,
@@ -265,7 +266,8 @@ def release_engineer_page(
         "now": now or timezone.now(),
         "wanted": wanted,
     }
-    number = max(1, page)
+    # Past any real end, and kept where OFFSET fits a 64-bit integer.
+    number = min(max(1, page), MAX_PAGE)
     rows, total = _release_rows(**arguments, limit=per_page, offset=(number - 1) * per_page)
     if not rows and number > 1:
         _, total = _release_rows(**arguments, limit=1, offset=0)
