@@ -181,7 +181,7 @@ def test_the_release_page_pages_its_engineers_and_keeps_the_search_in_its_links(
     )
     html = lead_client.get(release_url(), {"q": "eng", "page": "2"}).text
     assert html.count('<tr class="row-') == 50
-    assert "51–100 of 120" in html
+    assert "51\u2013100 of 120" in html
     assert "?q=eng&amp;page=3" in html and "?q=eng&amp;page=1" in html
     html = lead_client.get(release_url(), {"q": "eng", "page": "99"}).text
     assert html.count('<tr class="row-') == 20
