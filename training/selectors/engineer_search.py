@@ -12,7 +12,7 @@ so a link kept from a longer list still lands somewhere.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -126,8 +126,8 @@ def clamp_page(number: int, *, per_page: int, total: int) -> int:
 
 
 def paginate(
-    items: QuerySet[T] | Sequence[T], *, number: int, per_page: int = PAGE_SIZE
-) -> Page[T]:
+    items: QuerySet[Any, Any] | Sequence[Any], *, number: int, per_page: int = PAGE_SIZE
+) -> Page[Any]:
     """Page `number` of `items` (a queryset: a COUNT, then one slice of the rows;
     a list: sliced as it is). Past the end: the last page."""
     per_page = max(1, min(per_page, 500))

@@ -11,6 +11,7 @@ release is the price of the lead home, never one per engineer.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -258,21 +259,22 @@ def release_engineer_page(
     """Page `page` of `release_engineer_rows` (searched and filtered by `wanted`):
     one query, the total counted alongside the rows by a window function. A page
     past the end costs two more (the total, then the last page)."""
-    arguments = {
-        "release": release,
-        "team_ids": team_ids,
-        "steps_total": steps_total,
-        "status": status,
-        "now": now or timezone.now(),
-        "wanted": wanted,
-    }
+    rows_of = partial(
+        _release_rows,
+        release=release,
+        team_ids=team_ids,
+        steps_total=steps_total,
+        status=status,
+        now=now or timezone.now(),
+        wanted=wanted,
+    )
     # Past any real end, and kept where OFFSET fits a 64-bit integer.
     number = min(max(1, page), MAX_PAGE)
-    rows, total = _release_rows(**arguments, limit=per_page, offset=(number - 1) * per_page)
+    rows, total = rows_of(limit=per_page, offset=(number - 1) * per_page)
     if not rows and number > 1:
-        _, total = _release_rows(**arguments, limit=1, offset=0)
+        _, total = rows_of(limit=1, offset=0)
         number = clamp_page(number, per_page=per_page, total=total)
-        rows, total = _release_rows(**arguments, limit=per_page, offset=(number - 1) * per_page)
+        rows, total = rows_of(limit=per_page, offset=(number - 1) * per_page)
     return Page(items=rows, number=number, per_page=per_page, total=total)
 
 

@@ -177,9 +177,10 @@ def skill_matrix(
         "tier",
     ).order_by("team__slug", "user__username")
     shown = None
+    listed: Iterable[tuple] = engineers
     if page is not None:
         shown = paginate(engineers, number=page, per_page=per_page)
-        engineers = shown.items
+        listed = shown.items
     skills = list(Skill.objects.order_by("slug").only("id", "slug", "name"))
     column = {skill.pk: index for index, skill in enumerate(skills)}
     rows = {
@@ -194,7 +195,7 @@ def skill_matrix(
             [EMPTY] * len(skills),
         )
         for pk, username, first_name, last_name, team_slug, engineer_region, engineer_tier in (
-            engineers
+            listed
         )
     }
     holders = [0] * len(skills)
