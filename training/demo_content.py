@@ -101,6 +101,41 @@ ENGINEERS = [
     _engineer("sofia", "Sofia Martinez", "amer-rtm", "L1", "AMER", "America/Los_Angeles"),
 ]
 
+# Enough engineers on one team that the lead pages' search, filters and pages (50
+# to a page) show in the demo: a roster of APAC RTM, in the region's time zones.
+_ROSTER_FIRST = [
+    "Aiko",
+    "Arjun",
+    "Bao",
+    "Chen",
+    "Dev",
+    "Fang",
+    "Hana",
+    "Ishaan",
+    "Jin",
+    "Kai",
+    "Lin",
+]
+_ROSTER_LAST = ["Ito", "Kumar", "Li", "Ng", "Park", "Rao", "Sato", "Tan", "Wong", "Xu"]
+_ROSTER_ZONES = [
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+]
+ENGINEERS += [
+    _engineer(
+        f"apac{i:02d}",
+        f"{_ROSTER_FIRST[i % len(_ROSTER_FIRST)]} {_ROSTER_LAST[i % len(_ROSTER_LAST)]}",
+        "apac-rtm",
+        ("L1", "L2", "L3")[i % 3],
+        "APAC",
+        _ROSTER_ZONES[i % len(_ROSTER_ZONES)],
+    )
+    for i in range(60)
+]
+
 # --- Onboarding ------------------------------------------------------------------
 
 ONBOARDING_COURSE = {

@@ -2,6 +2,7 @@
 release's engineers. They check the input; the services decide and write."""
 
 import zoneinfo
+from collections.abc import Iterable
 
 from django import forms
 from django.conf import settings
@@ -9,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Course
+from training.labels import tier_choices
 from training.models import Engineer, Region, Team
+from training.selectors.engineer_search import SEARCH_MAX_LENGTH, EngineerFilter
 from training.selectors.leads import EngineerStatus, LeadScope
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -33,9 +36,10 @@ class CourseChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
-    """A published course for chosen engineers and/or whole teams of mine, due at a
-    future time. `due_at` is read in the current time zone, which the lead pages set
-    to the lead's own (see LeadScope.zone)."""
+    """A published course for chosen engineers, whole teams of mine and/or everyone
+    matching a search (the search's fields come with the POST and are read by
+    training.views.listing), due at a future time. `due_at` is read in the current
+    time zone, which the lead pages set to the lead's own (see LeadScope.zone)."""
 
     course = CourseChoiceField(
         queryset=Course.objects.none(),
@@ -55,6 +59,11 @@ class AssignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Engineers"),
+    )
+    matching = forms.BooleanField(
+        required=False,
+        label=_("Everyone matching this search"),
+        help_text=_("Checked again when you assign: whoever matches the search then."),
     )
     due_at = forms.DateTimeField(
         label=_("Due"),
@@ -80,11 +89,8 @@ class AssignForm(forms.Form):
         self.fields["teams"].queryset = Team.objects.filter(pk__in=scope.team_ids).order_by(
             "name", "slug"
         )
-        self.fields["engineers"].queryset = (
-            Engineer.objects.filter(team_id__in=scope.team_ids, active=True)
-            .select_related("user", "team")
-            .order_by("team__name", "user__first_name", "user__last_name", "user__username")
-        )
+        # Checked, never rendered as one list: the page shows a search's page of them.
+        self.fields["engineers"].queryset = scope.engineers().filter(active=True)
         zone = timezone.get_current_timezone_name()
         if scope.timezone_name:
             help_text = _("In your time zone, %(zone)s.") % {"zone": zone}
@@ -104,9 +110,12 @@ class AssignForm(forms.Form):
         if (
             not cleaned.get("engineers")
             and not cleaned.get("teams")
+            and not cleaned.get("matching")
             and not self.has_error("engineers")
         ):
-            raise forms.ValidationError(_("Choose at least one engineer or team."))
+            raise forms.ValidationError(
+                _("Choose at least one engineer or team, or everyone matching the search.")
+            )
         return cleaned
 
 
@@ -128,17 +137,97 @@ class OverrideForm(forms.Form):
         return reason
 
 
-class EngineerFilterForm(forms.Form):
-    """The release page's filters (GET)."""
+class TeamSlugField(forms.ChoiceField):
+    """A team of the viewer's, by slug; cleaned to the Team. The choices come from
+    the teams the lead scope already holds (no query). A NUL byte is its own
+    error, not an unknown team (training.views.listing answers 404 for those)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams: dict[str, Team] = {}
+
+    def set_teams(self, teams: Iterable[Team]) -> None:
+        self.teams = {team.slug: team for team in sorted(teams, key=lambda t: (t.name, t.slug))}
+        self.choices = [("", _("All my teams"))] + [
+            (team.slug, f"{team.name} ({team.slug})") for team in self.teams.values()
+        ]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if "\x00" in value:
+            raise forms.ValidationError(
+                _("Null characters are not allowed."), code="null_characters"
+            )
+        return value
+
+    def clean(self, value):
+        slug = super().clean(value)
+        return self.teams.get(slug) if slug else None
+
+
+class EngineerSearchForm(forms.Form):
+    """Search, filters and page of a list of engineers (GET), shared by every lead
+    list (training.views.listing). `teams` are the viewer's; `statuses` adds the
+    release status filter where the list has one (the release page)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        max_length=SEARCH_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "placeholder": _("Name or username")}
+        ),
+    )
+    team = TeamSlugField(required=False, label=_("Team"))
     region = forms.ChoiceField(
         choices=[("", _("All regions")), *Region.choices], required=False, label=_("Region")
+    )
+    tier = forms.ChoiceField(
+        choices=[("", _("Any tier")), *tier_choices()], required=False, label=_("Tier")
     )
     status = forms.ChoiceField(
         choices=[("", _("All statuses")), *EngineerStatus.CHOICES],
         required=False,
         label=_("Status"),
     )
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    FILTERS = ("q", "team", "region", "tier", "status")
+
+    def __init__(self, *args, teams: Iterable[Team], statuses: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].set_teams(teams)
+        if not statuses:
+            del self.fields["status"]
+
+    def filter_fields(self):
+        """The bound fields of the filter bar (not the page: a new filter starts at 1)."""
+        return [self[name] for name in self.FILTERS if name in self.fields]
+
+    def wanted(self) -> EngineerFilter:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        team = data.get("team")
+        return EngineerFilter(
+            q=data.get("q") or "",
+            team_id=team.pk if team else None,
+            region=data.get("region") or "",
+            tier=data.get("tier") or "",
+        )
+
+    def status_wanted(self) -> str:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("status") or ""
+
+    def page_number(self) -> int:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("page") or 1
+
+    def team_not_mine(self) -> bool:
+        """Whether the team asked for is not one of the viewer's (or does not
+        exist): the lists answer 404 for it, as the team's own page would."""
+        return any(
+            error.code == "invalid_choice" for error in self.errors.as_data().get("team", [])
+        )
 
 
 def _clean_reason(value: str) -> str:

@@ -398,7 +398,8 @@ def test_the_assign_form_preselects_a_course_and_offers_only_published_ones(
     html = lead_client.get(reverse("lead_assign"), {"course": "push-basics"}).text
     assert '<option value="push-basics" selected>' in html
     assert "Draft course" not in html
-    assert "Alice Chen (alice)" in html
+    assert f'name="engineers" value="{engineer.pk}"' in html
+    assert 'Alice Chen <span class="muted mono">alice</span>' in html
     assert "In UTC" in html
 
 
@@ -443,7 +444,10 @@ def test_the_due_date_is_read_in_the_leads_time_zone_when_an_engineer(
     "data,message",
     [
         ({"due_at": "2001-01-01T09:00"}, "The due date must be in the future."),
-        ({"teams": [], "engineers": []}, "Choose at least one engineer or team."),
+        (
+            {"teams": [], "engineers": []},
+            "Choose at least one engineer or team, or everyone matching the search.",
+        ),
         ({"course": "draft-course"}, "Select a valid choice"),
         ({"due_at": "tomorrow"}, "Enter a valid date/time."),
     ],
@@ -586,4 +590,9 @@ def test_the_release_page_query_count_does_not_grow_with_engineers(
     with django_assert_max_num_queries(RELEASE_PAGE_MAX_QUERIES):
         response = lead_client.get(release_url())
     assert response.status_code == 200
-    assert response.text.count('<tr class="row-') == count
+    # One page of the table, and the count of all of them.
+    assert response.text.count('<tr class="row-') == min(count, 50)
+    assert f'<span class="count">{count}</span>' in response.text
+    with django_assert_max_num_queries(RELEASE_PAGE_MAX_QUERIES):
+        response = lead_client.get(release_url(), {"q": "eng", "region": "APAC", "page": 10**6})
+    assert response.status_code == 200

@@ -148,6 +148,10 @@ class LeadScope:
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone_name or "UTC")
 
+    def engineers(self) -> QuerySet[Engineer]:
+        """The engineers of my teams (every team's for those who see everything)."""
+        return Engineer.objects.filter(team_id__in=self.team_ids)
+
     def teams_queryset(self) -> QuerySet[Team]:
         if self.everything:
             return Team.objects.all()

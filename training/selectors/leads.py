@@ -11,6 +11,7 @@ release is the price of the lead home, never one per engineer.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -47,6 +48,14 @@ from training.readiness.counts import count_by_region
 from training.selectors import progress_percent, raw_datetime
 from training.selectors.access import LeadScope
 from training.selectors.attempt_limits import with_attempt_figures
+from training.selectors.engineer_search import (
+    MAX_PAGE,
+    PAGE_SIZE,
+    EngineerFilter,
+    Page,
+    clamp_page,
+    engineers_matching,
+)
 
 # A release is at risk when it is not ready and this little time is left.
 
@@ -204,6 +213,7 @@ def release_engineer_rows(
     region: str | None = None,
     status: str | None = None,
     now: datetime | None = None,
+    wanted: EngineerFilter | None = None,
 ) -> list[EngineerRow]:
     """The in-scope engineers of `team_ids` (active, on a team that supports the
     release's SDK) with their standing on the release, in one query.
@@ -223,10 +233,71 @@ def release_engineer_rows(
     quizzes), most of the query's time at 500 engineers. Rows come back as tuples,
     not model instances: the page shows a few columns of each engineer.
     """
+    rows, _ = _release_rows(
+        release=release,
+        team_ids=team_ids,
+        steps_total=steps_total,
+        region=region,
+        status=status,
+        now=now,
+        wanted=wanted,
+    )
+    return rows
+
+
+def release_engineer_page(
+    *,
+    release: Release,
+    team_ids: list[int],
+    steps_total: int,
+    status: str | None = None,
+    wanted: EngineerFilter | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> Page[EngineerRow]:
+    """Page `page` of `release_engineer_rows` (searched and filtered by `wanted`):
+    one query, the total counted alongside the rows by a window function. A page
+    past the end costs two more (the total, then the last page)."""
+    rows_of = partial(
+        _release_rows,
+        release=release,
+        team_ids=team_ids,
+        steps_total=steps_total,
+        status=status,
+        now=now or timezone.now(),
+        wanted=wanted,
+    )
+    # Past any real end, and kept where OFFSET fits a 64-bit integer.
+    number = min(max(1, page), MAX_PAGE)
+    rows, total = rows_of(limit=per_page, offset=(number - 1) * per_page)
+    if not rows and number > 1:
+        _, total = rows_of(limit=1, offset=0)
+        number = clamp_page(number, per_page=per_page, total=total)
+        rows, total = rows_of(limit=per_page, offset=(number - 1) * per_page)
+    return Page(items=rows, number=number, per_page=per_page, total=total)
+
+
+def _release_rows(
+    *,
+    release: Release,
+    team_ids: list[int],
+    steps_total: int,
+    region: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+    wanted: EngineerFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[EngineerRow], int]:
+    """The rows (a window of them when `limit` is given) and how many there are
+    in all."""
     now = now or timezone.now()
     scope = Engineer.objects.filter(active=True, team__sdks=release.sdk_id, team_id__in=team_ids)
     if region:
         scope = scope.filter(region=region)
+    if wanted:
+        scope = engineers_matching(scope, wanted)
     done = Q(mine__status__in=Assignment.DONE)
     # (condition, state), first match wins. The rank is written over the same
     # conditions rather than over `state`: a CASE on `state` would repeat the whole
@@ -326,10 +397,13 @@ def release_engineer_rows(
     where_sql, where_params = (
         (f"WHERE {state_sql} = %s", (*state_params, status)) if status else ("", ())
     )
+    # The window's total rides along on every row: one query for a page and its count.
+    window_sql, window_params = ("LIMIT %s OFFSET %s", (limit, offset)) if limit else ("", ())
     sql = f"""
         SELECT e.username, e.first_name, e.last_name, e.team_name, e.region, {state_sql},
                COALESCE(r.n, 0) + COALESCE(a.n_passed, 0) AS steps_done,
                COALESCE(a.n, 0), e.due_at, COALESCE(l.first_id, e.open_id),
+               COUNT(*) OVER (),
                r.last_at, a.last_at, e.last_started_at
         FROM ({engineers_sql}) e
         {reads_join}
@@ -337,6 +411,7 @@ def release_engineer_rows(
         {locked_join}
         {where_sql}
         ORDER BY {rank_sql}, e.due_at ASC NULLS LAST, steps_done, e.username
+        {window_sql}
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -349,11 +424,14 @@ def release_engineer_rows(
                 *locked_params,
                 *where_params,
                 *rank_params,
+                *window_params,
             ),
         )
         fetched = cursor.fetchall()
     finished = (EngineerStatus.COMPLETE, EngineerStatus.EXEMPT)
     rows = []
+    # COUNT(*) OVER () is the same on every row: the matching rows before LIMIT.
+    total = fetched[0][10] if fetched else 0
     for (
         username,
         first_name,
@@ -365,6 +443,7 @@ def release_engineer_rows(
         attempt_count,
         due_at,
         assignment_id,
+        _total,
         *activity,
     ) in fetched:
         if state in finished:
@@ -389,7 +468,7 @@ def release_engineer_rows(
                 assignment_id=assignment_id,
             )
         )
-    return rows
+    return rows, total
 
 
 def _join_per_engineer(activity: QuerySet, alias: str, *, scope: QuerySet) -> tuple[str, tuple]:
@@ -423,16 +502,16 @@ def release_overrides(*, release: Release) -> QuerySet[AuditEvent]:
     )
 
 
-def lead_assignments_open(*, scope: LeadScope, limit: int = 100) -> QuerySet[Assignment]:
+def lead_assignments_open(*, scope: LeadScope) -> QuerySet[Assignment]:
     """Open assignments that a lead made for engineers of my teams (the ones a lead
-    may cancel), the newest first."""
+    may cancel), the newest first; the page pages them."""
     return (
         Assignment.objects.filter(
             engineer__team_id__in=scope.team_ids, reason=Assignment.Reason.LEAD
         )
         .exclude(status__in=Assignment.DONE)
         .select_related("engineer__user", "engineer__team", "course", "assigned_by")
-        .order_by("-assigned_at", "-id")[:limit]
+        .order_by("-assigned_at", "-id")
     )
 
 
@@ -442,4 +521,15 @@ def team_engineer_ids(*, team_ids: list[int]) -> list[int]:
         return []
     return list(
         Engineer.objects.filter(team_id__in=team_ids, active=True).values_list("id", flat=True)
+    )
+
+
+def assign_candidates(*, scope: LeadScope, wanted: EngineerFilter) -> QuerySet[Engineer]:
+    """The active engineers I may assign training to (training.selectors.access:
+    my teams; everyone for those who see everything) that match `wanted`, by
+    team and name: the assign form's search, and what "everyone matching this
+    search" means when the form is posted (re-read here, never trusted from the
+    page)."""
+    return engineers_matching(scope.engineers().filter(active=True), wanted).order_by(
+        "team__name", "user__first_name", "user__last_name", "user__username"
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -26,6 +26,13 @@ from courses.models import Sdk, Skill
 from training.models import Engineer, SkillLevel, SkillRecord, Team
 from training.models.people import display_name
 from training.selectors import skill_current_since, skill_valid_until
+from training.selectors.engineer_search import (
+    PAGE_SIZE,
+    EngineerFilter,
+    Page,
+    engineers_matching,
+    paginate,
+)
 
 # Working hours, in the engineer's own time zone: Monday to Friday, 09:00 to
 # 18:00 (start included, end excluded). One rule for every region; the shifts of
@@ -40,7 +47,12 @@ EXPERT_MIN_LEVEL = SkillLevel.PROFICIENT
 
 
 def _engineers(
-    *, teams, sdk: Sdk | None, region: str | None, tier: str | None
+    *,
+    teams,
+    sdk: Sdk | None,
+    region: str | None,
+    tier: str | None,
+    wanted: EngineerFilter | None = None,
 ) -> QuerySet[Engineer]:
     team_ids = Team.objects.filter(pk__in=_team_ids(teams))
     if sdk is not None:
@@ -51,6 +63,8 @@ def _engineers(
         engineers = engineers.filter(region=region)
     if tier:
         engineers = engineers.filter(tier=tier)
+    if wanted:
+        engineers = engineers_matching(engineers, wanted)
     return engineers
 
 
@@ -115,6 +129,8 @@ class SkillMatrix:
     skills: list[Skill]
     rows: list[MatrixRow]
     current_since: datetime
+    page: Page | None = None
+    """The page of engineers shown, when the matrix was asked for one."""
     # Per skill (same order as `skills`): engineers holding it, currently, at
     # Proficient or above — the gaps a lead looks for first.
     holders: list[int] = field(default_factory=list)
@@ -127,6 +143,9 @@ def skill_matrix(
     region: str | None = None,
     tier: str | None = None,
     now: datetime | None = None,
+    wanted: EngineerFilter | None = None,
+    page: int | None = None,
+    per_page: int = PAGE_SIZE,
 ) -> SkillMatrix:
     """Active engineers of `teams` (only teams supporting `sdk`, only of `region`
     and `tier`, when given) x every skill of the catalog.
@@ -135,7 +154,9 @@ def skill_matrix(
     filled is the gap a lead most needs to see, and the CSV's columns stay the
     same from one export to the next (and across filters), so exports compare.
 
-    Rows by team, then username; columns by skill slug. Three queries.
+    Rows by team, then username; columns by skill slug. Three queries. With
+    `page`: that page of the engineers (searched and filtered by `wanted`) only,
+    and the holders counted over all of them: five queries.
 
     Both big queries come back as tuples, not model instances: at 500 x 100
     (15,000 records) building an object per row cost more than the rest of
@@ -145,19 +166,21 @@ def skill_matrix(
     (level, day, staleness), not once per record.
     """
     since = skill_current_since(now)
-    engineers = (
-        _engineers(teams=teams, sdk=sdk, region=region, tier=tier)
-        .values_list(
-            "pk",
-            "user__username",
-            "user__first_name",
-            "user__last_name",
-            "team__slug",
-            "region",
-            "tier",
-        )
-        .order_by("team__slug", "user__username")
-    )
+    chosen = _engineers(teams=teams, sdk=sdk, region=region, tier=tier, wanted=wanted)
+    engineers = chosen.values_list(
+        "pk",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "team__slug",
+        "region",
+        "tier",
+    ).order_by("team__slug", "user__username")
+    shown = None
+    listed: Iterable[tuple] = engineers
+    if page is not None:
+        shown = paginate(engineers, number=page, per_page=per_page)
+        listed = shown.items
     skills = list(Skill.objects.order_by("slug").only("id", "slug", "name"))
     column = {skill.pk: index for index, skill in enumerate(skills)}
     rows = {
@@ -172,7 +195,7 @@ def skill_matrix(
             [EMPTY] * len(skills),
         )
         for pk, username, first_name, last_name, team_slug, engineer_region, engineer_tier in (
-            engineers
+            listed
         )
     }
     holders = [0] * len(skills)
@@ -184,7 +207,7 @@ def skill_matrix(
         valid_days = timedelta(days=settings.PREFLIGHT_SKILL_VALID_DAYS)
         records = (
             SkillRecord.objects.filter(
-                engineer__in=_engineers(teams=teams, sdk=sdk, region=region, tier=tier)
+                engineer__in=list(rows) if shown is not None else chosen.values("pk")
             )
             .annotate(
                 verified_on=TruncDate("verified_at", tzinfo=zone),
@@ -202,10 +225,28 @@ def skill_matrix(
                 cell = kinds[key] = MatrixCell(level, verified_on, stale, valid_until_on)
             index = column[skill_id]
             rows[engineer_id].cells[index] = cell
-            if not stale and level >= EXPERT_MIN_LEVEL:
+            if shown is None and not stale and level >= EXPERT_MIN_LEVEL:
                 holders[index] += 1
+        if shown is not None:
+            # The footer speaks for every engineer of the filter, not this page alone.
+            counted = (
+                SkillRecord.objects.filter(
+                    engineer__in=chosen.values("pk"),
+                    level__gte=EXPERT_MIN_LEVEL,
+                    verified_at__gte=since,
+                )
+                .values_list("skill_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for skill_id, n in counted:
+                holders[column[skill_id]] = n
     return SkillMatrix(
-        skills=skills, rows=list(rows.values()), current_since=since, holders=holders
+        skills=skills,
+        rows=list(rows.values()),
+        current_since=since,
+        holders=holders,
+        page=shown,
     )
 
 
@@ -265,6 +306,7 @@ def experts(
     skill: Skill,
     region: str | None = None,
     now: datetime,
+    wanted: EngineerFilter | None = None,
 ) -> list[Expert]:
     """Active engineers of `teams` holding `skill` at Proficient or above, with a
     current record: who to hand a hard ticket to.
@@ -278,7 +320,7 @@ def experts(
             skill=skill,
             level__gte=EXPERT_MIN_LEVEL,
             verified_at__gte=skill_current_since(now),
-            engineer__in=_engineers(teams=teams, sdk=None, region=region, tier=None),
+            engineer__in=_engineers(teams=teams, sdk=None, region=region, tier=None, wanted=wanted),
         )
         .select_related("engineer__user", "engineer__team")
         .order_by()

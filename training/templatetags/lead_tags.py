@@ -85,16 +85,18 @@ _ENGINEER_ROW = (
     '\n      <tr class="row-{status}">'
     '\n        <th scope="row"><a class="person-link" href="{url}">{name}</a>'
     ' <span class="muted mono">{username}</span></th>'
-    "\n        <td>{team}</td>"
-    "\n        <td>{region}</td>"
-    '\n        <td><span class="badge status-badge status-{status}">{status_label}</span></td>'
-    '\n        <td><div class="progress-cell"><progress class="progress" max="100"'
+    '\n        <td data-label="{team_label}">{team}</td>'
+    '\n        <td data-label="{region_label}">{region}</td>'
+    '\n        <td data-label="{status_column}" class="cell-key">'
+    '<span class="badge status-badge status-{status}">{status_label}</span></td>'
+    '\n        <td data-label="{progress_column}" class="cell-key">'
+    '<div class="progress-cell"><progress class="progress" max="100"'
     ' value="{percent}" aria-label="{progress_label}"></progress>'
     " <span>{percent}%</span></div></td>"
-    "\n        <td>{attempts}</td>"
-    "\n        <td>{due}</td>"
-    "\n        <td>{last_activity}</td>"
-    "\n        <td>{actions}</td>"
+    '\n        <td data-label="{attempts_column}">{attempts}</td>'
+    '\n        <td data-label="{due_column}" class="cell-key">{due}</td>'
+    '\n        <td data-label="{activity_column}">{last_activity}</td>'
+    '\n        <td class="cell-actions">{actions}</td>'
     "\n      </tr>\n    "
 )
 
@@ -157,6 +159,19 @@ def engineer_table_rows(rows: list[EngineerRow], csrf_token: str = "", here: str
             "due_label": gettext("New due date"),
         }.items()
     }
+    # The column names again on each cell: a phone shows each row as a card.
+    columns = {
+        key: escape(text)
+        for key, text in {
+            "team_label": gettext("Team"),
+            "region_label": gettext("Region"),
+            "status_column": gettext("Status"),
+            "progress_column": gettext("Progress"),
+            "attempts_column": gettext("Attempts"),
+            "due_column": gettext("Due"),
+            "activity_column": gettext("Last activity"),
+        }.items()
+    }
     hidden = (
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(csrf_token))}">'
         f'<input type="hidden" name="next" value="{escape(here)}">'
@@ -195,6 +210,7 @@ def engineer_table_rows(rows: list[EngineerRow], csrf_token: str = "", here: str
                 due=moment(row.due_at, "—"),
                 last_activity=moment(row.last_activity, no_activity),
                 actions=actions(row),
+                **columns,
             )
         )
     return mark_safe("".join(html))
@@ -245,3 +261,12 @@ def region_chart(regions: dict, key, policy: float | None = None) -> dict:
         "policy_percent": round(policy * 100) if policy is not None else None,
         "view_width": _BAR_X + _BAR_WIDTH + 110,
     }
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, number, param: str = "page") -> str:
+    """ "?…" for page `number` of a list: the current query string (its search and
+    filters) with `param` set (escaped by the template, as every simple tag is)."""
+    query = context["request"].GET.copy()
+    query[param] = str(number)
+    return "?" + query.urlencode()

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,23 +27,24 @@ from core.errors import Conflict, InvalidInput
 from courses.models import Course, Release
 from training.forms import (
     AssignForm,
-    EngineerFilterForm,
     ExtendForm,
     GrantAttemptsForm,
     OverrideForm,
 )
-from training.models import Assignment, Engineer
+from training.models import Assignment
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.access import cancellable_assignments, manageable_assignments
+from training.selectors.engineer_search import paginate
 from training.selectors.follow_the_sun import FOLLOW_THE_SUN, shifts_now
 from training.selectors.leads import (
     EngineerStatus,
+    assign_candidates,
     lead_assignments_open,
     lead_release_get,
     lead_releases_open,
     regions_outside,
-    release_engineer_rows,
+    release_engineer_page,
     release_overrides,
     release_steps_total,
     release_team_regions,
@@ -55,6 +56,10 @@ from training.services.extensions import assignment_extend, assignment_grant_att
 from training.services.releases import release_mark_available
 from training.views.access import lead_view
 from training.views.lead_releases import release_draft_page
+from training.views.listing import engineer_listing, page_number
+
+# Audit lists (overrides, lead-made assignments) page at this size.
+AUDIT_PAGE_SIZE = 20
 
 
 def _release(request: HttpRequest, sdk: str, version: str) -> Release:
@@ -140,22 +145,25 @@ def _release_page(
 ) -> HttpResponse:
     scope = request.lead
     now = timezone.now()
-    filters = EngineerFilterForm(request.GET or None)
-    region = status_filter = None
-    if filters.is_valid():
-        region = filters.cleaned_data["region"] or None
-        status_filter = filters.cleaned_data["status"] or None
-    elif filters.is_bound:
-        status = 400
+    listing = engineer_listing(request.GET, teams=scope.teams, statuses=True)
+    if listing.status_code != 200:
+        status = listing.status_code
     readiness = release_readiness(release, now=now)
     regions = release_team_regions(release=release, team_ids=scope.team_ids, now=now)
-    rows = release_engineer_rows(
+    rows = release_engineer_page(
         release=release,
         team_ids=scope.team_ids,
         steps_total=release_steps_total(release=release),
-        region=region,
-        status=status_filter,
+        status=listing.status or None,
+        wanted=listing.wanted,
+        page=listing.page,
         now=now,
+    )
+    overrides_page = page_number(request, "overrides_page")
+    if overrides_page is None:
+        status = 400
+    overrides = paginate(
+        release_overrides(release=release), number=overrides_page or 1, per_page=AUDIT_PAGE_SIZE
     )
     courses = list(
         Course.objects.filter(release=release, status=Course.Status.PUBLISHED).only(
@@ -174,10 +182,9 @@ def _release_page(
             if release.status == Release.Status.PUBLISHED
             else [],
             "rows": rows,
-            "filters": filters,
-            "filtered": bool(region or status_filter),
+            "listing": listing,
             "statuses": EngineerStatus,
-            "overrides": list(release_overrides(release=release)),
+            "overrides": overrides,
             "gate": release_gate_decision(release=release)
             if release.status == Release.Status.AVAILABLE
             else None,
@@ -259,18 +266,33 @@ def _add_errors(form, exc: InvalidInput, *, default: str | None = None) -> None:
 @require_http_methods(["GET", "POST"])
 @lead_view
 def lead_assign(request: HttpRequest) -> HttpResponse:
-    """Assign a published course to engineers and/or whole teams of mine, due at a
-    future time. Idempotent: who already has the course keeps their assignment, and
-    the page says how many were created and how many already had it."""
+    """Assign a published course to engineers of mine found by search and filters,
+    whole teams, or everyone matching the search, due at a future time.
+    Idempotent: who already has the course keeps their assignment, and the page
+    says how many were created and how many already had it.
+
+    The search travels with the POST and is evaluated again here, under my scope:
+    "everyone matching" means whoever matches when I assign, never a list of ids
+    the page sent."""
     scope = request.lead
+    status = 200
     if request.method == "POST":
+        listing = engineer_listing(request.POST, teams=scope.teams)
         form = AssignForm(request.POST, scope=scope)
+        if form.is_valid() and listing.status_code != 200:
+            form.add_error("matching", _("The search is not valid; search again."))
         if form.is_valid():
             course = form.cleaned_data["course"]
             engineer_ids = {engineer.pk for engineer in form.cleaned_data["engineers"]}
             engineer_ids.update(
                 team_engineer_ids(team_ids=[team.pk for team in form.cleaned_data["teams"]])
             )
+            if form.cleaned_data["matching"]:
+                engineer_ids.update(
+                    assign_candidates(scope=scope, wanted=listing.wanted).values_list(
+                        "pk", flat=True
+                    )
+                )
             try:
                 created, existing = assignments_create_manual(
                     course=course,
@@ -287,29 +309,61 @@ def lead_assign(request: HttpRequest) -> HttpResponse:
                     _("%(course)s: created %(created)d, already had %(existing)d.")
                     % {"course": course.title, "created": created, "existing": existing},
                 )
-                return redirect("lead_assign")
+                return redirect(reverse("lead_assign") + _search_query(listing))
         status = 400
+        chosen = set(request.POST.getlist("engineers"))
     else:
+        listing = engineer_listing(request.GET, teams=scope.teams)
+        status = listing.status_code
         # Prefilled from a link: ?course=<slug>, ?engineer=<username> (the engineer page).
-        engineers = list(
-            Engineer.objects.filter(
-                team_id__in=scope.team_ids, user__username__in=request.GET.getlist("engineer")
-            ).values_list("pk", flat=True)
+        prefilled = list(
+            scope.engineers()
+            .filter(user__username__in=request.GET.getlist("engineer")[:50])
+            .select_related("user", "team")
         )
         form = AssignForm(
-            initial={"course": request.GET.get("course"), "engineers": engineers}, scope=scope
+            initial={"course": request.GET.get("course"), "engineers": prefilled}, scope=scope
         )
-        status = 200
+        chosen = {str(engineer.pk) for engineer in prefilled}
+    found = paginate(
+        assign_candidates(scope=scope, wanted=listing.wanted).select_related("user", "team"),
+        number=listing.page,
+    )
+    open_page = page_number(request, "open_page")
+    if open_page is None:
+        status = 400
     return render(
         request,
         "training/lead/assign.html",
         {
             "form": form,
             "scope": scope,
-            "open_assignments": list(lead_assignments_open(scope=scope)),
+            "listing": listing,
+            "found": found,
+            "chosen": chosen,
+            "prefilled": prefilled if request.method == "GET" else [],
+            "open_assignments": paginate(
+                lead_assignments_open(scope=scope),
+                number=open_page or 1,
+                per_page=AUDIT_PAGE_SIZE,
+            ),
         },
         status=status,
     )
+
+
+def _search_query(listing) -> str:
+    """ "?q=…&team=…" of a valid search, to land on it again after assigning."""
+    if not listing.filtered:
+        return ""
+    data = listing.form.cleaned_data
+    query = {
+        "q": data.get("q") or "",
+        "team": data["team"].slug if data.get("team") else "",
+        "region": data.get("region") or "",
+        "tier": data.get("tier") or "",
+    }
+    return "?" + urlencode({name: value for name, value in query.items() if value})
 
 
 @require_POST

@@ -19,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from courses.models import Sdk, Skill
-from training.labels import SKILL_LEVELS, tier_choices
-from training.models import Region, SkillLevel, Team
+from training.forms import EngineerSearchForm
+from training.labels import SKILL_LEVELS
+from training.models import SkillLevel
+from training.selectors.engineer_search import paginate
 from training.selectors.matrix import (
     WORKING_END,
     WORKING_START,
@@ -36,14 +38,9 @@ class SlugChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.slug})"
 
 
-class MatrixFilterForm(forms.Form):
-    team = SlugChoiceField(
-        queryset=Team.objects.none(),
-        to_field_name="slug",
-        required=False,
-        empty_label=_("All my teams"),
-        label=_("Team"),
-    )
+class MatrixFilterForm(EngineerSearchForm):
+    """The shared search and filters (training.views.listing), and an SDK."""
+
     sdk = SlugChoiceField(
         queryset=Sdk.objects.none(),
         to_field_name="slug",
@@ -51,43 +48,33 @@ class MatrixFilterForm(forms.Form):
         empty_label=_("Any SDK"),
         label=_("SDK"),
     )
-    region = forms.ChoiceField(
-        choices=[("", _("Any region")), *Region.choices], required=False, label=_("Region")
-    )
-    tier = forms.ChoiceField(
-        choices=[("", _("Any tier")), *tier_choices()], required=False, label=_("Tier")
-    )
+    FILTERS = ("q", "team", "sdk", "region", "tier")
 
     def __init__(self, *args, teams, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams.order_by("slug")
+        super().__init__(*args, teams=teams, **kwargs)
         self.fields["sdk"].queryset = (
-            Sdk.objects.filter(teams__in=teams.values("pk")).distinct().order_by("slug")
+            Sdk.objects.filter(teams__in=[team.pk for team in teams]).distinct().order_by("slug")
         )
 
-    def teams(self, visible):
-        team = self.cleaned_data.get("team")
-        return visible.filter(pk=team.pk) if team else visible
 
-
-def _valid(form: forms.Form) -> bool:
+def _valid(form: EngineerSearchForm) -> bool:
     """Whether a bound filter form is valid. A team that is not the viewer's is a
     404, as its page would be, rather than a "not a valid choice" that confirms
-    the team exists."""
+    the team exists (training.views.listing's rule)."""
     if form.is_valid():
         return True
-    if "team" in form.errors:
+    if form.team_not_mine():
         raise Http404("No such team.")
     return False
 
 
-def _matrix(form: MatrixFilterForm, teams) -> SkillMatrix:
+def _matrix(form: MatrixFilterForm, teams, *, paged: bool) -> SkillMatrix:
     data = form.cleaned_data if form.is_bound else {}
     return skill_matrix(
-        teams=form.teams(teams) if form.is_bound else teams,
+        teams=teams,
         sdk=data.get("sdk"),
-        region=data.get("region") or None,
-        tier=data.get("tier") or None,
+        wanted=form.wanted(),
+        page=form.page_number() if paged else None,
     )
 
 
@@ -95,7 +82,7 @@ def _matrix(form: MatrixFilterForm, teams) -> SkillMatrix:
 @lead_view
 def team_matrix(request: HttpRequest) -> HttpResponse:
     """Engineers x skills as a heat map, filtered by team, SDK, region and tier."""
-    form = MatrixFilterForm(request.GET or None, teams=request.teams)
+    form = MatrixFilterForm(request.GET or None, teams=request.lead.teams)
     context = {
         "form": form,
         "matrix": None,
@@ -104,7 +91,9 @@ def team_matrix(request: HttpRequest) -> HttpResponse:
     }
     if form.is_bound and not _valid(form):
         return render(request, "training/team/matrix.html", context, status=400)
-    context.update(matrix=_matrix(form, request.teams), query=request.GET.urlencode())
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(matrix=_matrix(form, request.teams, paged=True), query=query.urlencode())
     return render(request, "training/team/matrix.html", context)
 
 
@@ -158,13 +147,13 @@ def matrix_csv_rows(matrix: SkillMatrix) -> Iterator[list]:
 @lead_view
 def team_matrix_csv(request: HttpRequest) -> HttpResponse:
     """The matrix as CSV, streamed: the same filters, one row per engineer."""
-    form = MatrixFilterForm(request.GET or None, teams=request.teams)
+    form = MatrixFilterForm(request.GET or None, teams=request.lead.teams)
     if form.is_bound and not _valid(form):
         lines = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
         return HttpResponse(
             "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
         )
-    matrix = _matrix(form, request.teams)
+    matrix = _matrix(form, request.teams, paged=False)
     writer = csv.writer(_Echo())
     lines = (writer.writerow([csv_safe(value) for value in row]) for row in matrix_csv_rows(matrix))
     team = form.cleaned_data.get("team") if form.is_bound else None
@@ -175,28 +164,17 @@ def team_matrix_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class ExpertForm(forms.Form):
+class ExpertForm(EngineerSearchForm):
+    """A skill, and the shared search and filters (training.views.listing)."""
+
     skill = SlugChoiceField(
         queryset=Skill.objects.order_by("name", "slug"), to_field_name="slug", label=_("Skill")
     )
-    region = forms.ChoiceField(
-        choices=[("", _("Any region")), *Region.choices], required=False, label=_("Region")
-    )
-    team = SlugChoiceField(
-        queryset=Team.objects.none(),
-        to_field_name="slug",
-        required=False,
-        empty_label=_("All my teams"),
-        label=_("Team"),
-    )
+    FILTERS = ("skill", "q", "team", "region", "tier")
 
     def __init__(self, *args, teams, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams.order_by("slug")
-
-    def teams(self, visible):
-        team = self.cleaned_data.get("team")
-        return visible.filter(pk=team.pk) if team else visible
+        super().__init__(*args, teams=teams, **kwargs)
+        self.order_fields(["skill"])
 
 
 @require_GET
@@ -204,7 +182,7 @@ class ExpertForm(forms.Form):
 def team_experts(request: HttpRequest) -> HttpResponse:
     """For a skill (and a region), who holds it at Proficient or above, their
     local time now and whether they are at work: who takes the hard ticket."""
-    form = ExpertForm(request.GET or None, teams=request.teams)
+    form = ExpertForm(request.GET or None, teams=request.lead.teams)
     context = {
         "form": form,
         "found": None,
@@ -220,11 +198,14 @@ def team_experts(request: HttpRequest) -> HttpResponse:
         skill=form.cleaned_data["skill"],
         region=form.cleaned_data["region"],
         now=now,
-        found=experts(
-            teams=form.teams(request.teams),
-            skill=form.cleaned_data["skill"],
-            region=form.cleaned_data["region"] or None,
-            now=now,
+        found=paginate(
+            experts(
+                teams=request.teams,
+                skill=form.cleaned_data["skill"],
+                now=now,
+                wanted=form.wanted(),
+            ),
+            number=form.page_number(),
         ),
     )
     return render(request, "training/team/experts.html", context)
