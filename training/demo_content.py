@@ -353,6 +353,9 @@ ANDROID_COURSE = {
     "title": "RTM Android 2.4 — what's new",
     "description": "Message editing, offline sync and ordering under jitter in 2.4.0.",
     "release": {"sdk": "rtm-android", "version": "2.4.0"},
+    # Lena keeps it true: 2.6.0 deprecates `getHistory`, which a lesson teaches, so
+    # her content review lists it as stale until she verifies it.
+    "owner": "lena",
     "lessons": [
         {
             "title": "Editing sent messages",
@@ -869,15 +872,17 @@ RELEASES.append(
     }
 )
 
-# A draft release recorded the way the pipeline sends one with its changelog: the
-# features (kinds, breaking flags, API symbols, skills by SKILL_RULES) come from the
-# notes; the release history and its draft page show them.
+# A release recorded the way the pipeline sends one with its changelog, and published
+# before anyone wrote its course: its features (kinds, breaking flags, API symbols,
+# skills by SKILL_RULES) come from the notes, the drafted course has a lesson per
+# feature with the author's checklist, and the API it deprecates marks the 2.4
+# course's lesson that still teaches it as stale (lena's content review).
 RELEASES.append(
     {
         "sdk": "rtm-android",
         "version": "2.6.0",
         "customer_in_days": 45,
-        "publish": False,
+        "publish": True,
         "features": [],
         "course": None,
         "notes": "Message recall, topic subscriptions and a breaking change to login.",
@@ -889,6 +894,8 @@ RELEASES.append(
             - 新增 `RtmClient.subscribeTopic()`, 支持按主题订阅消息。
             ### Changed / 改进
             - Improve reconnection after a network change: sessions resume without a new login.
+            ### Deprecated / 废弃
+            - Deprecate `RtmClient.getHistory()`; use `RtmClient.queryMessages()`.
             ### Removed / 兼容性变更
             - **BREAKING** Remove `RtmClient.login(token, userId)`;
               use `RtmClient.login(LoginOptions)`.

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from courses.models import Course, Release
+from courses.models import Course, Release, StaleMark
 from training import demo_content
 from training.models import (
     Assignment,
@@ -74,23 +74,32 @@ def test_the_demo_loads_three_sdks_three_teams_a_dozen_engineers_and_three_relea
         "rtm-ios 3.1.0": "published",
         "rtm-web 1.8.0-rc.1": "draft",
         "rtm-web 1.7.2": "published",
-        "rtm-android 2.6.0": "draft",
+        "rtm-android 2.6.0": "published",
         "rtm-android 2.3.1": "available",
     }
     # Every release has its own course, written by hand, but one: 1.7.2 was published
     # before anyone wrote it, and waits on the draft made from its features.
     waiting = Release.objects.get(version="1.7.2").courses.get()
     assert waiting.status == Course.Status.DRAFT and not hasattr(waiting, "quiz")
-    # 2.6.0 is a draft recorded with its changelog: features, no course yet.
+    # 2.6.0 was recorded with its changelog and published before its course was
+    # written: the drafted course teaches each feature but the fix, with checklists.
     announced = Release.objects.get(version="2.6.0")
-    assert not announced.courses.exists()
     assert sorted(announced.features.values_list("kind", "breaking")) == [
         ("added", False),
         ("added", False),
         ("changed", False),
+        ("deprecated", False),
         ("fixed", False),
         ("removed", True),
     ]
+    drafted = announced.courses.get()
+    assert drafted.status == Course.Status.DRAFT
+    assert drafted.lessons.count() == 6  # five features to train, and the fixes
+    assert "### For the author" in drafted.lessons.order_by("position").first().body
+    # What 2.6.0 deprecates is still taught by the 2.4 course: marked for lena.
+    stale = StaleMark.objects.get()
+    assert (stale.course.slug, stale.course.owner.username) == ("rtm-android-2-4", "lena")
+    assert stale.symbols == ["RtmClient.getHistory"]
     recall = next(f for f in announced.features.all() if "RtmClient.recallMessage" in f.symbols)
     assert [skill.slug for skill in recall.skills.all()] == ["message-edit"]
     for release in Release.objects.exclude(version__in=["1.7.2", "2.6.0", "2.3.1"]):

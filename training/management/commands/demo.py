@@ -30,6 +30,7 @@ from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
 from training.readiness import reason_text, release_readiness
 from training.services.assignments import engineer_assign_backlog, release_assign_training
 from training.services.attempts import attempt_start, attempt_submit
+from training.services.content_review import release_flag_stale_content
 from training.services.courses import course_save
 from training.services.managers import manager_grant
 from training.services.people import engineer_upsert, team_update, team_upsert
@@ -55,6 +56,7 @@ def canonical_document(document: dict) -> dict:
     result["status"] = document.get("status", Course.Status.PUBLISHED)
     if document.get("recertifies"):
         result["recertifies"] = sorted(set(document["recertifies"]))
+    result |= optional(document, "owner", "verify_every_days")
     result["lessons"] = [
         {"title": lesson["title"], "body": lesson["body"]} | optional(lesson, "feature")
         for lesson in document.get("lessons", [])
@@ -291,6 +293,7 @@ class Command(BaseCommand):
                 self._count("releases published", newly)
                 # Queued by publish; run here too so the demo does not wait on a worker.
                 release_assign_training(release=release)
+                release_flag_stale_content(release_id=release.pk)
             releases.append(release)
         return releases
 
