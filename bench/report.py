@@ -129,6 +129,29 @@ def render(results: dict) -> str:
                 _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
             )
         )
+    content = results.get("content") or {}
+    if content.get("changelog"):
+        parsed = content["changelog"]
+        summary.append(
+            (
+                f"changelog parsed, {parsed['bytes'] / 1000:.0f} KB "
+                f"({parsed['versions']:,} versions, {parsed['entries']:,} entries)",
+                "median < 1 s",
+                f"{parsed['median_ms']:.0f} ms",
+                _verdict(parsed["median_ms"] < 1000),
+            )
+        )
+    if content.get("stale"):
+        stale = content["stale"]
+        summary.append(
+            (
+                f"stale content marked, {stale['lessons']:,} lessons "
+                f"({stale['courses_marked']} courses marked)",
+                "median < 1 s",
+                f"{stale['median_ms']:.0f} ms",
+                _verdict(stale["median_ms"] < 1000),
+            )
+        )
     for section in results["errors"]:
         summary.append((section, "runs", "failed (see Errors)", "**ERROR**"))
 

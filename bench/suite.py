@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from bench import data, fanout, load, pages, readiness
+from bench import content, data, fanout, load, pages, readiness
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -27,6 +27,8 @@ def run(
         _readiness(results, plan, token, releases)
     if "pages" in sections:
         _pages(results, plan)
+    if "content" in sections:
+        _content(results)
     if "http" in sections:
         if not has_wrk():
             results["http_skipped"] = "wrk is not installed (apt-get install wrk)"
@@ -62,6 +64,20 @@ def _fanout(results, plan, env, token, database_url, workdir) -> None:
                 f"{size:,}: {result.fanout_s:.2f}s vs COPY {result.copy_s:.2f}s "
                 f"({result.ratio:.2f}x), worker VmHWM {result.worker_hwm / 2**20:.0f} MiB",
             )
+
+
+def _content(results) -> None:
+    step("content", "parsing a 300 KB changelog; marking stale lessons among 2,000")
+    changelog = guarded(results, "content changelog", content.measure_changelog)
+    stale = guarded(results, "content stale", content.measure_stale)
+    results["content"] = {"changelog": changelog, "stale": stale}
+    if changelog:
+        step("content", f"changelog {changelog['bytes']:,} bytes: {changelog['median_ms']:.0f} ms")
+    if stale:
+        step(
+            "content",
+            f"stale search over {stale['lessons']:,} lessons: {stale['median_ms']:.0f} ms",
+        )
 
 
 def _readiness_releases(results, plan) -> list[tuple[int, Release]]:

@@ -12,6 +12,7 @@ import pytest
 
 from courses.changelog import (
     ChangelogError,
+    _version_section,
     kind_of_entry,
     kind_of_heading,
     parse_changelog,
@@ -102,6 +103,14 @@ def test_one_release_s_section_or_all_notes_without_versions():
     text = read("livekit_client_sdk_js.md")
 
     assert len(release_entries(text, "2.5.9")) == 2
+    assert len(release_entries(text, "2.6.0")) == 4
+    assert len(release_entries(read("agora_rtm_bilingual.md"), "2.3.0")) == 6
+    assert len(release_entries(read("agora_rtm_bilingual.md"), "2.2.1")) == 1  # bold heading
+    assert len(release_entries(read("stream_chat_android.md"), "6.7.0")) == 6
+    # Those were read from their section alone, not the whole file.
+    section = _version_section(read("agora_rtm_bilingual.md"), "2.3.0")
+    assert section is not None
+    assert section.startswith("## v2.3.0") and "2.2.1" not in section
     assert len(release_entries("### Added\n- Add `x()`\n### Fixed\n- Fix y\n")) == 2
     with pytest.raises(ChangelogError, match=r"no section for version 9\.9\.9"):
         release_entries(text, "9.9.9")
