@@ -151,19 +151,24 @@ class SkillAdmin(admin.ModelAdmin):
 # --- Releases --------------------------------------------------------------------
 
 
+# A feature's form, in a release's inline and on its own page: its words, skills, and
+# what its changelog entry said of it.
+FEATURE_FIELDS = [
+    "position",
+    "key",
+    "title",
+    "summary",
+    "skills",
+    ("kind", "breaking", "train"),
+    "module",
+    "symbols",
+]
+
+
 class FeatureInline(admin.StackedInline):
     model = Feature
     extra = 0
-    fields = [
-        "position",
-        "key",
-        "title",
-        "summary",
-        "skills",
-        ("kind", "breaking", "train"),
-        "module",
-        "symbols",
-    ]
+    fields = FEATURE_FIELDS
     autocomplete_fields = ["skills"]
 
     # Features of a published release are frozen (the API answers 409), so the
@@ -319,17 +324,7 @@ class FeatureAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "release__sdk__slug", "release__version"]
     list_select_related = ["release__sdk"]
     autocomplete_fields = ["release", "skills"]
-    fields = [
-        "release",
-        "position",
-        "key",
-        "title",
-        "summary",
-        "skills",
-        ("kind", "breaking", "train"),
-        "module",
-        "symbols",
-    ]
+    fields = ["release", *FEATURE_FIELDS]
 
     def _editable(self, obj) -> bool:
         return obj is None or obj.release.status == Release.Status.DRAFT
