@@ -48,6 +48,7 @@ from courses.models import (
     Release,
     Sdk,
     Skill,
+    StaleMark,
     due_at_in_range,
 )
 from courses.services.catalog import skill_rules_check
@@ -494,6 +495,22 @@ def _download(filename: str, content: bytes, content_type: str) -> HttpResponse:
     return response
 
 
+@admin.register(StaleMark)
+class StaleMarkAdmin(admin.ModelAdmin):
+    """What releases made stale: read-only here (verifying the course clears them)."""
+
+    list_display = ["course", "lesson", "question", "release", "created_at"]
+    list_filter = [("release", ReleaseFilter)]
+    list_select_related = ["course", "lesson", "question", "release__sdk"]
+    search_fields = ["course__slug", "release__version"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class CourseAdminBase(admin.ModelAdmin):
     """Course content. Registered by training.admin, which assigns a course saved for a
     published release to that release's engineers."""
@@ -502,8 +519,9 @@ class CourseAdminBase(admin.ModelAdmin):
     list_filter = ["status", "language", ("release", ReleaseFilter)]
     search_fields = ["slug", "title", "release__sdk__slug", "release__version"]
     list_select_related = ["release__sdk"]
-    autocomplete_fields = ["release", "recertifies"]
-    readonly_fields = ["created_at", "updated_at"]
+    autocomplete_fields = ["release", "recertifies", "owner"]
+    # Verified from the content review page (training), which audits who did it.
+    readonly_fields = ["verified_at", "created_at", "updated_at"]
     inlines = [LessonInline]
     actions = ["export_yaml"]
 

@@ -11,7 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.actors import Actor
-from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release, Sdk, Skill
+from courses.models import (
+    Choice,
+    Course,
+    Feature,
+    Lesson,
+    Question,
+    Quiz,
+    Release,
+    Sdk,
+    Skill,
+    StaleMark,
+)
 from courses.versions import Version
 from tests.factories import (
     AssignmentFactory,
@@ -44,7 +55,15 @@ from training.models.tokens import hash_token
 from training.services.releases import release_mark_available
 from training.services.tokens import token_issue
 
-READ_ONLY = {Attempt, LessonProgress, AuditEvent, Notification, ReadinessSnapshot, WebhookDelivery}
+READ_ONLY = {
+    Attempt,
+    LessonProgress,
+    AuditEvent,
+    Notification,
+    ReadinessSnapshot,
+    WebhookDelivery,
+    StaleMark,
+}
 OURS = ("courses", "training")
 
 

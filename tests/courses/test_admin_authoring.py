@@ -236,6 +236,8 @@ def test_a_course_with_a_lesson_is_saved(staff_client):
         "release": "",
         "status": "published",
         "language": "en",
+        "owner": "",
+        "verify_every_days": 180,
         **inline("lessons", [{"position": 1, "title": "Hello", "body": "# Hi", "feature": ""}]),
     }
     assert staff_client.post(url(Course, "add"), data).status_code == 302
