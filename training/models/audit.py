@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         ASSIGNMENT_NUDGED = "assignment_nudged"
         MANAGER_GRANTED = "manager_granted"
         MANAGER_REVOKED = "manager_revoked"
+        ENGINEER_SHIFT = "engineer_shift"
+        ENGINEER_TIME_OFF = "engineer_time_off"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

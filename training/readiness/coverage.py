@@ -1,0 +1,314 @@
+"""Follow-the-sun coverage of a release's launch window: reads only.
+
+The window is PREFLIGHT_COVERAGE_HOURS whole UTC hours from the customer date
+(rounded down to the hour). For each hour: the release's required engineers (the
+readiness scope: active, on a team that supports the SDK) on shift at its start,
+how many of them are ready (every mandatory release assignment complete or exempt)
+and how many are experts (tier L3, or a current level-4 record in a skill of the
+release's features).
+
+Vectorised, never engineer by hour in Python: one query folds the engineers into
+groups of one time zone, shift, region and ready/expert flags (a few dozen rows
+whatever the team's size); each group's shift is laid over the window once
+(training.shifts), and its count added to the hours it is on. A second query reads
+the few engineers with time off that touches the window, whose hours off are taken
+away again one by one. Two queries.
+
+Not kept between reads (training.readiness.keep): coverage depends on the clock only
+through the fixed window, and is cheap enough to compute on every read that asks
+for it; so a changed shift, time off or completed course shows at once, with no
+invalidation to forget.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple, TypedDict
+
+from django.conf import settings
+from django.db import connection
+
+from courses.models import Feature, Release
+from training.models import Assignment, Engineer, SkillRecord, Team, Tier, TimeOff
+from training.selectors import skill_current_since
+from training.shifts import ShiftPattern, effective_shift, shift_days_over
+
+_ENGINEER = Engineer._meta.db_table
+_ASSIGNMENT = Assignment._meta.db_table
+_SKILLRECORD = SkillRecord._meta.db_table
+_FEATURE = Feature._meta.db_table
+_FEATURE_SKILLS = Feature.skills.through._meta.db_table
+_TEAM_SDKS = Team.sdks.through._meta.db_table
+_TIMEOFF = TimeOff._meta.db_table
+
+
+class HourCoverage(TypedDict):
+    start: datetime
+    on_shift: int
+    ready: int
+    experts: int
+
+
+class RegionHour(TypedDict):
+    on_shift: int
+    ready: int
+    experts: int
+
+
+class Gap(TypedDict):
+    start: datetime
+    end: datetime
+    ready: int
+    experts: int
+
+
+class CoveragePolicy(TypedDict):
+    min_ready: int
+    min_experts: int
+
+
+class Coverage(TypedDict):
+    window_start: datetime
+    window_end: datetime
+    hours: list[HourCoverage]
+    gaps: list[Gap]
+    """Hours short of the policy, or (policy off) with nobody ready on shift."""
+    regions: dict[str, list[RegionHour]]
+    policy: CoveragePolicy
+
+
+def coverage_policy() -> CoveragePolicy:
+    return {
+        "min_ready": settings.PREFLIGHT_MIN_READY_ON_SHIFT,
+        "min_experts": settings.PREFLIGHT_MIN_EXPERTS_ON_SHIFT,
+    }
+
+
+def coverage_policy_on() -> bool:
+    policy = coverage_policy()
+    return bool(policy["min_ready"] or policy["min_experts"])
+
+
+def window_hours(release: Release) -> list[datetime]:
+    first = release.customer_available_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return [first + timedelta(hours=i) for i in range(settings.PREFLIGHT_COVERAGE_HOURS)]
+
+
+def clock_value(value: Any) -> time | None:
+    if value is None or isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value))
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def flags_sql(release: Release, now: datetime) -> tuple[str, list[Any]]:
+    """The ready and expert flags of the engineer `e`, as two SQL columns."""
+    sql = f"""
+        CASE WHEN EXISTS (
+                SELECT 1 FROM {_ASSIGNMENT} a
+                WHERE a.engineer_id = e.id AND a.release_id = %s AND a.reason = %s AND a.mandatory
+             ) AND NOT EXISTS (
+                SELECT 1 FROM {_ASSIGNMENT} a
+                WHERE a.engineer_id = e.id AND a.release_id = %s AND a.reason = %s AND a.mandatory
+                  AND a.status NOT IN (%s, %s)
+             ) THEN 1 ELSE 0 END,
+        CASE WHEN e.tier = %s OR EXISTS (
+                SELECT 1 FROM {_SKILLRECORD} s
+                WHERE s.engineer_id = e.id AND s.level >= 4 AND s.verified_at >= %s
+                  AND s.skill_id IN (
+                      SELECT fs.skill_id FROM {_FEATURE_SKILLS} fs
+                      JOIN {_FEATURE} f ON f.id = fs.feature_id WHERE f.release_id = %s
+                  )
+             ) THEN 1 ELSE 0 END
+    """
+    reason = Assignment.Reason.RELEASE
+    params: list[Any] = [release.pk, reason, release.pk, reason, *Assignment.DONE]
+    params += [Tier.L3, skill_current_since(now), release.pk]
+    return sql, params
+
+
+def scope_sql(release: Release, team_ids: list[int] | None) -> tuple[str, list[Any]]:
+    sql = f"e.active AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s)"
+    params: list[Any] = [release.sdk_id]
+    if team_ids is not None:
+        ids = sorted({int(pk) for pk in team_ids}) or [0]
+        sql += f" AND e.team_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+    return sql, params
+
+
+class TimeOffRow(NamedTuple):
+    engineer_id: int
+    zone: str
+    region: str
+    pattern: ShiftPattern
+    ready: bool
+    expert: bool
+    start: date
+    end: date
+
+
+def time_off_rows(
+    release: Release, hours: list[datetime], *, now: datetime, team_ids: list[int] | None
+) -> list[TimeOffRow]:
+    """Time off of the engineers in scope that may touch the window: local dates
+    run up to 14 h either side of UTC, and a night shift belongs to the day before."""
+    flags, flag_params = flags_sql(release, now)
+    scope, scope_params = scope_sql(release, team_ids)
+    first = hours[0].date() - timedelta(days=2)
+    last = hours[-1].date() + timedelta(days=2)
+    sql = f"""
+        SELECT e.id, e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end,
+               {flags}, t.start, t."end"
+        FROM {_TIMEOFF} t JOIN {_ENGINEER} e ON e.id = t.engineer_id
+        WHERE t."end" >= %s AND t.start <= %s AND {scope}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flag_params, first, last, *scope_params])
+        rows = cursor.fetchall()
+    return [
+        TimeOffRow(
+            engineer_id=pk,
+            zone=zone,
+            region=region,
+            pattern=effective_shift(region, days, clock_value(start), clock_value(end)),
+            ready=bool(ready),
+            expert=bool(expert),
+            start=_day(off_start),
+            end=_day(off_end),
+        )
+        for pk, zone, region, days, start, end, ready, expert, off_start, off_end in rows
+    ]
+
+
+def shift_days_cached(
+    cache: dict[tuple[ShiftPattern, str], list[date | None]],
+    pattern: ShiftPattern,
+    zone: str,
+    hours: list[datetime],
+) -> list[date | None]:
+    key = (pattern, zone)
+    if key not in cache:
+        cache[key] = shift_days_over(pattern, zone, hours)
+    return cache[key]
+
+
+def release_coverage(
+    release: Release, *, now: datetime, team_ids: list[int] | None = None
+) -> Coverage:
+    """The coverage of the release's launch window (only `team_ids`' engineers when
+    given: a lead's own teams). Two queries."""
+    hours = window_hours(release)
+    flags, flag_params = flags_sql(release, now)
+    scope, scope_params = scope_sql(release, team_ids)
+    sql = f"""
+        SELECT e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end, {flags}, COUNT(*)
+        FROM {_ENGINEER} e
+        WHERE {scope}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*flag_params, *scope_params])
+        groups = cursor.fetchall()
+
+    n = len(hours)
+    on_shift, ready, experts = [0] * n, [0] * n, [0] * n
+    regions: dict[str, list[RegionHour]] = {}
+    cache: dict[tuple[ShiftPattern, str], list[date | None]] = {}
+
+    def add(region: str, days: list[date | None], is_ready: bool, is_expert: bool, k: int) -> None:
+        cells = regions.setdefault(
+            region, [{"on_shift": 0, "ready": 0, "experts": 0} for _ in range(n)]
+        )
+        for i, day in enumerate(days):
+            if day is None:
+                continue
+            on_shift[i] += k
+            cells[i]["on_shift"] += k
+            if is_ready:
+                ready[i] += k
+                cells[i]["ready"] += k
+            if is_expert:
+                experts[i] += k
+                cells[i]["experts"] += k
+
+    for zone, region, days, start, end, is_ready, is_expert, number in groups:
+        pattern = effective_shift(region, days, clock_value(start), clock_value(end))
+        add(
+            region,
+            shift_days_cached(cache, pattern, zone, hours),
+            bool(is_ready),
+            bool(is_expert),
+            number,
+        )
+
+    # Time off: each engineer's hours off (their shift's day within a range) taken away.
+    away: dict[int, list[TimeOffRow]] = defaultdict(list)
+    for row in time_off_rows(release, hours, now=now, team_ids=team_ids):
+        away[row.engineer_id].append(row)
+    for ranges in away.values():
+        first = ranges[0]
+        days_on = shift_days_cached(cache, first.pattern, first.zone, hours)
+        off = [
+            day if day is not None and any(r.start <= day <= r.end for r in ranges) else None
+            for day in days_on
+        ]
+        add(first.region, off, first.ready, first.expert, -1)
+
+    hour_rows: list[HourCoverage] = [
+        {"start": start, "on_shift": on_shift[i], "ready": ready[i], "experts": experts[i]}
+        for i, start in enumerate(hours)
+    ]
+    policy = coverage_policy()
+    return {
+        "window_start": hours[0],
+        "window_end": hours[-1] + timedelta(hours=1),
+        "hours": hour_rows,
+        "gaps": coverage_gaps(
+            hour_rows, min_ready=max(policy["min_ready"], 1), min_experts=policy["min_experts"]
+        ),
+        "regions": {region: regions[region] for region in sorted(regions, key=_region_order)},
+        "policy": policy,
+    }
+
+
+def _region_order(region: str) -> int:
+    order = ["APAC", "EMEA", "AMER"]
+    return order.index(region) if region in order else len(order)
+
+
+def coverage_gaps(hours: list[HourCoverage], *, min_ready: int, min_experts: int) -> list[Gap]:
+    """Runs of consecutive hours short of `min_ready` ready or `min_experts` experts
+    on shift, each with the fewest ready and experts it has."""
+    gaps: list[Gap] = []
+    for hour in hours:
+        if hour["ready"] >= min_ready and hour["experts"] >= min_experts:
+            continue
+        end = hour["start"] + timedelta(hours=1)
+        if gaps and gaps[-1]["end"] == hour["start"]:
+            gap = gaps[-1]
+            gap["end"] = end
+            gap["ready"] = min(gap["ready"], hour["ready"])
+            gap["experts"] = min(gap["experts"], hour["experts"])
+        else:
+            gaps.append(
+                {
+                    "start": hour["start"],
+                    "end": end,
+                    "ready": hour["ready"],
+                    "experts": hour["experts"],
+                }
+            )
+    return gaps
+
+
+def policy_gaps(coverage: Coverage) -> list[Gap]:
+    """The hours the coverage policy finds short (none while it is off)."""
+    policy = coverage["policy"]
+    if not (policy["min_ready"] or policy["min_experts"]):
+        return []
+    return coverage_gaps(
+        coverage["hours"], min_ready=policy["min_ready"], min_experts=policy["min_experts"]
+    )
