@@ -143,7 +143,7 @@ def engineer_time_off_add(*, engineer: Engineer, start: date, end: date, actor: 
     """Add one range of days off (local dates, both included)."""
     ((start, end),) = time_off_parse([{"start": start, "end": end}])
     time_off = TimeOff.objects.create(
-        engineer=engineer, start=start, end=end, created_by=actor.user
+        engineer=engineer, start=start, end=end, created_by_id=actor.user.pk if actor.user else None
     )
     _audit_time_off(engineer, actor, {"added": [str(start), str(end)]})
     return time_off
