@@ -203,7 +203,7 @@ def test_experts_are_l3_or_level_4_in_a_release_skill(release, team):
     }
 
 
-def test_coverage_reads_in_two_queries_whatever_the_team(release, team):
+def test_coverage_reads_in_one_query_whatever_the_team(release, team):
     for _ in range(5):
         complete(release, engineer_on(team))
     TimeOff.objects.create(
@@ -211,7 +211,7 @@ def test_coverage_reads_in_two_queries_whatever_the_team(release, team):
     )
     with CaptureQueriesContext(connection) as queries:
         release_coverage(release, now=utc(2026, 5, 1))
-    assert len(queries) == 2
+    assert len(queries) == 1
 
 
 # --- policy and gate --------------------------------------------------------------

@@ -57,7 +57,7 @@ def _evaluate(
 ) -> Readiness:
     """The policy applied to `counts` and to what else the release's state says (its
     unfinished courses, its locked-out engineers: one query) and, when the coverage
-    policy is set, to the launch window's coverage (two queries, never kept:
+    policy is set, to the launch window's coverage (one query, never kept:
     training.readiness.coverage)."""
     state = release_state(release, team_ids=team_ids)
     gaps = (

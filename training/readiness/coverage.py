@@ -12,7 +12,7 @@ groups of one time zone, shift, region and ready/expert flags (a few dozen rows
 whatever the team's size); each group's shift is laid over the window once
 (training.shifts), and its count added to the hours it is on. A second query reads
 the few engineers with time off that touches the window, whose hours off are taken
-away again one by one. Two queries.
+away again one by one. One query.
 
 Not kept between reads (training.readiness.keep): coverage depends on the clock only
 through the fixed window, and is cheap enough to compute on every read that asks
@@ -21,6 +21,7 @@ invalidation to forget.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypedDict
 
@@ -99,7 +100,7 @@ def clock_value(value: Any) -> time | None:
     return time.fromisoformat(str(value))
 
 
-def _day(value: Any) -> date:
+def day_value(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
@@ -139,6 +140,11 @@ def scope_sql(release: Release, team_ids: list[int] | None) -> tuple[str, list[A
     return sql, params
 
 
+def time_off_span(hours: list[datetime]) -> tuple[date, date]:
+    """The local dates time off must touch to matter in `hours`."""
+    return hours[0].date() - timedelta(days=2), hours[-1].date() + timedelta(days=2)
+
+
 class TimeOffRow(NamedTuple):
     engineer_id: int
     zone: str
@@ -148,39 +154,6 @@ class TimeOffRow(NamedTuple):
     expert: bool
     start: date
     end: date
-
-
-def time_off_rows(
-    release: Release, hours: list[datetime], *, now: datetime, team_ids: list[int] | None
-) -> list[TimeOffRow]:
-    """Time off of the engineers in scope that may touch the window: local dates
-    run up to 14 h either side of UTC, and a night shift belongs to the day before."""
-    flags, flag_params = flags_sql(release, now)
-    scope, scope_params = scope_sql(release, team_ids)
-    first = hours[0].date() - timedelta(days=2)
-    last = hours[-1].date() + timedelta(days=2)
-    sql = f"""
-        SELECT e.id, e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end,
-               {flags}, t.start, t."end"
-        FROM {_TIMEOFF} t JOIN {_ENGINEER} e ON e.id = t.engineer_id
-        WHERE t."end" >= %s AND t.start <= %s AND {scope}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*flag_params, first, last, *scope_params])
-        rows = cursor.fetchall()
-    return [
-        TimeOffRow(
-            engineer_id=pk,
-            zone=zone,
-            region=region,
-            pattern=effective_shift(region, days, clock_value(start), clock_value(end)),
-            ready=bool(ready),
-            expert=bool(expert),
-            start=_day(off_start),
-            end=_day(off_end),
-        )
-        for pk, zone, region, days, start, end, ready, expert, off_start, off_end in rows
-    ]
 
 
 def shift_days_cached(
@@ -199,20 +172,65 @@ def release_coverage(
     release: Release, *, now: datetime, team_ids: list[int] | None = None
 ) -> Coverage:
     """The coverage of the release's launch window (only `team_ids`' engineers when
-    given: a lead's own teams). Two queries."""
+    given: a lead's own teams). One query: the engineers folded into groups, and
+    after them the few engineers with time off near the window."""
     hours = window_hours(release)
     flags, flag_params = flags_sql(release, now)
     scope, scope_params = scope_sql(release, team_ids)
+    first, last = time_off_span(hours)
     sql = f"""
-        SELECT e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end, {flags}, COUNT(*)
+        SELECT 0, NULL, e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end,
+               {flags}, COUNT(*), NULL, NULL
         FROM {_ENGINEER} e
         WHERE {scope}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        GROUP BY 3, 4, 5, 6, 7, 8, 9
+        UNION ALL
+        SELECT 1, e.id, e.timezone, e.region, e.shift_days, e.shift_start, e.shift_end,
+               {flags}, 1, t.start, t."end"
+        FROM {_TIMEOFF} t JOIN {_ENGINEER} e ON e.id = t.engineer_id
+        WHERE t."end" >= %s AND t.start <= %s AND {scope}
     """
+    params = [*flag_params, *scope_params, *flag_params, first, last, *scope_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*flag_params, *scope_params])
-        groups = cursor.fetchall()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    groups, time_off = [], []
+    for kind, pk, zone, region, days, start, end, ready, expert, number, off, back in rows:
+        pattern = effective_shift(region, days, clock_value(start), clock_value(end))
+        if kind == 0:
+            groups.append(Group(zone, region, pattern, bool(ready), bool(expert), number))
+        else:
+            time_off.append(
+                TimeOffRow(
+                    pk,
+                    zone,
+                    region,
+                    pattern,
+                    bool(ready),
+                    bool(expert),
+                    day_value(off),
+                    day_value(back),
+                )
+            )
+    return fold_coverage(hours, groups, time_off)
 
+
+class Group(NamedTuple):
+    """Engineers of one time zone, shift, region and flags, and how many."""
+
+    zone: str
+    region: str
+    pattern: ShiftPattern
+    ready: bool
+    expert: bool
+    number: int
+
+
+def fold_coverage(
+    hours: list[datetime], groups: Iterable[Group], time_off: Iterable[TimeOffRow]
+) -> Coverage:
+    """The coverage of `hours` by `groups`, less the `time_off`: each group's shift
+    laid over the window once per (pattern, zone), its number added where it is on."""
     n = len(hours)
     on_shift, ready, experts = [0] * n, [0] * n, [0] * n
     regions: dict[str, list[RegionHour]] = {}
@@ -234,19 +252,13 @@ def release_coverage(
                 experts[i] += k
                 cells[i]["experts"] += k
 
-    for zone, region, days, start, end, is_ready, is_expert, number in groups:
-        pattern = effective_shift(region, days, clock_value(start), clock_value(end))
-        add(
-            region,
-            shift_days_cached(cache, pattern, zone, hours),
-            bool(is_ready),
-            bool(is_expert),
-            number,
-        )
+    for group in groups:
+        days = shift_days_cached(cache, group.pattern, group.zone, hours)
+        add(group.region, days, group.ready, group.expert, group.number)
 
     # Time off: each engineer's hours off (their shift's day within a range) taken away.
     away: dict[int, list[TimeOffRow]] = defaultdict(list)
-    for row in time_off_rows(release, hours, now=now, team_ids=team_ids):
+    for row in time_off:
         away[row.engineer_id].append(row)
     for ranges in away.values():
         first = ranges[0]

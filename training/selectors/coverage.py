@@ -7,7 +7,7 @@ a cell is read once more per page, one row per engineer in the reader's scope, a
 laid over the window per shift pattern (training.shifts), not per engineer and hour.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,16 +16,20 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from courses.models import Release
-from training.models import Assignment, Engineer, Team
+from training.models import Assignment, Engineer, Team, TimeOff
 from training.models.people import display_name
 from training.readiness.coverage import (
     Coverage,
+    Group,
+    TimeOffRow,
     clock_value,
+    day_value,
     flags_sql,
+    fold_coverage,
     release_coverage,
     scope_sql,
     shift_days_cached,
-    time_off_rows,
+    time_off_span,
     window_hours,
 )
 from training.shifts import ShiftPattern, effective_shift, shift_day_at, shift_now, zone_of
@@ -57,60 +61,65 @@ def coverage_people(
     release: Release, *, now: datetime, team_ids: list[int] | None = None
 ) -> list[Person]:
     """The release's required engineers in scope, with their shift, flags, open
-    mandatory assignment of the release (to nudge) and time off near the window.
-    Two queries."""
+    mandatory assignment of the release (to nudge) and their time off near the
+    window (a row per range: a few). One query."""
     flags, flag_params = flags_sql(release, now)
     scope, scope_params = scope_sql(release, team_ids)
+    first, last = time_off_span(window_hours(release))
     sql = f"""
         SELECT e.id, u.username, u.first_name, u.last_name, t.name, e.region, e.timezone,
                e.shift_days, e.shift_start, e.shift_end, {flags},
                (SELECT MIN(a.id) FROM {Assignment._meta.db_table} a
                 WHERE a.engineer_id = e.id AND a.release_id = %s AND a.reason = %s
-                  AND a.mandatory AND a.status NOT IN (%s, %s))
+                  AND a.mandatory AND a.status NOT IN (%s, %s)),
+               o.start, o."end"
         FROM {Engineer._meta.db_table} e
         JOIN {_USER} u ON u.id = e.user_id
         JOIN {Team._meta.db_table} t ON t.id = e.team_id
+        LEFT JOIN {TimeOff._meta.db_table} o
+          ON o.engineer_id = e.id AND o."end" >= %s AND o.start <= %s
         WHERE {scope}
         ORDER BY u.username
     """
-    params = [*flag_params, release.pk, Assignment.Reason.RELEASE, *Assignment.DONE]
+    params = [*flag_params, release.pk, Assignment.Reason.RELEASE, *Assignment.DONE, first, last]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *scope_params])
         rows = cursor.fetchall()
-    people = [
-        Person(
-            id=pk,
-            username=username,
-            name=display_name(first, last, username),
-            team=team,
-            region=region,
-            zone=zone,
-            pattern=effective_shift(region, days, clock_value(start), clock_value(end)),
-            ready=bool(ready),
-            expert=bool(expert),
-            open_assignment_id=assignment_id,
-        )
-        for (
-            pk,
-            username,
-            first,
-            last,
-            team,
-            region,
-            zone,
-            days,
-            start,
-            end,
-            ready,
-            expert,
-            assignment_id,
-        ) in rows
-    ]
-    by_id = {person.id: person for person in people}
-    for off in time_off_rows(release, window_hours(release), now=now, team_ids=team_ids):
-        if off.engineer_id in by_id:
-            by_id[off.engineer_id].off.append((off.start, off.end))
-    return people
+    people: dict[int, Person] = {}
+    for (
+        pk,
+        username,
+        first_name,
+        last_name,
+        team,
+        region,
+        zone,
+        days,
+        start,
+        end,
+        ready,
+        expert,
+        assignment_id,
+        off_start,
+        off_end,
+    ) in rows:
+        person = people.get(pk)
+        if person is None:
+            person = people[pk] = Person(
+                id=pk,
+                username=username,
+                name=display_name(first_name, last_name, username),
+                team=team,
+                region=region,
+                zone=zone,
+                pattern=effective_shift(region, days, clock_value(start), clock_value(end)),
+                ready=bool(ready),
+                expert=bool(expert),
+                open_assignment_id=assignment_id,
+            )
+        if off_start is not None:
+            person.off.append((day_value(off_start), day_value(off_end)))
+    return list(people.values())
 
 
 @dataclass(slots=True)
@@ -167,10 +176,20 @@ def coverage_map(
     release: Release, *, now: datetime, team_ids: list[int] | None = None
 ) -> CoverageMap:
     """Everything the coverage partial shows for `team_ids`' engineers (all when
-    None). Four queries."""
-    coverage = release_coverage(release, now=now, team_ids=team_ids)
+    None). One query."""
     people = coverage_people(release, now=now, team_ids=team_ids)
-    hours = [hour["start"] for hour in coverage["hours"]]
+    hours = window_hours(release)
+    # The counts from the same rows (one query for the whole partial).
+    groups = Counter((p.zone, p.region, p.pattern, p.ready, p.expert) for p in people)
+    coverage = fold_coverage(
+        hours,
+        [Group(*key, number) for key, number in groups.items()],
+        [
+            TimeOffRow(p.id, p.zone, p.region, p.pattern, p.ready, p.expert, start, end)
+            for p in people
+            for start, end in p.off
+        ],
+    )
     policy = coverage["policy"]
     need = max(policy["min_ready"], 1)
     gap_hours = {
@@ -292,3 +311,30 @@ def coverage_person_in_scope(
     if team_ids is not None:
         engineers = engineers.filter(team_id__in=team_ids)
     return engineers.first()
+
+
+def coverage_strip(release: Release, *, now: datetime) -> dict[str, Any]:
+    """The managers' console's compact heat map of every team: counts only (one
+    query), no names."""
+    coverage = release_coverage(release, now=now)
+    need = max(coverage["policy"]["min_ready"], 1)
+    hours = [hour["start"] for hour in coverage["hours"]]
+    gap_hours = {
+        hour for gap in coverage["gaps"] for hour in hours if gap["start"] <= hour < gap["end"]
+    }
+    strip = [
+        (
+            region,
+            [
+                {
+                    "start": hours[i],
+                    **figures,
+                    "level": _level(figures["ready"], need),
+                    "gap": hours[i] in gap_hours,
+                }
+                for i, figures in enumerate(cells)
+            ],
+        )
+        for region, cells in coverage["regions"].items()
+    ]
+    return {"hours": coverage["hours"], "gaps": coverage["gaps"], "strip": strip}

@@ -31,6 +31,11 @@ urlpatterns = [
     path("profile/", lead_people.lead_profile, name="lead_profile"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
+        "releases/<slug:sdk>/<str:version>/coverage/assign/",
+        lead.lead_coverage_assign,
+        name="lead_coverage_assign",
+    ),
+    path(
         "releases/<slug:sdk>/<str:version>/availability/",
         lead.lead_release_availability,
         name="lead_release_availability",
