@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import lead, lead_people
+from training.views import lead, lead_people, shifts
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -28,6 +28,7 @@ urlpatterns = [
         name="lead_assignment_nudge",
     ),
     path("engineers/<str:username>/", lead_people.lead_engineer, name="lead_engineer"),
+    path("engineers/<str:username>/shift/", shifts.lead_engineer_shift, name="lead_engineer_shift"),
     path("profile/", lead_people.lead_profile, name="lead_profile"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
