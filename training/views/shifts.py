@@ -102,7 +102,8 @@ def _apply(request: HttpRequest, engineer: Engineer) -> tuple[bool, dict]:
         engineer_time_off_remove(time_off=time_off, actor=actor)
         messages.success(request, _("The time off is removed."))
         return True, {}
-    raise Http404("No such action.")
+    messages.error(request, _("Nothing to save: choose the shift or the time off."))
+    return False, {}
 
 
 @require_http_methods(["GET", "POST"])
