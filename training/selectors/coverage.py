@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from courses.models import Release
-from training.models import Assignment, Engineer, Team, TimeOff
+from training.models import Engineer, Team, TimeOff
 from training.models.people import display_name
 from training.readiness.coverage import (
     Coverage,
@@ -63,25 +63,23 @@ def coverage_people(
     """The release's required engineers in scope, with their shift, flags, open
     mandatory assignment of the release (to nudge) and their time off near the
     window (a row per range: a few). One query."""
-    flags, flag_params = flags_sql(release, now)
+    flags, joins, join_params = flags_sql(release, now)
     scope, scope_params = scope_sql(release, team_ids)
     first, last = time_off_span(window_hours(release))
     sql = f"""
         SELECT e.id, u.username, u.first_name, u.last_name, t.name, e.region, e.timezone,
-               e.shift_days, e.shift_start, e.shift_end, {flags},
-               (SELECT MIN(a.id) FROM {Assignment._meta.db_table} a
-                WHERE a.engineer_id = e.id AND a.release_id = %s AND a.reason = %s
-                  AND a.mandatory AND a.status NOT IN (%s, %s)),
+               e.shift_days, e.shift_start, e.shift_end, {flags}, fa.open_id,
                o.start, o."end"
         FROM {Engineer._meta.db_table} e
         JOIN {_USER} u ON u.id = e.user_id
         JOIN {Team._meta.db_table} t ON t.id = e.team_id
+        {joins}
         LEFT JOIN {TimeOff._meta.db_table} o
           ON o.engineer_id = e.id AND o."end" >= %s AND o.start <= %s
         WHERE {scope}
         ORDER BY u.username
     """
-    params = [*flag_params, release.pk, Assignment.Reason.RELEASE, *Assignment.DONE, first, last]
+    params = [*join_params, first, last]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *scope_params])
         rows = cursor.fetchall()

@@ -121,7 +121,12 @@ def engineer_shift_set(*, engineer: Engineer, shift: ShiftPattern | None, actor:
 def engineer_time_off_replace(
     *, engineer: Engineer, ranges: Sequence[tuple[date, date]], actor: Actor
 ) -> list[TimeOff]:
-    """Replace the engineer's time off with `ranges` (the people API's list)."""
+    """Replace the engineer's time off with `ranges` (the people API's list); the
+    same list again changes (and audits) nothing."""
+    wanted = sorted(set(ranges))
+    current = list(TimeOff.objects.filter(engineer=engineer).order_by("start", "end"))
+    if [(item.start, item.end) for item in current] == wanted:
+        return current
     TimeOff.objects.filter(engineer=engineer).delete()
     made = TimeOff.objects.bulk_create(
         [
@@ -131,7 +136,7 @@ def engineer_time_off_replace(
                 end=end,
                 created_by_id=actor.user.pk if actor.user else None,
             )
-            for start, end in sorted(set(ranges))
+            for start, end in wanted
         ]
     )
     _audit_time_off(engineer, actor, {"replaced": [[str(s), str(e)] for s, e in ranges]})
