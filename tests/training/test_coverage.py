@@ -277,3 +277,21 @@ def test_a_gap_within_the_at_risk_horizon_puts_the_release_at_risk(release, team
     near = release_readiness(release)
     assert near["at_risk"]
     assert "coverage_gap_soon" in [risk["code"] for risk in near["risks"]]
+
+
+def test_a_customer_date_at_the_end_of_the_calendar_still_has_a_window(sdk, team):
+    release = ReleaseFactory(
+        sdk=sdk, status=Release.Status.PUBLISHED, customer_available_at=utc(9999, 12, 31, 23)
+    )
+    engineer_on(team, zone="Pacific/Kiritimati")
+    coverage = release_coverage(release, now=utc(2026, 1, 1))
+    assert 1 <= len(coverage["hours"]) <= 72
+    assert coverage["window_end"] == coverage["hours"][-1]["start"] + timedelta(hours=1)
+
+
+def test_a_customer_date_early_in_the_calendar_has_a_window(sdk, team):
+    release = ReleaseFactory(
+        sdk=sdk, status=Release.Status.PUBLISHED, customer_available_at=utc(1000, 1, 3, 0)
+    )
+    engineer_on(team, zone="Pacific/Pago_Pago")
+    assert len(release_coverage(release, now=utc(2026, 1, 1))["hours"]) == 72

@@ -89,9 +89,21 @@ def coverage_policy_on() -> bool:
     return bool(policy["min_ready"] or policy["min_experts"])
 
 
+# The last hour a window may reach: local times up to 14 h ahead of UTC and time off
+# two days around the window must still be dates Python can hold (a customer date in
+# the year 9999 is accepted by the release API).
+_LAST_HOUR = datetime.max.replace(tzinfo=UTC, minute=0, second=0, microsecond=0) - timedelta(days=3)
+
+
 def window_hours(release: Release) -> list[datetime]:
+    """The launch window's hours: PREFLIGHT_COVERAGE_HOURS from the customer date's
+    hour (fewer only at the end of the calendar)."""
     first = release.customer_available_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return [first + timedelta(hours=i) for i in range(settings.PREFLIGHT_COVERAGE_HOURS)]
+    first = min(first, _LAST_HOUR)
+    count = min(
+        settings.PREFLIGHT_COVERAGE_HOURS, int((_LAST_HOUR - first) / timedelta(hours=1)) + 1
+    )
+    return [first + timedelta(hours=i) for i in range(count)]
 
 
 def clock_value(value: Any) -> time | None:
@@ -151,7 +163,11 @@ def scope_sql(release: Release, team_ids: list[int] | None) -> tuple[str, list[A
 
 def time_off_span(hours: list[datetime]) -> tuple[date, date]:
     """The local dates time off must touch to matter in `hours`."""
-    return hours[0].date() - timedelta(days=2), hours[-1].date() + timedelta(days=2)
+    first = hours[0].date()
+    return (
+        first - timedelta(days=2) if first > date.min + timedelta(days=2) else date.min,
+        hours[-1].date() + timedelta(days=2),
+    )
 
 
 class TimeOffRow(NamedTuple):
