@@ -9,6 +9,8 @@ MIB = 2**20
 FANOUT_RATIO_MAX = 1.5
 MEMORY_GROWTH_MAX = 50 * MB
 READINESS_MEDIAN_MAX_MS = 50
+COVERAGE_MEDIAN_MAX_MS = 100
+COVERAGE_QUERIES_MAX = 5
 PAGE_QUERIES_MAX = 15
 PAGE_MEDIAN_MAX_MS = 100
 
@@ -107,6 +109,20 @@ def render(results: dict) -> str:
                 "independent of size",
                 " vs ".join(" / ".join(map(str, counts)) for counts in shown),
                 _verdict(len(set(shown)) == 1),
+            )
+        )
+    cover = results.get("coverage")
+    if cover:
+        summary.append(
+            (
+                f"coverage of a {cover.hours}-hour window, {cover.engineers:,} engineers",
+                f"median < {COVERAGE_MEDIAN_MAX_MS} ms, ≤ {COVERAGE_QUERIES_MAX} queries",
+                f"{cover.median_ms:.1f} ms (p90 {cover.p90_ms:.1f} ms), {cover.queries} "
+                f"{'query' if cover.queries == 1 else 'queries'}",
+                _verdict(
+                    cover.median_ms < COVERAGE_MEDIAN_MAX_MS
+                    and cover.queries <= COVERAGE_QUERIES_MAX
+                ),
             )
         )
     for page in results.get("pages") or []:

@@ -28,6 +28,8 @@ FULL = {
     "page_renders": 30,
     "wrk_seconds": 15,
     "quiz_attempts": 8_000,
+    "coverage_engineers": 5_000,
+    "coverage_calls": 50,
 }
 QUICK = {
     "fanout_sizes": [2_000, 10_000],
@@ -36,6 +38,8 @@ QUICK = {
     "page_renders": 5,
     "wrk_seconds": 3,
     "quiz_attempts": 1_500,
+    "coverage_engineers": 5_000,
+    "coverage_calls": 10,
 }
 
 
@@ -49,13 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,pages,content,http",
-        help="comma-separated sections to run (default: all): fanout, readiness, pages, "
-        "content, http",
+        default="fanout,readiness,coverage,pages,content,http",
+        help="comma-separated sections to run (default: all): fanout, readiness, coverage, "
+        "pages, content, http",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = sections - {"fanout", "readiness", "pages", "content", "http"}
+    unknown = sections - {"fanout", "readiness", "coverage", "pages", "content", "http"}
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL

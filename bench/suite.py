@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from bench import content, data, fanout, load, pages, readiness
+from bench import content, coverage, data, fanout, load, pages, readiness
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -25,6 +25,8 @@ def run(
         releases = _readiness_releases(results, plan)
     if "readiness" in sections:
         _readiness(results, plan, token, releases)
+    if "coverage" in sections:
+        _coverage(results, plan)
     if "pages" in sections:
         _pages(results, plan)
     if "content" in sections:
@@ -78,6 +80,26 @@ def _content(results) -> None:
             "content",
             f"stale search over {stale['lessons']:,} lessons: {stale['median_ms']:.0f} ms",
         )
+
+
+def _coverage(results, plan) -> None:
+    size = plan["coverage_engineers"]
+    step("coverage", f"building {size:,} engineers with shifts and time off")
+    release = guarded(results, "coverage data", coverage.prepare, size)
+    if release is None:
+        return
+    step("coverage", f"{plan['coverage_calls']} reads of a 72-hour window")
+    result = guarded(
+        results,
+        "coverage",
+        coverage.measure,
+        release,
+        calls=plan["coverage_calls"],
+        engineers=size,
+    )
+    if result:
+        results["coverage"] = result
+        step("coverage", f"median {result.median_ms:.1f} ms, {result.queries} queries")
 
 
 def _readiness_releases(results, plan) -> list[tuple[int, Release]]:

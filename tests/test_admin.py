@@ -356,6 +356,46 @@ def test_adding_a_team_goes_through_the_service(staff_client, sdk, lead):
     assert list(team.onboarding_courses.all()) == [onboarding]
 
 
+# The engineer's time off inline, empty.
+NO_TIME_OFF = {"time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0"}
+
+
+@pytest.mark.django_db
+def test_an_engineers_shift_and_time_off_are_set_in_the_admin(staff_client, engineer):
+    data = {
+        "username": engineer.username,
+        "email": "alice@example.com",
+        "name": "Alice Chen",
+        "team": engineer.team.pk,
+        "tier": "L1",
+        "region": "APAC",
+        "timezone": "Asia/Shanghai",
+        "language": "en",
+        "active": "on",
+        "working_days": ["mon", "tue"],
+        "shift_starts": "22:00",
+        "shift_ends": "06:00",
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-INITIAL_FORMS": "0",
+        "time_off-0-start": "2026-12-20",
+        "time_off-0-end": "2026-12-27",
+    }
+    response = staff_client.post(url(Engineer, "change", engineer.pk), data)
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms],
+        response.context["inline_admin_formsets"][0].formset.non_form_errors(),
+    )
+    engineer.refresh_from_db()
+    assert engineer.shift_days == 3
+    assert [(str(t.start), str(t.end)) for t in engineer.time_off.all()] == [
+        ("2026-12-20", "2026-12-27")
+    ]
+    half = {**data, "shift_starts": "", "time_off-TOTAL_FORMS": "0"}
+    response = staff_client.post(url(Engineer, "change", engineer.pk), half)
+    assert response.status_code == 200  # days without a start: a form error
+
+
 @pytest.mark.django_db
 def test_adding_an_engineer_creates_the_user_and_assigns_the_team_backlog(
     staff_client, team, django_capture_on_commit_callbacks
@@ -372,6 +412,7 @@ def test_adding_an_engineer_creates_the_user_and_assigns_the_team_backlog(
         "timezone": "Asia/Tokyo",
         "language": "en",
         "active": "on",
+        **NO_TIME_OFF,
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(url(Engineer, "add"), data)
@@ -393,6 +434,7 @@ def test_a_bad_time_zone_for_an_engineer_is_a_form_error(staff_client, team):
         "region": "APAC",
         "timezone": "Mars/Olympus",
         "language": "en",
+        **NO_TIME_OFF,
     }
     response = staff_client.post(url(Engineer, "add"), data)
     assert response.status_code == 200

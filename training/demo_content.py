@@ -136,6 +136,24 @@ ENGINEERS += [
     for i in range(60)
 ]
 
+# Shifts of their own (everyone else works their region's default, Monday to Friday
+# 09:00-18:00 local), and time off around rtm-android 2.4.0's launch, in days from
+# its customer date. With nobody ready in EMEA's hours (bob is locked out), the
+# launch window's heat map shows gaps even with the coverage policy off; Sean's
+# night shift makes him the suggestion for the night's gap.
+SHIFTS = [
+    (
+        "sean",
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "22:00",
+            "end": "06:00",
+        },
+    ),
+    ("yuki", {"days": ["sat", "sun", "mon"], "start": "08:00", "end": "20:00"}),
+]
+TIME_OFF = [("dana", 0, 1)]
+
 # --- Onboarding ------------------------------------------------------------------
 
 ONBOARDING_COURSE = {

@@ -303,3 +303,52 @@ class PreferencesForm(forms.Form):
         help_text=_("An IANA name, e.g. Asia/Shanghai. Every lead page shows times in it."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+_DAY_LABELS = [
+    ("mon", _("Monday")),
+    ("tue", _("Tuesday")),
+    ("wed", _("Wednesday")),
+    ("thu", _("Thursday")),
+    ("fri", _("Friday")),
+    ("sat", _("Saturday")),
+    ("sun", _("Sunday")),
+]
+
+
+class ShiftForm(forms.Form):
+    """A weekly shift in the engineer's own time zone (training.services.shifts)."""
+
+    default = forms.BooleanField(
+        label=_("Use the region's default (Monday to Friday, 09:00 to 18:00)"), required=False
+    )
+    days = forms.MultipleChoiceField(
+        label=_("Working days"),
+        choices=_DAY_LABELS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    start = forms.TimeField(
+        label=_("Starts at"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end = forms.TimeField(
+        label=_("Ends at"),
+        required=False,
+        help_text=_("At or before the start: a night shift that ends the next day."),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("default"):
+            for field in ("days", "start", "end"):
+                if not data.get(field):
+                    self.add_error(field, _("This field is required."))
+        return data
+
+
+class TimeOffForm(forms.Form):
+    start = forms.DateField(
+        label=_("First day off"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(label=_("Last day off"), widget=forms.DateInput(attrs={"type": "date"}))

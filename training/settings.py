@@ -372,6 +372,18 @@ PREFLIGHT_RECERTIFY_DAYS = env_int(
 PREFLIGHT_READINESS_MAX_AGE_SECONDS = env_int(
     "PREFLIGHT_READINESS_MAX_AGE_SECONDS", 300, minimum=0, maximum=86400
 )
+# Follow-the-sun coverage (training.readiness.coverage): the launch window is this
+# many hours from the customer date; with a minimum set, every hour of it needs that
+# many ready engineers (and experts) on shift or readiness adds `coverage_gap` and
+# the gate refuses. 0 = that rule is off (the heat map still marks hours nobody
+# ready is on shift).
+PREFLIGHT_COVERAGE_HOURS = env_int("PREFLIGHT_COVERAGE_HOURS", 72, minimum=1, maximum=24 * 14)
+PREFLIGHT_MIN_READY_ON_SHIFT = env_int(
+    "PREFLIGHT_MIN_READY_ON_SHIFT", 0, minimum=0, maximum=100_000
+)
+PREFLIGHT_MIN_EXPERTS_ON_SHIFT = env_int(
+    "PREFLIGHT_MIN_EXPERTS_ON_SHIFT", 0, minimum=0, maximum=100_000
+)
 
 LOGGING = {
     "version": 1,

@@ -55,7 +55,7 @@ def test_a_lead_grants_a_locked_out_engineer_an_attempt_and_readiness_counts_the
     assert "1 required engineer is locked out" in page.content()
     screenshot(page, "console-at-risk")
     page.goto(f"{live_server.url}/lead/releases/{qc.release.sdk.slug}/{qc.release.version}/")
-    row = page.locator("tr", has_text="Alice Chen")
+    row = page.locator("table.engineer-table tr", has_text="Alice Chen")
     assert "Locked out" in row.inner_text()
     screenshot(page, "lead-release-locked-out")
     row.get_by_text("Grant an attempt").click()

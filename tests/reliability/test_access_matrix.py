@@ -162,6 +162,13 @@ ROWS = [
         scopes=("releases", "releases:override"),
     ),
     Row(
+        "api-release-coverage",
+        "GET",
+        "/api/v1/releases/rtm-android/2.4.0/coverage/",
+        READINESS_READ,
+        scopes=("releases", "releases:override"),
+    ),
+    Row(
         "api-release-availability",
         "POST",
         "/api/v1/releases/rtm-android/2.4.0/availability/",
@@ -298,6 +305,9 @@ ROWS = [
     ),
     Row("attempt", "GET", "/attempts/{attempt}/", ENGINEER_PAGE),
     Row("skills", "GET", "/skills/", ENGINEER_PAGE),
+    Row("my_shift", "GET", "/shift/", ENGINEER_PAGE),
+    # An empty form: nothing to save (400); only engineers have a shift.
+    Row("my_shift", "POST", "/shift/", (LOGIN, LOGIN, LOGIN, 400, 404, 404, 404)),
     Row("calendar_reset", "POST", "/calendar/reset/", (LOGIN, LOGIN, LOGIN, 302, 404, 404, 404)),
     # The feed's secret URL is its credential (calendar apps have no session).
     Row("calendar_feed", "GET", "/calendar/{calendar_token}.ics", OPEN),
@@ -335,13 +345,25 @@ ROWS = [
     Row(
         "lead_engineer", "GET", "/lead/engineers/oscar/", (LOGIN, LOGIN, LOGIN, 404, 200, 200, 200)
     ),
+    Row(
+        "lead_engineer_shift",
+        "POST",
+        "/lead/engineers/alice/shift/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302, 302),
+    ),
+    Row(
+        "lead_engineer_shift",
+        "POST",
+        "/lead/engineers/oscar/shift/",
+        (LOGIN, LOGIN, LOGIN, 404, 302, 302, 302),
+    ),
     Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
     Row("lead_content", "GET", "/lead/content/", LEAD_PAGE),
     Row(
         "lead_course_verify",
         "POST",
         "/lead/content/{course}/verify/",
-        (LOGIN, LOGIN, LOGIN, 404, 404, 302),  # its owner, a manager or staff
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302, 302),  # its owner, a manager or staff
     ),
     Row(
         "lead_profile",
@@ -370,6 +392,13 @@ ROWS = [
         "GET",
         "/lead/releases/?sdk=rtm-android&page=2",
         (LOGIN, LOGIN, LOGIN, 404, 400, 200, 200),
+    ),
+    # No engineer named: 404 for everyone who reaches it.
+    Row(
+        "lead_coverage_assign",
+        "POST",
+        "/lead/releases/rtm-android/2.4.0/coverage/assign/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 404),
     ),
     Row(
         "lead_release_availability",

@@ -183,7 +183,14 @@ def test_posting_a_new_engineer_creates_the_user_too(hr, team, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         response = hr.post("/api/v1/engineers/", ALICE, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json() == {**ALICE, "language": "en", "active": True}
+    assert response.json() == {
+        **ALICE,
+        "language": "en",
+        "active": True,
+        "shift": {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"},
+        "shift_is_default": True,
+        "time_off": [],
+    }
     user = User.objects.get(username="alice")
     assert (user.first_name, user.last_name, user.email) == ("Alice", "Chen", "alice@example.com")
     assert not user.has_usable_password()
@@ -452,3 +459,67 @@ def test_an_engineer_created_meanwhile_by_another_sync_is_updated_not_duplicated
         again, created = engineer_upsert(username="alice", tier="L3", region="APAC", actor=SYSTEM)
     assert (created, again.pk, again.tier) == (False, engineer.pk, "L3")
     assert Engineer.objects.count() == 1
+
+
+# --- shifts and time off ----------------------------------------------------------
+
+
+def test_an_engineer_without_a_shift_reads_their_regions_default(hr, team):
+    hr.post(
+        "/api/v1/engineers/",
+        {"username": "amy", "team": team.slug, "region": "AMER"},
+        format="json",
+    )
+    body = hr.get("/api/v1/engineers/amy/").json()
+    assert body["shift"] == {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "09:00",
+        "end": "18:00",
+    }
+    assert body["shift_is_default"] is True
+    assert body["time_off"] == []
+
+
+def test_posting_a_shift_and_time_off_sets_them_and_null_resets_the_shift(hr, team):
+    response = hr.post(
+        "/api/v1/engineers/",
+        {
+            "username": "nina",
+            "team": team.slug,
+            "region": "EMEA",
+            "timezone": "Europe/Berlin",
+            "shift": {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"},
+            "time_off": [{"start": "2026-12-20", "end": "2026-12-27"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["shift"] == {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}
+    assert body["shift_is_default"] is False
+    assert body["time_off"] == [{"start": "2026-12-20", "end": "2026-12-27"}]
+    patched = hr.patch(
+        "/api/v1/engineers/nina/", {"shift": None, "time_off": []}, format="json"
+    ).json()
+    assert patched["shift_is_default"] is True and patched["time_off"] == []
+
+
+@pytest.mark.parametrize(
+    "shift, time_off",
+    [
+        ({"days": ["someday"], "start": "09:00", "end": "18:00"}, None),
+        ({"days": [], "start": "09:00", "end": "18:00"}, None),
+        ({"days": ["mon"], "start": "9am", "end": "18:00"}, None),
+        ({"days": ["mon"], "start": "09:00", "end": "09:00"}, None),
+        (None, [{"start": "2026-12-27", "end": "2026-12-20"}]),
+        (None, [{"start": "2026-01-01", "end": "2028-01-01"}]),
+        (None, [{"start": "2026-13-01", "end": "2026-12-20"}]),
+    ],
+)
+def test_an_invalid_shift_or_time_off_answers_400_naming_it(hr, engineer, shift, time_off):
+    body = {"shift": shift} if shift is not None else {"time_off": time_off}
+    response = hr.patch(f"/api/v1/engineers/{engineer.username}/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"shift" if shift is not None else "time_off"}
+    engineer.refresh_from_db()
+    assert engineer.shift_days is None and not engineer.time_off.exists()

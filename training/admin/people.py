@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from core.actors import Actor
+from core.errors import InvalidInput
 from courses.admin import QuizFilter, ReleaseFilter
 from courses.models import Course
 from training.models import (
@@ -41,9 +42,12 @@ from training.models import (
     SkillRecord,
     SupportManager,
     Team,
+    TimeOff,
     WebhookDelivery,
 )
 from training.readiness.keep import readiness_changed
+from training.services.shifts import shift_parse
+from training.shifts import DAYS, mask_days
 
 
 def _actor(request) -> Actor:
@@ -176,6 +180,17 @@ class EngineerAdminForm(forms.ModelForm):
     email = forms.EmailField()
     name = forms.CharField(max_length=300, help_text="Full name, e.g. Alice Chen.")
 
+    working_days = forms.MultipleChoiceField(
+        choices=[(day, day) for day in DAYS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Working days; leave days, start and end empty for the region's default.",
+    )
+    shift_starts = forms.TimeField(required=False, help_text="Local time, e.g. 09:00.")
+    shift_ends = forms.TimeField(
+        required=False, help_text="Local time; at or before the start: a night shift."
+    )
+
     class Meta:
         model = Engineer
         fields = ["team", "tier", "region", "timezone", "language", "active"]
@@ -189,12 +204,49 @@ class EngineerAdminForm(forms.ModelForm):
             )
             # The username is the engineer's key in the API and in HR sync.
             self.fields["username"].disabled = True
+            if self.instance.shift_days is not None:
+                self.initial.update(
+                    working_days=mask_days(self.instance.shift_days),
+                    shift_starts=self.instance.shift_start,
+                    shift_ends=self.instance.shift_end,
+                )
+
+    def clean(self):
+        data = super().clean()
+        days, start, end = (
+            data.get("working_days"),
+            data.get("shift_starts"),
+            data.get("shift_ends"),
+        )
+        if not days and start is None and end is None:
+            data["shift"] = None
+            return data
+        if not days or start is None or end is None:
+            raise ValidationError("Give the days, start and end of the shift, or none of them.")
+        try:
+            data["shift"] = {
+                "days": list(days),
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+            }
+            shift_parse(data["shift"])
+        except InvalidInput as exc:
+            raise ValidationError(" ".join(map(str, exc.detail.get("shift", [])))) from None
+        return data
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
         if not self.instance.pk and Engineer.objects.filter(user__username=username).exists():
             raise ValidationError("An engineer with this username exists; edit that one.")
         return username
+
+
+class TimeOffInline(admin.TabularInline):
+    """Days off, saved through training.services.shifts (EngineerAdmin.save_formset)."""
+
+    model = TimeOff
+    fields = ["start", "end"]
+    extra = 0
 
 
 @admin.register(Engineer)
@@ -210,8 +262,12 @@ class EngineerAdmin(ReadinessOnDeleteMixin, admin.ModelAdmin):
         "timezone",
         "language",
         "active",
+        "working_days",
+        "shift_starts",
+        "shift_ends",
         "created_at",
     ]
+    inlines = [TimeOffInline]
     list_display = ["username", "name", "team", "tier", "region", "timezone", "active"]
     list_filter = ["team", "tier", "region", "active"]
     search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
@@ -245,6 +301,7 @@ class EngineerAdmin(ReadinessOnDeleteMixin, admin.ModelAdmin):
             "timezone": data["timezone"],
             "language": data["language"],
             "active": data["active"],
+            "shift": data["shift"],
         }
         if change:
             engineer = engineer_update(engineer=obj, actor=_actor(request), **fields)
@@ -255,6 +312,28 @@ class EngineerAdmin(ReadinessOnDeleteMixin, admin.ModelAdmin):
         obj.pk = engineer.pk
         obj.user = engineer.user
         obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TimeOff:
+            return super().save_formset(request, form, formset, change)
+        from training.services.shifts import engineer_time_off_add, engineer_time_off_remove
+
+        engineer = form.instance
+        # The change message reads these; the services audit the changes themselves.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.forms:
+            if not inline.has_changed() and not formset._should_delete_form(inline):
+                continue
+            existing = inline.instance if inline.instance.pk else None
+            if existing is not None:
+                engineer_time_off_remove(time_off=existing, actor=_actor(request))
+            if not formset._should_delete_form(inline) and inline.cleaned_data.get("start"):
+                engineer_time_off_add(
+                    engineer=engineer,
+                    start=inline.cleaned_data["start"],
+                    end=inline.cleaned_data["end"],
+                    actor=_actor(request),
+                )
 
 
 @admin.register(SkillRecord)
@@ -591,3 +670,31 @@ class SupportManagerAdmin(admin.ModelAdmin):
 
         for manager in queryset.select_related("user"):
             manager_revoke(user=manager.user, actor=_actor(request))
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    """Days off, written through training.services.shifts (audited there)."""
+
+    list_display = ["engineer", "start", "end", "created_by", "created_at"]
+    search_fields = ["engineer__user__username"]
+    list_select_related = ["engineer__user", "created_by"]
+    raw_id_fields = ["engineer"]
+    fields = ["engineer", "start", "end"]
+    date_hierarchy = "start"
+
+    def save_model(self, request, obj, form, change):
+        from training.services.shifts import engineer_time_off_add, engineer_time_off_remove
+
+        if change:
+            engineer_time_off_remove(time_off=TimeOff.objects.get(pk=obj.pk), actor=_actor(request))
+        saved = engineer_time_off_add(
+            engineer=obj.engineer, start=obj.start, end=obj.end, actor=_actor(request)
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        from training.services.shifts import engineer_time_off_remove
+
+        engineer_time_off_remove(time_off=obj, actor=_actor(request))

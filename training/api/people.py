@@ -24,6 +24,8 @@ from training.selectors import skill_valid_until
 from training.selectors.access import may_see_engineer
 from training.services.managers import manager_grant, manager_revoke
 from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
+from training.services.shifts import TIME_OFF_MAX
+from training.shifts import DAYS, effective_shift
 
 _LIST_MAX = 1000
 
@@ -93,6 +95,24 @@ class TeamSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class ShiftSerializer(serializers.Serializer):
+    days = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(DAYS)), min_length=1, max_length=7
+    )
+    start = serializers.RegexField(_CLOCK, help_text="Local time HH:MM.")
+    end = serializers.RegexField(
+        _CLOCK, help_text="Local time HH:MM; at or before `start`: ends the next day."
+    )
+
+
+class TimeOffSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First day off, the engineer's local date.")
+    end = serializers.DateField(help_text="Last day off (included).")
+
+
 class _EngineerFieldsSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     name = serializers.CharField(
@@ -105,6 +125,17 @@ class _EngineerFieldsSerializer(serializers.Serializer):
     )
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     active = serializers.BooleanField(required=False)
+    shift = ShiftSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Weekly shift in the engineer's time zone; null: the region's default.",
+    )
+    time_off = serializers.ListField(
+        child=TimeOffSerializer(),
+        required=False,
+        max_length=TIME_OFF_MAX,
+        help_text="Days off; replaces the engineer's list.",
+    )
 
 
 class EngineerCreateSerializer(_EngineerFieldsSerializer):
@@ -123,6 +154,11 @@ class EngineerSerializer(serializers.ModelSerializer):
     email = serializers.CharField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     team = serializers.SlugRelatedField[Team](slug_field="slug", read_only=True, allow_null=True)
+    shift = serializers.SerializerMethodField(
+        help_text="The shift in force: the engineer's own, or the region's default."
+    )
+    shift_is_default = serializers.SerializerMethodField()
+    time_off = TimeOffSerializer(many=True, read_only=True)
 
     class Meta:
         model = Engineer
@@ -136,8 +172,20 @@ class EngineerSerializer(serializers.ModelSerializer):
             "timezone",
             "language",
             "active",
+            "shift",
+            "shift_is_default",
+            "time_off",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ShiftSerializer)
+    def get_shift(self, engineer: Engineer) -> dict[str, object]:
+        return effective_shift(
+            engineer.region, engineer.shift_days, engineer.shift_start, engineer.shift_end
+        ).as_dict()
+
+    def get_shift_is_default(self, engineer: Engineer) -> bool:
+        return engineer.shift_days is None
 
 
 class EngineerFilterSerializer(serializers.Serializer):

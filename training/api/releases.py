@@ -7,6 +7,7 @@ exception handler (core.api.errors).
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,6 +30,7 @@ from courses.services.releases import FeatureSpec, release_record
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 from courses.versions import PATTERN as VERSION_PATTERN
 from training.readiness import release_readiness, team_readiness
+from training.readiness.coverage import release_coverage
 from training.selectors.access import lead_scope, sees_everything
 from training.services.releases import release_mark_available, release_publish, release_update
 
@@ -238,6 +240,38 @@ class ReadinessSerializer(serializers.Serializer):
         choices=["all", "teams"],
         help_text="`all` for tokens; `teams` when a signed-in lead sees their own teams.",
     )
+
+
+class CoverageHourSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="The hour's start, UTC.")
+    on_shift = serializers.IntegerField(help_text="Required engineers on shift then.")
+    ready = serializers.IntegerField(help_text="Of them, complete or exempt.")
+    experts = serializers.IntegerField(help_text="Of them, tier L3 or level 4 in a release skill.")
+
+
+class CoverageGapSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive.")
+    ready = serializers.IntegerField(help_text="The fewest ready on shift in the gap.")
+    experts = serializers.IntegerField(help_text="The fewest experts on shift in the gap.")
+
+
+class CoveragePolicySerializer(serializers.Serializer):
+    min_ready = serializers.IntegerField(help_text="PREFLIGHT_MIN_READY_ON_SHIFT (0: off).")
+    min_experts = serializers.IntegerField(help_text="PREFLIGHT_MIN_EXPERTS_ON_SHIFT (0: off).")
+
+
+class CoverageSerializer(serializers.Serializer):
+    window_start = serializers.DateTimeField(help_text="The customer date's hour, UTC.")
+    window_end = serializers.DateTimeField(help_text="PREFLIGHT_COVERAGE_HOURS later.")
+    hours = CoverageHourSerializer(many=True)
+    gaps = CoverageGapSerializer(
+        many=True,
+        help_text="Runs of hours short of the policy; with the policy off, the hours "
+        "nobody ready is on shift.",
+    )
+    policy = CoveragePolicySerializer()
+    scope = serializers.ChoiceField(choices=["all", "teams"])
 
 
 class ReleaseConflictSerializer(serializers.Serializer):
@@ -453,6 +487,38 @@ class ReleaseReadinessView(generics.GenericAPIView):
         return Response(ReadinessSerializer(readiness).data)
 
 
+class ReleaseCoverageView(generics.GenericAPIView):
+    scope = Scope.RELEASES
+    serializer_class = CoverageSerializer
+
+    @extend_schema(
+        operation_id="releases_coverage",
+        summary="Ready people on shift, every hour of the launch window",
+        description=(
+            "Who sees which engineers as for readiness: tokens, staff and support "
+            "managers all (`scope: all`), a signed-in lead their own teams' (`scope: "
+            "teams`); anyone else signed in gets 403."
+        ),
+        parameters=_PATH,
+        responses={200: CoverageSerializer, 403: _403, 404: _404},
+    )
+    def get(self, request, sdk: str, version: str):
+        release = _get_release(sdk, version)
+        now = timezone.now()
+        if isinstance(request.auth, Token) or sees_everything(request.user):
+            coverage = release_coverage(release, now=now)
+            return Response(CoverageSerializer({**coverage, "scope": "all"}).data)
+        lead = lead_scope(user=request.user)
+        if lead is None:
+            raise exceptions.PermissionDenied(
+                gettext("Coverage is for leads and release pipelines.")
+            )
+        if not lead.releases().filter(pk=release.pk).exists():
+            raise _no_release(sdk, version)
+        coverage = release_coverage(release, now=now, team_ids=lead.team_ids)
+        return Response(CoverageSerializer({**coverage, "scope": "teams"}).data)
+
+
 class ReleaseAvailabilityView(generics.GenericAPIView):
     # `releases:override` exists to mark releases available; it needs no second scope.
     scope = (Scope.RELEASES, Scope.RELEASES_OVERRIDE)
@@ -518,6 +584,11 @@ urlpatterns = [
         "releases/<slug:sdk>/<str:version>/readiness/",
         ReleaseReadinessView.as_view(),
         name="api-release-readiness",
+    ),
+    path(
+        "releases/<slug:sdk>/<str:version>/coverage/",
+        ReleaseCoverageView.as_view(),
+        name="api-release-coverage",
     ),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",

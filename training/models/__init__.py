@@ -11,6 +11,7 @@ from training.models.people import (
     SupportManager,
     Team,
     Tier,
+    TimeOff,
 )
 from training.models.readiness import ReadinessSnapshot
 from training.models.tokens import ApiToken, Scope
@@ -32,5 +33,6 @@ __all__ = [
     "SupportManager",
     "Team",
     "Tier",
+    "TimeOff",
     "WebhookDelivery",
 ]

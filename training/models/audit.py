@@ -26,6 +26,8 @@ class AuditEvent(models.Model):
         MANAGER_REVOKED = "manager_revoked"
         CONTENT_STALE = "content_stale"
         COURSE_VERIFIED = "course_verified"
+        ENGINEER_SHIFT = "engineer_shift"
+        ENGINEER_TIME_OFF = "engineer_time_off"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

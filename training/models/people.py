@@ -74,6 +74,12 @@ class Engineer(models.Model):
     active = models.BooleanField(default=True)
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The weekly shift, in the engineer's own time zone (training.shifts). All three
+    # null: the region's default (training.shifts.REGION_DEFAULT_SHIFTS). Days are a
+    # bit mask, Monday = 1 … Sunday = 64, so engineers of one pattern group in SQL.
+    shift_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    shift_start = models.TimeField(null=True, blank=True)
+    shift_end = models.TimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -85,6 +91,21 @@ class Engineer(models.Model):
             # engineers in scope per region from this index alone.
             models.Index(
                 fields=["team", "region"], condition=Q(active=True), name="engineer_scope_idx"
+            ),
+        ]
+        constraints = [
+            # A shift is all given or all default; never half of one.
+            models.CheckConstraint(
+                condition=(
+                    Q(shift_days__isnull=True, shift_start__isnull=True, shift_end__isnull=True)
+                    | Q(
+                        shift_days__gte=1,
+                        shift_days__lte=127,
+                        shift_start__isnull=False,
+                        shift_end__isnull=False,
+                    )
+                ),
+                name="engineer_shift_whole",
             ),
         ]
 
@@ -175,3 +196,32 @@ class SupportManager(models.Model):
 
     def __str__(self) -> str:
         return self.user.get_username()
+
+
+class TimeOff(models.Model):
+    """Days an engineer is away: `start` to `end`, both included, in the engineer's
+    own local dates. A night shift belongs to the day it starts on."""
+
+    engineer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateField()
+    end = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["engineer", "start"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="timeoff_end_after_start"
+            ),
+        ]
+        indexes = [
+            # Coverage: the time off that overlaps a launch window (end >= its first day).
+            models.Index(fields=["end", "start"], name="timeoff_end_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} off {self.start} to {self.end}"

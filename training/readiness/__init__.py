@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from courses.models import Release
 from training.readiness.counts import Counts, count_by_region, kept_counts, release_state
+from training.readiness.coverage import coverage_policy_on, policy_gaps, release_coverage
 from training.readiness.keep import readiness_keep
 from training.readiness.policy import Readiness, Reason, evaluate, reason_text
 
@@ -55,8 +56,15 @@ def _evaluate(
     scope: Literal["all", "teams"] = "all",
 ) -> Readiness:
     """The policy applied to `counts` and to what else the release's state says (its
-    unfinished courses, its locked-out engineers: one query)."""
+    unfinished courses, its locked-out engineers: one query) and, when the coverage
+    policy is set, to the launch window's coverage (one query, never kept:
+    training.readiness.coverage)."""
     state = release_state(release, team_ids=team_ids)
+    gaps = (
+        policy_gaps(release_coverage(release, now=now, team_ids=team_ids))
+        if coverage_policy_on()
+        else []
+    )
     return evaluate(
         release,
         counts,
@@ -64,6 +72,7 @@ def _evaluate(
         unfinished_courses=state.unfinished_courses,
         locked_out=state.locked_out,
         scope=scope,
+        coverage_gaps=gaps,
     )
 
 

@@ -22,6 +22,10 @@ Callers: the fan-out and backlog (assignments), moved due dates
 (training.services.releases), an engineer's team, region or active flag, a team's
 SDKs (people), and deletions in the admin.
 
+Coverage of the launch window (training.readiness.coverage) is not kept here: it is
+computed on every read that asks for it (one query), so shifts, time off and
+assignment status never need to invalidate anything for it.
+
 The most frequent change, a completed release assignment (progress), is instead
 folded into the kept counts by `readiness_assignment_completed`: one engineer's
 row counted, not the release's every engineer.

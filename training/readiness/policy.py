@@ -7,15 +7,18 @@ parses those words back apart.
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from courses.models import Release
 from training.models import Region
 from training.readiness.counts import Counts
+from training.readiness.coverage import Gap
 
 
 class Reason(TypedDict):
@@ -59,6 +62,36 @@ DUE_PASSED = "due_passed"
 DUE_SOON = "due_soon"
 ENGINEERS_OVERDUE = "engineers_overdue"
 ENGINEERS_LOCKED_OUT = "engineers_locked_out"
+# Hours of the launch window short of ready people (or experts) on shift: a reason
+# when the coverage policy is set, and a risk when such an hour is near.
+COVERAGE_GAP = "coverage_gap"
+COVERAGE_GAP_SOON = "coverage_gap_soon"
+
+
+def utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def coverage_gap_hours(gaps: Sequence[Gap]) -> list[dict[str, str]]:
+    """Gaps as a reason's `hours`: [{start, end}] in UTC (JSON, kept on records)."""
+    return [{"start": utc_iso(gap["start"]), "end": utc_iso(gap["end"])} for gap in gaps]
+
+
+def _hours_text(hours: Sequence[Mapping[str, str]]) -> str:
+    """The hours in the active time zone (UTC in the API, the reader's on pages)."""
+    spans = []
+    for span in hours[:6]:
+        start = timezone.localtime(datetime.fromisoformat(span["start"]))
+        end = timezone.localtime(datetime.fromisoformat(span["end"]))
+        same_day = start.date() == (end - timedelta(seconds=1)).date()
+        spans.append(
+            f"{date_format(start, gettext('D j M H:i'))}-"
+            f"{date_format(end, 'H:i' if same_day else gettext('D j M H:i'))}"
+        )
+    if len(hours) > 6:
+        spans.append(gettext("and %(n)s more") % {"n": len(hours) - 6})
+    zone = timezone.get_current_timezone_name()
+    return gettext("%(spans)s (%(zone)s)") % {"spans": ", ".join(spans), "zone": zone}
 
 
 def _percent(value: float) -> str:
@@ -107,16 +140,32 @@ def reason_text(reason: Reason) -> str:
             "%(count)s required engineers are locked out (every attempt used)",
             params["count"],
         ) % {"count": params["count"]}
+    if code == COVERAGE_GAP:
+        return gettext("too few ready people on shift during the launch window: %(hours)s") % {
+            "hours": _hours_text(params["hours"])
+        }
+    if code == COVERAGE_GAP_SOON:
+        return gettext(
+            "an hour of the launch window without enough ready people on shift "
+            "starts within %(hours)s h"
+        ) % {"hours": params["hours"]}
     return code
 
 
 def release_risks(
-    release: Release, *, ready: bool, overdue: int, locked_out: int, now: datetime
+    release: Release,
+    *,
+    ready: bool,
+    overdue: int,
+    locked_out: int,
+    now: datetime,
+    gaps: Sequence[Gap] = (),
 ) -> list[Reason]:
     """Why the release is at risk (empty: it is not). At risk: not ready and its
     training due within PREFLIGHT_AT_RISK_HOURS (or already past), or any required
-    engineer overdue or locked out. The one rule the console, the API, mail and
-    webhooks use."""
+    engineer overdue or locked out, or (coverage policy set) an uncovered hour of the
+    launch window starts within PREFLIGHT_AT_RISK_HOURS. The one rule the console,
+    the API, mail and webhooks use."""
     risks: list[Reason] = []
     if not ready:
         due_at = release.due_at
@@ -129,6 +178,16 @@ def release_risks(
         risks.append({"code": ENGINEERS_OVERDUE, "params": {"count": overdue}})
     if locked_out:
         risks.append({"code": ENGINEERS_LOCKED_OUT, "params": {"count": locked_out}})
+    horizon = now + timedelta(hours=settings.PREFLIGHT_AT_RISK_HOURS)
+    soon = [gap for gap in gaps if gap["end"] > now and gap["start"] <= horizon]
+    if soon:
+        hours = max(0, math.ceil((soon[0]["start"] - now).total_seconds() / 3600))
+        risks.append(
+            {
+                "code": COVERAGE_GAP_SOON,
+                "params": {"hours": hours, "start": utc_iso(soon[0]["start"])},
+            }
+        )
     return risks
 
 
@@ -156,6 +215,7 @@ def evaluate(
     unfinished_courses: Sequence[UnfinishedCourse] = (),
     locked_out: int = 0,
     scope: Literal["all", "teams"] = "all",
+    coverage_gaps: Sequence[Gap] = (),
 ) -> Readiness:
     """The readiness of `release` from its counts, as API v1 describes it.
 
@@ -165,6 +225,8 @@ def evaluate(
     failure is a reason, in follow-the-sun order of regions. A course of the
     release that is a draft or has no quiz (`unfinished_courses`) blocks it
     whatever the counts: nobody can have shown they know the release yet.
+    `coverage_gaps` (the hours the coverage policy finds short, none while it is off:
+    training.readiness.coverage.policy_gaps) add one `coverage_gap` naming them.
     """
     min_completion = settings.PREFLIGHT_MIN_COMPLETION
     min_per_region = settings.PREFLIGHT_MIN_COMPLETE_PER_REGION
@@ -213,8 +275,17 @@ def evaluate(
                         },
                     }
                 )
+    if coverage_gaps:
+        reasons.append(
+            {"code": COVERAGE_GAP, "params": {"hours": coverage_gap_hours(coverage_gaps)}}
+        )
     risks = release_risks(
-        release, ready=not reasons, overdue=overdue, locked_out=locked_out, now=now
+        release,
+        ready=not reasons,
+        overdue=overdue,
+        locked_out=locked_out,
+        now=now,
+        gaps=coverage_gaps,
     )
     return {
         "ready": not reasons,

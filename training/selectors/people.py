@@ -27,7 +27,11 @@ def team_get(*, slug: str) -> Team:
 def engineer_list(
     *, team: str | None = None, region: str | None = None, active: bool | None = None
 ) -> QuerySet[Engineer]:
-    engineers = Engineer.objects.select_related("user", "team").order_by("user__username")
+    engineers = (
+        Engineer.objects.select_related("user", "team")
+        .prefetch_related("time_off")
+        .order_by("user__username")
+    )
     if team:
         engineers = engineers.filter(team__slug=team)
     if region:

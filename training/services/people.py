@@ -31,6 +31,14 @@ from core.queue import enqueue_on_commit
 from courses.models import Course, Release, Sdk
 from training.models import Engineer, Region, Team, Tier
 from training.readiness.keep import readiness_changed
+from training.services.shifts import (
+    engineer_shift_set,
+    engineer_time_off_replace,
+    shift_parse,
+    time_off_parse,
+)
+
+UNSET: Any = object()  # a shift or time off not given (None is "the region's default")
 
 User = get_user_model()
 
@@ -287,11 +295,16 @@ def engineer_upsert(
     timezone: str | None = None,
     language: str | None = None,
     active: bool | None = None,
+    shift: Any = UNSET,
+    time_off: Any = UNSET,
     actor: Actor,
 ) -> tuple[Engineer, bool]:
     """Create the engineer (and their user, with no usable password), or update the
     given fields of the existing one. `None` leaves a field as it is; `team` is a
     team slug. Returns (engineer, created). A new engineer needs a `region`.
+    `shift` (`{"days", "start", "end"}`, or None for the region's default) and
+    `time_off` (a list of `{"start", "end"}`, replacing the engineer's) are set when
+    given (training.services.shifts).
 
     Queues the backlog after commit when the engineer is created active in a team,
     moves to another team, or is re-activated.
@@ -308,6 +321,8 @@ def engineer_upsert(
         "active": active,
     }
     fields = _check_engineer_fields({k: v for k, v in given.items() if v is not None})
+    pattern = shift_parse(shift) if shift is not UNSET else UNSET
+    ranges = time_off_parse(time_off) if time_off is not UNSET else UNSET
     with transaction.atomic():
         engineer = (
             Engineer.objects.select_for_update(no_key=True)
@@ -332,14 +347,26 @@ def engineer_upsert(
                     .get(user=user)
                 )
         _engineer_apply(engineer=engineer, fields=fields, created=created)
+        _shift_apply(engineer=engineer, pattern=pattern, ranges=ranges, actor=actor)
     return engineer, created
+
+
+def _shift_apply(*, engineer: Engineer, pattern: Any, ranges: Any, actor: Actor) -> None:
+    if pattern is not UNSET:
+        engineer_shift_set(engineer=engineer, shift=pattern, actor=actor)
+        engineer.refresh_from_db(fields=["shift_days", "shift_start", "shift_end"])
+    if ranges is not UNSET:
+        engineer_time_off_replace(engineer=engineer, ranges=ranges, actor=actor)
 
 
 @transaction.atomic
 def engineer_update(*, engineer: Engineer, actor: Actor, **fields: Any) -> Engineer:
     """Change the given fields of an engineer (PATCH): any of email, name, team (a
-    slug, or None to leave every team), tier, region, timezone, language, active.
-    Queues the backlog as engineer_upsert does."""
+    slug, or None to leave every team), tier, region, timezone, language, active,
+    shift, time_off. Queues the backlog as engineer_upsert does."""
+    shift, time_off = fields.pop("shift", UNSET), fields.pop("time_off", UNSET)
+    pattern = shift_parse(shift) if shift is not UNSET else UNSET
+    ranges = time_off_parse(time_off) if time_off is not UNSET else UNSET
     unknown = set(fields) - ENGINEER_FIELDS
     if unknown:
         raise TypeError(f"Unknown engineer fields: {', '.join(sorted(unknown))}")
@@ -348,6 +375,7 @@ def engineer_update(*, engineer: Engineer, actor: Actor, **fields: Any) -> Engin
         Engineer.objects.select_for_update(no_key=True).select_related("user").get(pk=engineer.pk)
     )
     _engineer_apply(engineer=engineer, fields=fields, created=False)
+    _shift_apply(engineer=engineer, pattern=pattern, ranges=ranges, actor=actor)
     return engineer
 
 

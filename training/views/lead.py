@@ -35,6 +35,7 @@ from training.models import Assignment
 from training.readiness import release_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.access import cancellable_assignments, manageable_assignments
+from training.selectors.coverage import coverage_map, coverage_person_in_scope, coverage_strip
 from training.selectors.engineer_search import paginate
 from training.selectors.follow_the_sun import FOLLOW_THE_SUN, shifts_now
 from training.selectors.leads import (
@@ -51,7 +52,11 @@ from training.selectors.leads import (
     team_engineer_ids,
 )
 from training.selectors.release_history import release_gate_decision
-from training.services.assignments import assignment_cancel, assignments_create_manual
+from training.services.assignments import (
+    assignment_cancel,
+    assignments_create_manual,
+    release_assign_training,
+)
 from training.services.extensions import assignment_extend, assignment_grant_attempts
 from training.services.releases import release_mark_available
 from training.views.access import lead_view
@@ -101,6 +106,8 @@ def lead_home(request: HttpRequest) -> HttpResponse:
                 else [],
                 "outside": regions_outside(readiness, regions),
                 "risks": [reason_text(risk) for risk in readiness["risks"]],
+                # The managers' console: the launch window's coverage, every team.
+                "coverage": coverage_strip(release, now=now) if scope.everything else None,
             }
         )
     # At-risk releases first (the soonest customer date first within each group).
@@ -194,9 +201,55 @@ def _release_page(
             "now": now,
             "action": action,
             "here": request.get_full_path(),
+            "coverage": _coverage(scope, release, now=now),
         },
         status=status,
     )
+
+
+def _coverage(scope, release: Release, *, now):
+    """The coverage heat map, gaps and expert finder of my teams (every team for
+    those who see everything); none for a release already with customers."""
+    if release.status != Release.Status.PUBLISHED:
+        return None
+    return coverage_map(release, now=now, team_ids=None if scope.everything else scope.team_ids)
+
+
+@require_POST
+@lead_view
+def lead_coverage_assign(request: HttpRequest, sdk: str, version: str) -> HttpResponse:
+    """Close a coverage gap: give an engineer of my teams who is required for the
+    release but holds none of its training (a new hire the fan-out has not reached
+    yet) the release's training now, as the fan-out would (exempt if their skills
+    already cover it)."""
+    scope = request.lead
+    release = _release(request, sdk, version)
+    engineer_id = request.POST.get("engineer", "")
+    engineer = (
+        coverage_person_in_scope(
+            release,
+            engineer_id=int(engineer_id),
+            team_ids=None if scope.everything else scope.team_ids,
+        )
+        if engineer_id.isdigit() and len(engineer_id) < 12
+        else None
+    )
+    if engineer is None:
+        raise Http404("No such engineer of your teams on this release.")
+    created = release_assign_training(release=release, engineer_ids=[engineer.pk])
+    if created:
+        messages.success(
+            request,
+            _("%(engineer)s now has the training for %(release)s.")
+            % {"engineer": engineer.name, "release": f"{release.sdk.slug} {release.version}"},
+        )
+    else:
+        messages.info(
+            request,
+            _("%(engineer)s already has the training for %(release)s.")
+            % {"engineer": engineer.name, "release": f"{release.sdk.slug} {release.version}"},
+        )
+    return redirect(_release_url(release) + "#coverage")
 
 
 @require_GET

@@ -38,6 +38,7 @@ from training.services.nudges import NUDGE_INTERVAL, assignment_nudge
 from training.services.preferences import person_preferences_set
 from training.views.access import lead_view
 from training.views.lead import _add_errors, _next
+from training.views.shifts import shift_context
 
 
 @require_GET
@@ -82,6 +83,7 @@ def lead_engineer(request: HttpRequest, username: str) -> HttpResponse:
             "here": request.get_full_path(),
             "scope": request.lead,
             "now": now,
+            **shift_context(engineer),
         },
     )
 

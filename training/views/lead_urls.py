@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from training.views import content_review, lead, lead_people, lead_releases
+from training.views import content_review, lead, lead_people, lead_releases, shifts
 
 urlpatterns = [
     path("", lead.lead_home, name="lead_home"),
@@ -28,6 +28,7 @@ urlpatterns = [
         name="lead_assignment_nudge",
     ),
     path("engineers/<str:username>/", lead_people.lead_engineer, name="lead_engineer"),
+    path("engineers/<str:username>/shift/", shifts.lead_engineer_shift, name="lead_engineer_shift"),
     path("profile/", lead_people.lead_profile, name="lead_profile"),
     path("content/", content_review.lead_content, name="lead_content"),
     path(
@@ -37,6 +38,11 @@ urlpatterns = [
     ),
     path("releases/", lead_releases.lead_releases, name="lead_releases"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
+    path(
+        "releases/<slug:sdk>/<str:version>/coverage/assign/",
+        lead.lead_coverage_assign,
+        name="lead_coverage_assign",
+    ),
     path(
         "releases/<slug:sdk>/<str:version>/availability/",
         lead.lead_release_availability,

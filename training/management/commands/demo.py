@@ -37,6 +37,7 @@ from training.services.people import engineer_upsert, team_update, team_upsert
 from training.services.progress import lesson_mark_read
 from training.services.recertification import recertification_assign
 from training.services.releases import release_mark_available, release_publish
+from training.services.shifts import engineer_shift_set, engineer_time_off_replace, shift_parse
 
 User = get_user_model()
 DEFAULT_URL = "http://127.0.0.1:8000/"
@@ -126,6 +127,7 @@ class Command(BaseCommand):
         self._engineers()
         self._expert_skills()
         releases = [shipped, *self._releases()]
+        self._shifts()
         self._progress()
         self._recertification()
         kept = self._passwords() + self._admin()
@@ -296,6 +298,23 @@ class Command(BaseCommand):
                 release_flag_stale_content(release_id=release.pk)
             releases.append(release)
         return releases
+
+    def _shifts(self) -> None:
+        for username, shift in content.SHIFTS:
+            engineer_shift_set(
+                engineer=Engineer.objects.get(user__username=username),
+                shift=shift_parse(shift),
+                actor=SYSTEM,
+            )
+        launch = Release.objects.get(sdk__slug="rtm-android", version="2.4.0")
+        for username, first, last in content.TIME_OFF:
+            engineer = Engineer.objects.get(user__username=username)
+            day = timezone.localtime(launch.customer_available_at, engineer.zone).date()
+            engineer_time_off_replace(
+                engineer=engineer,
+                ranges=[(day + timedelta(days=first), day + timedelta(days=last))],
+                actor=SYSTEM,
+            )
 
     def _progress(self) -> None:
         for username, course_slug, lessons_read, pass_quiz in content.PROGRESS:
