@@ -388,7 +388,15 @@ LOGGING = {
 PREFLIGHT_ONBOARDING_DAYS = env_int("PREFLIGHT_ONBOARDING_DAYS", 14, minimum=1, maximum=365)
 PREFLIGHT_EXEMPT_LEVEL = env_int("PREFLIGHT_EXEMPT_LEVEL", 3, minimum=1, maximum=4)
 PREFLIGHT_REMINDER_HOURS = env_hours_list("PREFLIGHT_REMINDER_HOURS", [72, 24])
-PREFLIGHT_WEBHOOK_TIMEOUT = env_float("PREFLIGHT_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+# Seconds one webhook attempt may take (connect and answer); a slower receiver is a
+# failed attempt. The task's time limit (60 s) stays above it.
+PREFLIGHT_WEBHOOK_TIMEOUT = env_float("PREFLIGHT_WEBHOOK_TIMEOUT", 10, minimum=0.1, maximum=50)
+# Retries after a failed first attempt, then the delivery is `failed`; each waits
+# twice the one before, from the backoff, capped at PREFLIGHT_MAX_RETRY_COUNTDOWN.
+PREFLIGHT_WEBHOOK_RETRIES = env_int("PREFLIGHT_WEBHOOK_RETRIES", 8, minimum=0, maximum=20)
+PREFLIGHT_WEBHOOK_BACKOFF_SECONDS = env_int(
+    "PREFLIGHT_WEBHOOK_BACKOFF_SECONDS", 30, minimum=1, maximum=PREFLIGHT_MAX_RETRY_COUNTDOWN
+)
 PREFLIGHT_SITE_URL = env_str("PREFLIGHT_SITE_URL", "http://127.0.0.1:8000")
 
 # The whole beat schedule, in one place. Every task is safe to run twice.

@@ -115,7 +115,8 @@ def notify_ready_releases() -> list[int]:
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=10,
+    # The task's own retries are counted against PREFLIGHT_WEBHOOK_RETRIES below.
+    max_retries=None,
     time_limit=60,
 )
 def deliver_webhook(self, delivery_id: int) -> bool:
@@ -125,9 +126,13 @@ def deliver_webhook(self, delivery_id: int) -> bool:
     try:
         return webhooks.webhook_deliver(delivery=delivery)
     except webhooks.WebhookFailed as error:
-        if self.request.retries >= self.max_retries:
+        if self.request.retries >= settings.PREFLIGHT_WEBHOOK_RETRIES:
             webhooks.webhook_give_up(delivery_id=delivery_id)
             return False
-        # 30 s, 60 s, 120 s … capped at 15 min: settings keep the visibility timeout above it.
-        countdown = min(30 * 2**self.request.retries, settings.PREFLIGHT_MAX_RETRY_COUNTDOWN)
+        # Backoff doubles from PREFLIGHT_WEBHOOK_BACKOFF_SECONDS (30 s, 60 s, 120 s …),
+        # capped at 15 min: settings keep the visibility timeout above the cap.
+        countdown = min(
+            settings.PREFLIGHT_WEBHOOK_BACKOFF_SECONDS * 2**self.request.retries,
+            settings.PREFLIGHT_MAX_RETRY_COUNTDOWN,
+        )
         raise self.retry(exc=error, countdown=countdown) from error
