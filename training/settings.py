@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc from our own static files: the docs work offline.
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "csp",
@@ -211,8 +213,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): our pages load only our own static files.
 # htmx needs no eval (no hx-on attributes, no `js:` values) and injects no styles
-# (includeIndicatorStyles is off in base.html). The API docs page widens it for the
-# Swagger UI it loads (training.urls).
+# (includeIndicatorStyles is off in base.html). The API docs pages widen it for the
+# inline styles Swagger UI and Redoc need (training.urls).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -284,6 +286,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Served from our static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # 401, 403, 404, 429, 503 …: the answers of the one error path, on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
