@@ -271,6 +271,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": env_rate("PREFLIGHT_API_RATE", "600/min"),
         "api_anon": env_rate("PREFLIGHT_API_ANON_RATE", "60/min"),
+        # A scope with its own rate (PREFLIGHT_API_RATE_PEOPLE=…) has its own budget
+        # per client; the others share `api`.
+        **{
+            f"api_{scope}": env_rate(f"PREFLIGHT_API_RATE_{scope.upper()}", "")
+            for scope in ("releases", "catalog", "people", "assignments")
+            if env_rate(f"PREFLIGHT_API_RATE_{scope.upper()}", "")
+        },
     },
 }
 if DEBUG:

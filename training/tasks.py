@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
-from training.models import Engineer, WebhookDelivery
+from training.models import WebhookDelivery
 from training.services import (
     assignments,
     attempts,
@@ -49,10 +49,13 @@ def assign_release_training(release_id: int) -> int:
 
 @shared_task(**_RETRY)
 def assign_engineer_backlog(engineer_id: int) -> int:
-    engineer = Engineer.objects.filter(pk=engineer_id).first()
-    if engineer is None:
-        return 0
-    return assignments.engineer_assign_backlog(engineer=engineer)
+    """Kept for messages queued before the batch task; new code queues the batch."""
+    return assignments.engineers_assign_backlog(engineer_ids=[engineer_id])
+
+
+@shared_task(**_RETRY)
+def assign_engineers_backlog(engineer_ids: list[int]) -> int:
+    return assignments.engineers_assign_backlog(engineer_ids=engineer_ids)
 
 
 @shared_task(**_RETRY)

@@ -32,7 +32,9 @@ def test_swagger_ui_lists_the_operations_offline_under_the_policy(page, live_ser
 
     page.goto(live_server.url + "/api/docs/")
 
-    page.locator(".opblock-summary-path", has_text="/api/v1/releases/{sdk}/{version}/readiness/").first.wait_for()
+    page.locator(
+        ".opblock-summary-path", has_text="/api/v1/releases/{sdk}/{version}/readiness/"
+    ).first.wait_for()
     assert page.locator(".opblock").count() > 30
     page.get_by_text("Preflight API").first.wait_for()
     assert refused == [] and violations == []

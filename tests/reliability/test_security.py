@@ -214,6 +214,36 @@ def test_the_rate_limit_fails_open_when_the_cache_is_down(rate):
         assert [client.get("/api/v1/sdks/").status_code for _ in range(3)] == [200] * 3
 
 
+def test_a_scope_with_its_own_rate_has_its_own_budget(rate, monkeypatch):
+    rate("2/min")
+    monkeypatch.setitem(ClientRateThrottle.THROTTLE_RATES, "api_people", "3/min")
+    client = _token("catalog", "people")
+    assert [client.get("/api/v1/engineers/").status_code for _ in range(4)] == [200] * 3 + [429]
+    # The catalog has no rate of its own: the shared budget, untouched by the above.
+    assert [client.get("/api/v1/sdks/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_bulk_sync_of_many_engineers_is_one_call(rate, team):
+    rate("2/min")
+    client = _token("people")
+    body = [
+        {"username": f"hire{i}", "team": team.slug, "region": "APAC", "timezone": "UTC"}
+        for i in range(50)
+    ]
+    answer = client.post("/api/v1/engineers/bulk/", body, format="json")
+    assert answer.status_code == 200 and answer.json()["created"] == 50
+    assert client.get("/api/v1/engineers/").status_code == 200
+    assert client.get("/api/v1/engineers/").status_code == 429
+
+
+def test_a_bad_scope_rate_setting_stops_the_process():
+    result = start_settings(
+        {"SECRET_KEY": "x" * 50, "PREFLIGHT_API_RATE_PEOPLE": "600 per minute"}, drop=()
+    )
+    assert result.returncode != 0
+    assert "PREFLIGHT_API_RATE_PEOPLE must be a count per period" in result.stderr
+
+
 def test_a_bad_rate_setting_stops_the_process():
     result = start_settings({"SECRET_KEY": "x" * 50, "PREFLIGHT_API_RATE": "lots"}, drop=())
     assert result.returncode != 0
