@@ -248,3 +248,30 @@ def test_a_bad_rate_setting_stops_the_process():
     result = start_settings({"SECRET_KEY": "x" * 50, "PREFLIGHT_API_RATE": "lots"}, drop=())
     assert result.returncode != 0
     assert "PREFLIGHT_API_RATE must be a count per period" in result.stderr
+
+
+def test_a_readme_command_runs_in_a_fresh_shell_after_make_run():
+    """No DATABASE_URL and no SECRET_KEY: the demo's SQLite checkout, so manage.py
+    runs with its settings (`make run` needs no variables, nor do the commands the
+    README shows after it). Naming a database brings the strict checks back."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
+    demo = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert "W040" not in demo.stdout + demo.stderr
+    production = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": "postgres://preflight@db.internal:5432/preflight"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert production.returncode != 0
+    assert "SECRET_KEY is not set" in production.stderr
