@@ -150,7 +150,9 @@ class EngineerSerializer(serializers.ModelSerializer):
 class EngineerBulkErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the list, from 0.")
     username = serializers.CharField()
-    errors = serializers.DictField(
+    # A field named `errors` does not shadow Serializer.errors (DRF's metaclass pops
+    # declared fields off the class), but the stubs see a class attribute.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="The item's errors by field, as POST /engineers/ gives them.",
     )
@@ -159,7 +161,7 @@ class EngineerBulkErrorSerializer(serializers.Serializer):
 class EngineerBulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-    errors = EngineerBulkErrorSerializer(many=True)
+    errors = EngineerBulkErrorSerializer(many=True)  # type: ignore[assignment]  # see above
 
 
 def _plain(errors) -> dict[str, list[str]]:
