@@ -367,9 +367,12 @@ def engineers_bulk_upsert(
     record the InvalidInput its caller already found for that item instead of fields.
     Each item is all or nothing (a savepoint): an invalid one is reported with its
     fields' errors and leaves no trace, the others are written. A username given
-    twice in one batch is an error on every later occurrence. One transaction for
-    the batch; queues one backlog task for every engineer of the batch that needs
-    theirs (set-based), after commit. Returns the counts and the errors, by index."""
+    twice in one batch is an error on every later occurrence. Each item commits on
+    its own (or is a savepoint of the caller's transaction): a thousand savepoints
+    in one PostgreSQL transaction overflow its subtransaction cache and slow every
+    query of it a hundredfold. Queues one backlog task for every engineer of the
+    batch that needs theirs (set-based), after commit. Returns the counts and the
+    errors, by index."""
     result: BulkResult = {"created": 0, "updated": 0, "errors": []}
     first_seen: dict[str, int] = {}
     backlog: list[int] = []
@@ -379,30 +382,29 @@ def engineers_bulk_upsert(
         name = username if isinstance(username, str) else ""
         result["errors"].append({"index": index, "username": name, "errors": errors})
 
-    with transaction.atomic():
-        for index, username, given in items:
-            if isinstance(given, InvalidInput):
-                fail(index, username, given.detail)
-                continue
-            fields = {k: v for k, v in given.items() if k != "username"}
-            key = username.strip() if isinstance(username, str) else username
-            if isinstance(key, str) and key in first_seen:
-                message = gettext("This username is already in this batch, at index %(index)d.")
-                fail(index, username, {"username": [message % {"index": first_seen[key]}]})
-                continue
-            if isinstance(key, str):
-                first_seen[key] = index
-            try:
-                with transaction.atomic():
-                    engineer, created, needs = _engineer_upsert(username=username, given=fields)
-            except InvalidInput as error:
-                fail(index, username, error.detail)
-                continue
-            result["created" if created else "updated"] += 1
-            if needs:
-                backlog.append(engineer.pk)
-        if backlog:
-            enqueue_on_commit("training.tasks.assign_engineers_backlog", backlog)
+    for index, username, given in items:
+        if isinstance(given, InvalidInput):
+            fail(index, username, given.detail)
+            continue
+        fields = {k: v for k, v in given.items() if k != "username"}
+        key = username.strip() if isinstance(username, str) else username
+        if isinstance(key, str) and key in first_seen:
+            message = gettext("This username is already in this batch, at index %(index)d.")
+            fail(index, username, {"username": [message % {"index": first_seen[key]}]})
+            continue
+        if isinstance(key, str):
+            first_seen[key] = index
+        try:
+            with transaction.atomic():
+                engineer, created, needs = _engineer_upsert(username=username, given=fields)
+        except InvalidInput as error:
+            fail(index, username, error.detail)
+            continue
+        result["created" if created else "updated"] += 1
+        if needs:
+            backlog.append(engineer.pk)
+    if backlog:
+        enqueue_on_commit("training.tasks.assign_engineers_backlog", backlog)
     return result
 
 
