@@ -107,11 +107,15 @@ def test_pages_have_no_inline_script_or_style_the_policy_would_block(client, eng
         assert " onclick=" not in html and "hx-on" not in html and "javascript:" not in html
 
 
-def test_the_api_docs_page_allows_only_the_swagger_cdn_beyond_our_origin(client):
-    response = client.get("/api/docs/")
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_api_docs_pages_load_scripts_from_our_origin_only(client, path):
+    response = client.get(path)
     assert response.status_code == 200
-    assert _policy(response)["script-src"] == "'self' https://cdn.jsdelivr.net"
-    assert "<script>" not in response.text  # its start-up script is a file of ours
+    policy = _policy(response)
+    assert policy["script-src"] == "'self'"
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "<script>" not in response.text  # start-up scripts are files of ours
+    assert "https://" not in response.text.replace("https://www.w3.org", "")
 
 
 def test_https_is_enforced_in_production_but_health_probes_stay_plain(client, settings):
