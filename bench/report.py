@@ -13,6 +13,7 @@ COVERAGE_MEDIAN_MAX_MS = 100
 COVERAGE_QUERIES_MAX = 5
 PAGE_QUERIES_MAX = 15
 PAGE_MEDIAN_MAX_MS = 100
+SYNC_MAX_S = 60
 
 
 def _verdict(ok: bool | None) -> str:
@@ -70,6 +71,17 @@ def render(results: dict) -> str:
                 "≤ +50 MB",
                 f"{_mib(large.worker_hwm)} vs {_mib(small.worker_hwm)} ({growth / MB:+.1f} MB)",
                 _verdict(growth <= MEMORY_GROWTH_MAX),
+            )
+        )
+    synced = results.get("sync")
+    if synced:
+        summary.append(
+            (
+                f"bulk sync of {synced.size:,} engineers ({synced.calls} calls) with backlog",
+                f"< {SYNC_MAX_S} s",
+                f"{synced.total_s:.1f} s ({synced.posts_s:.1f} s posting, slowest call "
+                f"{synced.slowest_call_s:.1f} s; {synced.assignments:,} assignments)",
+                _verdict(synced.total_s < SYNC_MAX_S),
             )
         )
     ready = results.get("readiness") or []

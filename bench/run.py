@@ -30,6 +30,7 @@ FULL = {
     "quiz_attempts": 8_000,
     "coverage_engineers": 5_000,
     "coverage_calls": 50,
+    "sync_size": 20_000,
 }
 QUICK = {
     "fanout_sizes": [2_000, 10_000],
@@ -40,6 +41,7 @@ QUICK = {
     "quiz_attempts": 1_500,
     "coverage_engineers": 5_000,
     "coverage_calls": 10,
+    "sync_size": 2_000,
 }
 
 
@@ -53,13 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,coverage,pages,content,http",
+        default="fanout,readiness,coverage,pages,content,http,sync",
         help="comma-separated sections to run (default: all): fanout, readiness, coverage, "
-        "pages, content, http",
+        "pages, content, http, sync",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = sections - {"fanout", "readiness", "coverage", "pages", "content", "http"}
+    unknown = sections - {"fanout", "readiness", "coverage", "pages", "content", "http", "sync"}
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL

@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from bench import content, coverage, data, fanout, load, pages, readiness
+from bench import content, coverage, data, fanout, load, pages, readiness, sync
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -31,6 +31,8 @@ def run(
         _pages(results, plan)
     if "content" in sections:
         _content(results)
+    if "sync" in sections:
+        _sync(results, plan, env, workdir)
     if "http" in sections:
         if not has_wrk():
             results["http_skipped"] = "wrk is not installed (apt-get install wrk)"
@@ -154,6 +156,30 @@ def _pages(results, plan) -> None:
         results["pages"] = guarded(results, "pages", pages.measure, prep, plan["page_renders"])
         for page in results.get("pages") or []:
             step("pages", f"{page.name}: {page.gap or f'{page.median_ms:.1f} ms'}")
+
+
+def _sync(results, plan, env, workdir: Path) -> None:
+    size = plan["sync_size"]
+    step("sync", f"{size:,} new engineers through the bulk endpoint, backlog by a worker")
+    prep = guarded(results, "sync data", sync.prepare)
+    if prep:
+        result = guarded(
+            results,
+            "sync",
+            sync.measure,
+            size=size,
+            prep=prep,
+            env=env,
+            logs=workdir,
+            home_queue=HOME_QUEUE,
+        )
+        if result:
+            results["sync"] = result
+            step(
+                "sync",
+                f"{size:,} in {result.calls} calls: {result.posts_s:.1f} s posting, "
+                f"{result.total_s:.1f} s until every backlog was assigned",
+            )
 
 
 def _http(results, plan, env, token, workdir: Path, releases) -> None:

@@ -55,6 +55,7 @@ from courses.services.catalog import skill_rules_check
 from courses.services.releases import OPEN as _OPEN
 from courses.services.releases import release_draft_features_put, release_record
 from courses.versions import InvalidVersion, Version
+from courses.webhooks import new_webhook_secret, webhook_secret_problem
 
 
 class SelectRelatedFilter(admin.RelatedFieldListFilter):
@@ -104,7 +105,6 @@ class SdkAdminForm(forms.ModelForm):
     webhook_secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Key of the HMAC-SHA256 signature. Leave blank to keep the current key.",
     )
 
     class Meta:
@@ -121,11 +121,32 @@ class SdkAdminForm(forms.ModelForm):
         except InvalidInput as exc:
             raise forms.ValidationError(exc.detail["skill_rules"]) from exc
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A fresh one on every render, for whoever has none at hand.
+        self.fields["webhook_secret"].help_text = (
+            "Standard Webhooks signing secret: whsec_ and base64 of 24 to 64 random bytes; "
+            f"required with a URL. Leave blank to keep the current one. A new one: "
+            f"{new_webhook_secret()}"
+        )
+
     def clean_webhook_secret(self):
-        secret = self.cleaned_data.get("webhook_secret", "")
-        if not secret and self.instance.pk:
-            return self.instance.webhook_secret
+        secret = self.cleaned_data.get("webhook_secret", "").strip()
+        if not secret:
+            return self.instance.webhook_secret if self.instance.pk else ""
+        problem = webhook_secret_problem(secret)
+        if problem:
+            raise forms.ValidationError(problem)
         return secret
+
+    def clean(self):
+        data = super().clean()
+        url, secret = data.get("webhook_url"), data.get("webhook_secret")
+        if url and not secret and "webhook_secret" not in self.errors:
+            self.add_error("webhook_secret", "A webhook URL needs a signing secret (whsec_…).")
+        elif url and webhook_secret_problem(secret or "") and "webhook_secret" not in self.errors:
+            self.add_error("webhook_secret", "Set a new signing secret (whsec_…) with the URL.")
+        return data
 
 
 @admin.register(Sdk)

@@ -21,12 +21,15 @@ class Sdk(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     webhook_url = models.URLField(
-        blank=True, help_text="Told (signed JSON POST) when a release of this SDK becomes ready."
+        blank=True,
+        help_text="Told (a Standard Webhooks POST) when a release of this SDK is ready, at "
+        "risk, available or overridden.",
     )
     webhook_secret = models.CharField(
-        max_length=200,
+        # 300: a 200-character secret from before Standard Webhooks, in base64.
+        max_length=300,
         blank=True,
-        help_text="Key of the HMAC-SHA256 signature in the X-Preflight-Signature header.",
+        help_text="Standard Webhooks signing secret (whsec_ and base64); required with a URL.",
     )
     # Which skills a changelog entry trains: {"skill-slug": ["keyword", ...]}, matched
     # case-insensitively against the entry's title, module and API symbols
@@ -37,6 +40,13 @@ class Sdk(models.Model):
     class Meta:
         ordering = ["slug"]
         verbose_name = "SDK"
+        constraints = [
+            # An unsigned delivery is one no receiver can trust: no URL without a secret.
+            models.CheckConstraint(
+                condition=Q(webhook_url="") | Q(webhook_secret__startswith="whsec_"),
+                name="sdk_webhook_url_needs_secret",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.slug

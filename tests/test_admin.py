@@ -24,6 +24,7 @@ from courses.models import (
     StaleMark,
 )
 from courses.versions import Version
+from courses.webhooks import new_webhook_secret
 from tests.factories import (
     AssignmentFactory,
     ChoiceFactory,
@@ -325,14 +326,37 @@ def test_a_single_choice_question_needs_exactly_one_right_answer(staff_client):
 
 @pytest.mark.django_db
 def test_an_sdk_webhook_secret_is_never_shown_and_kept_when_left_blank(staff_client, sdk):
-    sdk.webhook_secret = "s3cret-signing-key"
+    secret = new_webhook_secret()
+    sdk.webhook_secret = secret
     sdk.save()
     page = staff_client.get(url(Sdk, "change", sdk.pk)).content.decode()
-    assert "s3cret-signing-key" not in page
+    assert secret not in page
     data = {"name": "Renamed", "webhook_url": "https://ci.example.com/hook", "webhook_secret": ""}
     assert staff_client.post(url(Sdk, "change", sdk.pk), data).status_code == 302
     sdk.refresh_from_db()
-    assert (sdk.name, sdk.webhook_secret) == ("Renamed", "s3cret-signing-key")
+    assert (sdk.name, sdk.webhook_secret) == ("Renamed", secret)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("secret", "error"),
+    [
+        ("", "needs a signing secret"),
+        ("s3cret", "starts with whsec_"),
+        ("whsec_c2hvcnQ=", "24 to 64"),
+    ],
+)
+def test_an_sdk_webhook_url_needs_a_standard_webhooks_secret(staff_client, sdk, secret, error):
+    data = {
+        "name": sdk.name,
+        "webhook_url": "https://ci.example.com/hook",
+        "webhook_secret": secret,
+    }
+    response = staff_client.post(url(Sdk, "change", sdk.pk), data)
+    assert response.status_code == 200
+    assert error in str(response.context["adminform"].form.errors["webhook_secret"])
+    sdk.refresh_from_db()
+    assert sdk.webhook_url == ""
 
 
 # --- people ----------------------------------------------------------------------

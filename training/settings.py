@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc from our own static files: the docs work offline.
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "csp",
@@ -197,6 +199,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 # (security.W021) is silenced while it is.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The covering indexes' INCLUDE columns are PostgreSQL's; on the demo's SQLite
+    # they are plain indexes, which every command would otherwise warn about.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 _proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
 if _proxy_header:
     if len(_proxy_header) != 2 or not _proxy_header[0].startswith("HTTP_"):
@@ -211,8 +217,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): our pages load only our own static files.
 # htmx needs no eval (no hx-on attributes, no `js:` values) and injects no styles
-# (includeIndicatorStyles is off in base.html). The API docs page widens it for the
-# Swagger UI it loads (training.urls).
+# (includeIndicatorStyles is off in base.html). The API docs pages widen it for the
+# inline styles Swagger UI and Redoc need (training.urls).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -269,6 +275,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "api": env_rate("PREFLIGHT_API_RATE", "600/min"),
         "api_anon": env_rate("PREFLIGHT_API_ANON_RATE", "60/min"),
+        # A scope with its own rate (PREFLIGHT_API_RATE_PEOPLE=…) has its own budget
+        # per client; the others share `api`.
+        **{
+            f"api_{scope}": env_rate(f"PREFLIGHT_API_RATE_{scope.upper()}", "")
+            for scope in ("releases", "catalog", "people", "assignments")
+            if env_rate(f"PREFLIGHT_API_RATE_{scope.upper()}", "")
+        },
     },
 }
 if DEBUG:
@@ -284,6 +297,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Served from our static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # 401, 403, 404, 429, 503 …: the answers of the one error path, on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -400,7 +417,15 @@ LOGGING = {
 PREFLIGHT_ONBOARDING_DAYS = env_int("PREFLIGHT_ONBOARDING_DAYS", 14, minimum=1, maximum=365)
 PREFLIGHT_EXEMPT_LEVEL = env_int("PREFLIGHT_EXEMPT_LEVEL", 3, minimum=1, maximum=4)
 PREFLIGHT_REMINDER_HOURS = env_hours_list("PREFLIGHT_REMINDER_HOURS", [72, 24])
-PREFLIGHT_WEBHOOK_TIMEOUT = env_float("PREFLIGHT_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+# Seconds one webhook attempt may take (connect and answer); a slower receiver is a
+# failed attempt. The task's time limit (60 s) stays above it.
+PREFLIGHT_WEBHOOK_TIMEOUT = env_float("PREFLIGHT_WEBHOOK_TIMEOUT", 10, minimum=0.1, maximum=50)
+# Retries after a failed first attempt, then the delivery is `failed`; each waits
+# twice the one before, from the backoff, capped at PREFLIGHT_MAX_RETRY_COUNTDOWN.
+PREFLIGHT_WEBHOOK_RETRIES = env_int("PREFLIGHT_WEBHOOK_RETRIES", 8, minimum=0, maximum=20)
+PREFLIGHT_WEBHOOK_BACKOFF_SECONDS = env_int(
+    "PREFLIGHT_WEBHOOK_BACKOFF_SECONDS", 30, minimum=1, maximum=PREFLIGHT_MAX_RETRY_COUNTDOWN
+)
 PREFLIGHT_SITE_URL = env_str("PREFLIGHT_SITE_URL", "http://127.0.0.1:8000")
 
 # The whole beat schedule, in one place. Every task is safe to run twice.

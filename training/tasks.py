@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from courses.models import Release
-from training.models import Engineer, WebhookDelivery
+from training.models import WebhookDelivery
 from training.services import (
     assignments,
     attempts,
@@ -50,10 +50,13 @@ def assign_release_training(release_id: int) -> int:
 
 @shared_task(**_RETRY)
 def assign_engineer_backlog(engineer_id: int) -> int:
-    engineer = Engineer.objects.filter(pk=engineer_id).first()
-    if engineer is None:
-        return 0
-    return assignments.engineer_assign_backlog(engineer=engineer)
+    """Kept for messages queued before the batch task; new code queues the batch."""
+    return assignments.engineers_assign_backlog(engineer_ids=[engineer_id])
+
+
+@shared_task(**_RETRY)
+def assign_engineers_backlog(engineer_ids: list[int]) -> int:
+    return assignments.engineers_assign_backlog(engineer_ids=engineer_ids)
 
 
 @shared_task(**_RETRY)
@@ -121,7 +124,8 @@ def notify_ready_releases() -> list[int]:
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=10,
+    # The task's own retries are counted against PREFLIGHT_WEBHOOK_RETRIES below.
+    max_retries=None,
     time_limit=60,
 )
 def deliver_webhook(self, delivery_id: int) -> bool:
@@ -131,9 +135,13 @@ def deliver_webhook(self, delivery_id: int) -> bool:
     try:
         return webhooks.webhook_deliver(delivery=delivery)
     except webhooks.WebhookFailed as error:
-        if self.request.retries >= self.max_retries:
+        if self.request.retries >= settings.PREFLIGHT_WEBHOOK_RETRIES:
             webhooks.webhook_give_up(delivery_id=delivery_id)
             return False
-        # 30 s, 60 s, 120 s … capped at 15 min: settings keep the visibility timeout above it.
-        countdown = min(30 * 2**self.request.retries, settings.PREFLIGHT_MAX_RETRY_COUNTDOWN)
+        # Backoff doubles from PREFLIGHT_WEBHOOK_BACKOFF_SECONDS (30 s, 60 s, 120 s …),
+        # capped at 15 min: settings keep the visibility timeout above the cap.
+        countdown = min(
+            settings.PREFLIGHT_WEBHOOK_BACKOFF_SECONDS * 2**self.request.retries,
+            settings.PREFLIGHT_MAX_RETRY_COUNTDOWN,
+        )
         raise self.retry(exc=error, countdown=countdown) from error

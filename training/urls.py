@@ -1,8 +1,12 @@
-from csp.constants import UNSAFE_INLINE
+from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from training.health import healthz
 
@@ -11,16 +15,15 @@ api_v1 = [
     path("", include("training.api.urls")),
 ]
 
-# The docs page loads the Swagger UI from its CDN and styles itself inline; its own
-# start-up script comes from our origin (the split view), so no inline script runs.
-_SWAGGER_CDN = "https://cdn.jsdelivr.net"
-api_docs = csp_update(
-    {
-        "script-src": [_SWAGGER_CDN],
-        "style-src": [_SWAGGER_CDN, UNSAFE_INLINE],
-        "img-src": [_SWAGGER_CDN],
-    }
-)(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+# The docs pages run Swagger UI and Redoc from our own static files (the sidecar):
+# Swagger UI's start-up script comes from our origin too (the split view), so no
+# inline script runs. Both style themselves inline; Redoc searches in a blob: worker.
+api_docs = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
+api_redoc = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+    SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -28,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("api/redoc/", api_redoc, name="api-redoc"),
     path("", include("training.views.urls")),
 ]
 

@@ -13,22 +13,54 @@ from rest_framework.response import Response
 from core.api.permissions import token_has_scope
 from courses.models import Course, Feature, Lesson, Question, Quiz, Sdk, Skill
 from courses.selectors import catalog as selectors
-from courses.services.catalog import sdk_upsert, skill_upsert
+from courses.services.catalog import sdk_set_webhook, sdk_upsert, skill_upsert
 from courses.versions import MAX_VERSION_LENGTH, InvalidVersion, Version
 
 # --- serializers --------------------------------------------------------------
 
 
-class SdkCreateSerializer(serializers.Serializer):
+class SdkWebhookSerializer(serializers.Serializer):
+    webhook_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Where release events are POSTed (Standard Webhooks); empty switches them off.",
+    )
+    webhook_secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        write_only=True,
+        help_text="Signing secret, whsec_ and base64 of 24 to 64 random bytes; required "
+        "with a URL. Never returned.",
+    )
+
+
+class SdkCreateSerializer(SdkWebhookSerializer):
     slug = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
 
 
 class SdkSerializer(serializers.ModelSerializer):
+    # Not read-only, so the schema marks it optional: only catalog clients see it.
+    webhook_url = serializers.CharField(
+        required=False, help_text="Only for clients with the catalog scope."
+    )
+
     class Meta:
         model = Sdk
-        fields = ["slug", "name"]
-        read_only_fields = fields
+        fields = ["slug", "name", "webhook_url"]
+        read_only_fields = ["slug", "name"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("catalog"):
+            data.pop("webhook_url", None)
+        return data
+
+
+def sdk_context(request) -> dict:
+    return {"request": request, "catalog": token_has_scope(request, "catalog")}
 
 
 class SkillCreateSerializer(serializers.Serializer):
@@ -205,7 +237,8 @@ class SdkListView(CatalogView):
     )
     def get(self, request):
         page = self.paginate_queryset(selectors.sdk_list())
-        return self.get_paginated_response(SdkSerializer(page, many=True).data)
+        data = SdkSerializer(page, many=True, context=sdk_context(request)).data
+        return self.get_paginated_response(data)
 
     @extend_schema(
         operation_id="sdks_create",
@@ -220,7 +253,7 @@ class SdkListView(CatalogView):
         data.is_valid(raise_exception=True)
         sdk, created = sdk_upsert(**data.validated_data)
         return Response(
-            SdkSerializer(sdk).data,
+            SdkSerializer(sdk, context=sdk_context(request)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -233,7 +266,24 @@ class SdkDetailView(CatalogView):
         responses={200: SdkSerializer},
     )
     def get(self, request, slug: str):
-        return Response(SdkSerializer(selectors.sdk_get(slug=slug)).data)
+        sdk = selectors.sdk_get(slug=slug)
+        return Response(SdkSerializer(sdk, context=sdk_context(request)).data)
+
+    @extend_schema(
+        operation_id="sdks_partial_update",
+        request=SdkWebhookSerializer,
+        responses={200: SdkSerializer},
+    )
+    def patch(self, request, slug: str):
+        data = SdkWebhookSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sdk = selectors.sdk_get(slug=slug)
+        sdk = sdk_set_webhook(
+            sdk=sdk,
+            url=data.validated_data.get("webhook_url"),
+            secret=data.validated_data.get("webhook_secret"),
+        )
+        return Response(SdkSerializer(sdk, context=sdk_context(request)).data)
 
 
 class SkillListView(CatalogView):

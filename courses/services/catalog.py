@@ -7,13 +7,14 @@ which of two concurrent creators wins, and the loser re-reads the winner's row.
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
+from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from core.fields import field_max_length
 from courses.models import Sdk, Skill
+from courses.webhooks import webhook_secret_problem
 
 # The catalog's reference models: a slug (unique) and a name.
 _Entry = TypeVar("_Entry", Sdk, Skill)
@@ -63,12 +64,21 @@ def _upsert(model: type[_Entry], *, slug: str, name: str) -> tuple[_Entry, bool]
         return model.objects.get(slug=slug), False
 
 
-def sdk_upsert(*, slug: str, name: str) -> tuple[Sdk, bool]:
-    """Create the SDK, or return the existing one with that slug unchanged.
+@transaction.atomic
+def sdk_upsert(
+    *, slug: str, name: str, webhook_url: str | None = None, webhook_secret: str | None = None
+) -> tuple[Sdk, bool]:
+    """Create the SDK, or return the existing one with that slug (its name unchanged).
+    A given `webhook_url` / `webhook_secret` is set on it either way
+    (`sdk_set_webhook`'s rules), in the same transaction: an invalid one creates
+    nothing.
 
-    Returns (sdk, created). Raises InvalidInput naming `slug` or `name`.
+    Returns (sdk, created). Raises InvalidInput naming the field.
     """
-    return _upsert(Sdk, slug=slug, name=name)
+    sdk, created = _upsert(Sdk, slug=slug, name=name)
+    if webhook_url is not None or webhook_secret is not None:
+        sdk_set_webhook(sdk=sdk, url=webhook_url, secret=webhook_secret)
+    return sdk, created
 
 
 def skill_upsert(*, slug: str, name: str) -> tuple[Skill, bool]:
@@ -101,4 +111,37 @@ def sdk_skill_rules_set(*, sdk: Sdk, rules: object) -> Sdk:
     features_from_changelog). Raises InvalidInput naming `skill_rules`."""
     sdk.skill_rules = skill_rules_check(rules)
     sdk.save(update_fields=["skill_rules"])
+    return sdk
+
+
+def sdk_set_webhook(*, sdk: Sdk, url: str | None = None, secret: str | None = None) -> Sdk:
+    """Set the SDK's webhook URL and/or signing secret (None: leave as it is; an empty
+    URL switches deliveries off). A URL needs a secret — the one given or the one
+    stored — in the Standard Webhooks form `whsec_<base64>`. Raises InvalidInput
+    naming `webhook_url` or `webhook_secret`; saves nothing then. Queues nothing."""
+    errors: dict[str, list[str]] = {}
+    new_url = sdk.webhook_url if url is None else url.strip()
+    new_secret = sdk.webhook_secret if secret is None else secret.strip()
+    if url is not None and new_url:
+        url_max = field_max_length(Sdk, "webhook_url")
+        try:
+            URLValidator(schemes=["http", "https"])(new_url)
+        except ValidationError as exc:
+            errors["webhook_url"] = list(exc.messages)
+        if len(new_url) > url_max:
+            errors["webhook_url"] = [_too_long(url_max)]
+    if secret is not None and new_secret:
+        problem = webhook_secret_problem(new_secret)
+        if problem:
+            errors["webhook_secret"] = [problem]
+    if new_url and not new_secret and "webhook_secret" not in errors:
+        errors["webhook_secret"] = [gettext("A webhook URL needs a signing secret (whsec_…).")]
+    elif new_url and webhook_secret_problem(new_secret) and "webhook_secret" not in errors:
+        # A secret stored before Standard Webhooks (the data migration converts them;
+        # this is for one written by hand since).
+        errors["webhook_secret"] = [gettext("Set a new signing secret (whsec_…) with the URL.")]
+    if errors:
+        raise InvalidInput(errors)
+    sdk.webhook_url, sdk.webhook_secret = new_url, new_secret
+    sdk.save(update_fields=["webhook_url", "webhook_secret"])
     return sdk

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from core.errors import InvalidInput
 from courses.models import Sdk, Skill
 from courses.services.catalog import sdk_upsert, skill_upsert
+from courses.webhooks import new_webhook_secret
 from tests.factories import (
     ChoiceFactory,
     CourseFactory,
@@ -52,7 +53,11 @@ def test_posting_a_new_sdk_creates_it_with_201(catalog):
         "/api/v1/sdks/", {"slug": "rtm-android", "name": "RTM SDK for Android"}, format="json"
     )
     assert response.status_code == 201
-    assert response.json() == {"slug": "rtm-android", "name": "RTM SDK for Android"}
+    assert response.json() == {
+        "slug": "rtm-android",
+        "name": "RTM SDK for Android",
+        "webhook_url": "",
+    }
 
 
 def test_posting_an_existing_sdk_answers_200_with_it_unchanged(catalog, sdk):
@@ -94,6 +99,69 @@ def test_reading_sdks_without_a_token_answers_401(anon, sdk):
 
 def test_reading_an_unknown_sdk_answers_404(reader, db):
     assert reader.get("/api/v1/sdks/nope/").status_code == 404
+
+
+def test_an_sdk_is_created_with_its_webhook_and_the_secret_is_never_returned(catalog, reader):
+    secret = new_webhook_secret()
+    body = {
+        "slug": "rtm-ios",
+        "name": "iOS",
+        "webhook_url": "https://ci.test/h",
+        "webhook_secret": secret,
+    }
+    response = catalog.post("/api/v1/sdks/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["webhook_url"] == "https://ci.test/h"
+    assert secret not in response.content.decode()
+    assert Sdk.objects.get(slug="rtm-ios").webhook_secret == secret
+    # The URL is for the catalog's writers only.
+    assert "webhook_url" not in reader.get("/api/v1/sdks/rtm-ios/").json()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"webhook_url": "https://ci.test/h"}, "needs a signing secret"),
+        ({"webhook_url": "https://ci.test/h", "webhook_secret": "hunter2"}, "starts with whsec_"),
+        ({"webhook_url": "https://ci.test/h", "webhook_secret": "whsec_!!"}, "starts with whsec_"),
+        ({"webhook_url": "https://ci.test/h", "webhook_secret": "whsec_c2hvcnQ="}, "24 to 64"),
+    ],
+)
+def test_a_webhook_url_without_a_valid_secret_answers_400(catalog, sdk, body, message):
+    response = catalog.patch("/api/v1/sdks/rtm-android/", body, format="json")
+    assert response.status_code == 400
+    assert message in response.json()["webhook_secret"][0]
+    sdk.refresh_from_db()
+    assert (sdk.webhook_url, sdk.webhook_secret) == ("", "")
+
+
+def test_an_invalid_webhook_on_a_new_sdk_creates_nothing(catalog):
+    body = {"slug": "rtm-ios", "name": "iOS", "webhook_url": "ftp://ci.test/h"}
+    response = catalog.post("/api/v1/sdks/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"webhook_url", "webhook_secret"}
+    assert not Sdk.objects.exists()
+
+
+def test_patching_the_webhook_keeps_the_stored_secret_and_an_empty_url_switches_it_off(
+    catalog, reader, sdk
+):
+    secret = new_webhook_secret()
+    body = {"webhook_url": "https://ci.test/h", "webhook_secret": secret}
+    assert catalog.patch("/api/v1/sdks/rtm-android/", body, format="json").status_code == 200
+    moved = catalog.patch(
+        "/api/v1/sdks/rtm-android/", {"webhook_url": "https://ci.test/v2"}, format="json"
+    )
+    assert moved.status_code == 200 and moved.json()["webhook_url"] == "https://ci.test/v2"
+    sdk.refresh_from_db()
+    assert sdk.webhook_secret == secret
+    assert (
+        catalog.patch("/api/v1/sdks/rtm-android/", {"webhook_url": ""}, format="json").status_code
+        == 200
+    )
+    sdk.refresh_from_db()
+    assert sdk.webhook_url == ""
+    assert reader.patch("/api/v1/sdks/rtm-android/", body, format="json").status_code == 403
 
 
 def test_sdk_upsert_is_idempotent(db):

@@ -7,8 +7,6 @@ beat tick or a retried task would. Engineers complete their training through the
 same service the lesson page calls.
 """
 
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -29,8 +27,11 @@ from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework.test import APIClient
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from courses.models import Course, Release
+from courses.webhooks import new_webhook_secret
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -54,7 +55,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 RELEASES = "/api/v1/releases/"
 IN_SCOPE = ["ada", "ari", "eve", "amy", "abe"]
-SECRET = "shared-with-the-rtm-android-team"
+SECRET = new_webhook_secret()  # shared with the rtm-android team
 DEADLINE = 60  # seconds any wait on the worker or the receiver may take
 
 
@@ -559,15 +560,17 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                try:
+                    Webhook(SECRET).verify(body, headers)
+                    valid = True
+                except WebhookVerificationError:
+                    valid = False
                 receiver.calls.append(
                     {
-                        "valid": hmac.compare_digest(
-                            expected, self.headers.get("X-Preflight-Signature", "")
-                        ),
-                        "delivery": self.headers.get("X-Preflight-Delivery"),
-                        "event": self.headers.get("X-Preflight-Event"),
-                        "type": self.headers.get("Content-Type"),
+                        "valid": valid,
+                        "delivery": headers.get("webhook-id"),
+                        "type": headers.get("content-type"),
                         "body": json.loads(body),
                     }
                 )
@@ -670,7 +673,9 @@ def test_a_ready_release_is_announced_once_with_a_signature_the_receiver_verifie
     ready = record_and_publish(
         world, routed_worker, version="2.7.0", customer_at=customer_at, skills=[[]]
     )
-    record_and_publish(world, routed_worker, version="2.8.0", customer_at=customer_at, skills=[[]])
+    # Not ready, and far enough off not to be at risk either: nothing to announce.
+    later = customer_at + timedelta(days=25)
+    record_and_publish(world, routed_worker, version="2.8.0", customer_at=later, skills=[[]])
     complete(ready, *IN_SCOPE)
 
     first, second = tasks.notify_ready_releases.delay(), tasks.notify_ready_releases.delay()
@@ -690,19 +695,20 @@ def test_a_ready_release_is_announced_once_with_a_signature_the_receiver_verifie
     call = receiver.calls[0]
     delivery = WebhookDelivery.objects.get()
     assert call["valid"] is True
-    assert (call["event"], call["type"]) == ("release.ready", "application/json")
-    assert call["delivery"] == str(delivery.pk)
+    assert call["type"] == "application/json"
+    assert call["delivery"] == delivery.message_id
     body = call["body"]
-    assert (body["event"], body["sdk"], body["version"]) == (
+    assert (body["type"], body["data"]["sdk"], body["data"]["version"]) == (
         "release.ready",
         "rtm-android",
         "2.7.0",
     )
-    assert datetime.fromisoformat(body["customer_available_at"]) == customer_at
-    assert body["readiness"]["ready"] is True and body["readiness"]["complete"] == 5
+    assert datetime.fromisoformat(body["data"]["customer_available_at"]) == customer_at
+    readiness = body["data"]["readiness"]
+    assert readiness["ready"] is True and readiness["complete"] == 5
     assert (delivery.release_id, delivery.attempts) == (ready.pk, 1)
     assert delivery.url == receiver.url and delivery.delivered_at is not None
-    # The release that is not ready was not announced.
+    # The release that is neither ready nor at risk was not announced.
     assert not WebhookDelivery.objects.filter(release__version="2.8.0").exists()
 
 
@@ -744,7 +750,7 @@ def test_a_delivery_whose_task_was_lost_is_sent_once_by_the_next_run(
     assert len(receiver.calls) == 1 and receiver.calls[0]["valid"] is True
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.DELIVERED, 1)
-    assert receiver.calls[0]["delivery"] == str(delivery.pk)
+    assert receiver.calls[0]["delivery"] == delivery.message_id
 
 
 # --- delta training ----------------------------------------------------------------------

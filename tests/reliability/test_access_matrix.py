@@ -54,7 +54,7 @@ class Row:
     method: str
     path: str  # formatted with the world below
     expect: tuple[int, ...]  # in CALLERS order
-    body: dict = field(default_factory=dict)
+    body: dict | list = field(default_factory=dict)
     # Tokens with any of these may call it; "token without" gets every other scope.
     scopes: tuple[str, ...] = ()
 
@@ -91,6 +91,14 @@ ROWS = [
         scopes=("catalog",),
     ),
     Row("api-sdk", "GET", "/api/v1/sdks/rtm-android/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-sdk",
+        "PATCH",
+        "/api/v1/sdks/rtm-android/",
+        (ANON, 403, 200, 403, 403, 200),
+        {"webhook_url": "https://ci.example.com/hook", "webhook_secret": "whsec_" + "A" * 44},
+        scopes=("catalog",),
+    ),
     Row("api-skills", "GET", "/api/v1/skills/", CATALOG_READ, scopes=("catalog",)),
     Row(
         "api-skills",
@@ -204,6 +212,14 @@ ROWS = [
         {"username": "neo", "region": "APAC"},
         scopes=("people",),
     ),
+    Row(
+        "api-engineers-bulk",
+        "POST",
+        "/api/v1/engineers/bulk/",
+        (ANON, 403, 200, 403, 403, 200),
+        [{"username": "neo", "region": "APAC"}, {"username": "alice", "tier": "L2"}],
+        scopes=("people",),
+    ),
     Row("api-engineer", "GET", "/api/v1/engineers/alice/", PEOPLE_READ, scopes=("people",)),
     Row(
         "api-engineer",
@@ -274,6 +290,7 @@ ROWS = [
     # --- schema, docs, health: public
     Row("api-schema", "GET", "/api/schema/", OPEN),
     Row("api-docs", "GET", "/api/docs/", OPEN),
+    Row("api-redoc", "GET", "/api/redoc/", OPEN),
     Row("healthz", "GET", "/healthz", OPEN),
     # --- engineer pages
     # A signed-in lead or staff member without an engineer profile goes to /lead/.
@@ -526,7 +543,9 @@ def test_access(caller, row, world):
     client = _client(caller, row, world)
     path = row.path.format(**world)
     body = row.body
-    if body.get("document"):
+    if isinstance(body, list):
+        pass
+    elif body.get("document"):
         body = world["document"]
     elif "course" in body:
         body = {**body, "course": world["course"]}

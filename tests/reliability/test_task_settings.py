@@ -39,7 +39,7 @@ def test_every_retry_countdown_stays_below_the_visibility_timeout():
         mock.patch.object(task, "retry", side_effect=RuntimeError) as retry,
     ):
         query.return_value.filter.return_value.first.return_value = object()
-        task.push_request(retries=task.max_retries - 1)
+        task.push_request(retries=settings.PREFLIGHT_WEBHOOK_RETRIES - 1)
         try:
             task.run(1)
         except RuntimeError:

@@ -46,6 +46,7 @@ from training.models import (
     WebhookDelivery,
 )
 from training.readiness.keep import readiness_changed
+from training.services import webhooks
 from training.services.shifts import shift_parse
 from training.shifts import DAYS, mask_days
 
@@ -520,10 +521,34 @@ class ReadinessSnapshotAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["release", "url", "status", "attempts", "created_at", "delivered_at"]
-    list_filter = ["status"]
-    search_fields = ["release__sdk__slug", "release__version", "url"]
+    """The delivery log. Read-only but for "send again" (training.services.webhooks)."""
+
+    list_display = [
+        "release",
+        "event",
+        "status",
+        "attempts",
+        "response_status",
+        "duration_ms",
+        "last_attempt_at",
+        "delivered_at",
+        "short_error",
+    ]
+    list_filter = ["status", "event"]
+    search_fields = ["release__sdk__slug", "release__version", "url", "message_id"]
     list_select_related = ["release__sdk"]
+    actions = ["send_again"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj: WebhookDelivery) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Send again")
+    def send_again(self, request, queryset):
+        count = webhooks.webhooks_send_again(
+            delivery_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{count} deliveries queued again.", messages.SUCCESS)
 
 
 # --- API tokens ----------------------------------------------------------------

@@ -16,14 +16,21 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.actors import Actor
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from courses.models import Course, Sdk, Skill
 from training.models import ApiToken, Engineer, Region, SkillRecord, SupportManager, Team, Tier
 from training.selectors import people as selectors
 from training.selectors import skill_valid_until
 from training.selectors.access import may_see_engineer
 from training.services.managers import manager_grant, manager_revoke
-from training.services.people import engineer_update, engineer_upsert, team_update, team_upsert
+from training.services.people import (
+    BULK_MAX,
+    engineer_update,
+    engineer_upsert,
+    engineers_bulk_upsert,
+    team_update,
+    team_upsert,
+)
 from training.services.shifts import TIME_OFF_MAX
 from training.shifts import DAYS, effective_shift
 
@@ -188,6 +195,27 @@ class EngineerSerializer(serializers.ModelSerializer):
         return engineer.shift_days is None
 
 
+class EngineerBulkErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the list, from 0.")
+    username = serializers.CharField()
+    # A field named `errors` does not shadow Serializer.errors (DRF's metaclass pops
+    # declared fields off the class), but the stubs see a class attribute.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The item's errors by field, as POST /engineers/ gives them.",
+    )
+
+
+class EngineerBulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    errors = EngineerBulkErrorSerializer(many=True)  # type: ignore[assignment]  # see above
+
+
+def _plain(errors) -> dict[str, list[str]]:
+    return {field: [str(message) for message in messages] for field, messages in errors.items()}
+
+
 class EngineerFilterSerializer(serializers.Serializer):
     team = serializers.SlugField(max_length=64, required=False)
     region = serializers.ChoiceField(choices=Region.choices, required=False)
@@ -323,6 +351,42 @@ class EngineerListView(PeopleView):
         )
 
 
+class EngineerBulkView(PeopleView):
+    serializer_class = EngineerBulkResultSerializer
+
+    @extend_schema(
+        operation_id="engineers_bulk",
+        request=EngineerCreateSerializer(many=True),
+        responses={
+            200: OpenApiResponse(
+                EngineerBulkResultSerializer,
+                description="Each item created, updated or reported with its errors.",
+            )
+        },
+        description=f"An HR sync's batch: up to {BULK_MAX} engineer bodies of POST "
+        "/engineers/, each written whole or not at all. One call for the rate limit.",
+    )
+    def post(self, request):
+        body = request.data
+        if not isinstance(body, list):
+            raise InvalidInput({"non_field_errors": [gettext("Send a list of engineers.")]})
+        if len(body) > BULK_MAX:
+            message = gettext("At most %(max)d engineers in one call, not %(count)d.")
+            raise InvalidInput(
+                {"non_field_errors": [message % {"max": BULK_MAX, "count": len(body)}]}
+            )
+        items: list = []
+        for index, item in enumerate(body):
+            username = item.get("username") if isinstance(item, dict) else None
+            data = EngineerCreateSerializer(data=item)
+            if data.is_valid():
+                items.append((index, username, data.validated_data))
+            else:
+                items.append((index, username, InvalidInput(_plain(data.errors))))
+        result = engineers_bulk_upsert(items=items, actor=Actor.from_request(request))
+        return Response(EngineerBulkResultSerializer(result).data)
+
+
 class EngineerDetailView(PeopleView):
     serializer_class = EngineerSerializer
 
@@ -413,6 +477,8 @@ urlpatterns = [
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("teams/<slug:slug>/", TeamDetailView.as_view(), name="api-team"),
     path("engineers/", EngineerListView.as_view(), name="api-engineers"),
+    # Before the engineer's own path: "bulk" is not read as a username.
+    path("engineers/bulk/", EngineerBulkView.as_view(), name="api-engineers-bulk"),
     path("engineers/<username:username>/", EngineerDetailView.as_view(), name="api-engineer"),
     path(
         "engineers/<username:username>/skills/",

@@ -6,6 +6,10 @@ anyone else by address. The counts live in the cache, so with several web proces
 the cache must be one they share (CACHE_URL, see settings): a per-process cache
 would multiply the limit by the number of processes.
 
+A scope may have its own rate (PREFLIGHT_API_RATE_PEOPLE, …, see settings): calls to
+that scope's endpoints then count against their own budget per client, the rest
+against the shared `api` one. A bulk call (POST /engineers/bulk/) is one call.
+
 The limiter fails open: if the cache cannot be reached (Redis restarting), the
 request is served and a warning logged. A rate limit protects the service; it must
 never be the reason a release pipeline's call fails.
@@ -21,12 +25,13 @@ logger = logging.getLogger(__name__)
 
 
 class ClientRateThrottle(SimpleRateThrottle):
-    """`api` rate (PREFLIGHT_API_RATE) for tokens and people, `api_anon` for the rest."""
+    """`api_<scope>` rate for a scope that has one, else `api` (PREFLIGHT_API_RATE),
+    for tokens and people; `api_anon` for the rest."""
 
     scope = "api"
 
     def allow_request(self, request, view) -> bool:
-        self.scope = self._scope_for(request)
+        self.scope = self._scope_for(request, view)
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
@@ -35,12 +40,13 @@ class ClientRateThrottle(SimpleRateThrottle):
             logger.warning("rate limit not checked: the cache is unavailable", exc_info=True)
             return True
 
-    @staticmethod
-    def _scope_for(request) -> str:
-        if isinstance(request.auth, ApiToken):
-            return "api"
+    def _scope_for(self, request, view) -> str:
         user = getattr(request, "user", None)
-        return "api" if user is not None and user.is_authenticated else "api_anon"
+        known = isinstance(request.auth, ApiToken) or (user is not None and user.is_authenticated)
+        if not known:
+            return "api_anon"
+        own = f"api_{getattr(view, 'scope', None)}"
+        return own if own in self.THROTTLE_RATES else "api"
 
     def get_cache_key(self, request, view) -> str:
         if isinstance(request.auth, ApiToken):
@@ -49,4 +55,5 @@ class ClientRateThrottle(SimpleRateThrottle):
             ident = f"user:{request.user.pk}"
         else:
             ident = f"ip:{self.get_ident(request)}"
-        return self.cache_format % {"scope": "api", "ident": ident}
+        scope = "api" if self.scope == "api_anon" else self.scope
+        return self.cache_format % {"scope": scope, "ident": ident}

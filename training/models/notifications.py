@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -41,27 +43,63 @@ class Notification(models.Model):
         return f"{self.kind} for {self.assignment_id}"
 
 
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
 class WebhookDelivery(models.Model):
-    """The one 'release is ready' call to an SDK's webhook. One row per release."""
+    """One event about a release, POSTed to its SDK's webhook (Standard Webhooks).
+
+    One row per (release, event) is a database rule, so a release is announced
+    ready (at risk, available, overridden) once whichever run gets there first.
+    `message_id` is the `webhook-id` header: the same on every attempt and on
+    "send again", so a receiver can drop a duplicate. The row is the delivery log:
+    status, attempts, the last answer's code and time, the last error.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending"
         DELIVERED = "delivered"
         FAILED = "failed"
 
-    release = models.OneToOneField(
-        "courses.Release", on_delete=models.CASCADE, related_name="webhook_delivery"
+    class Event(models.TextChoices):
+        READY = "release.ready"
+        AT_RISK = "release.at_risk"
+        AVAILABLE = "release.available"
+        OVERRIDDEN = "release.overridden"
+
+    release = models.ForeignKey(
+        "courses.Release", on_delete=models.CASCADE, related_name="webhook_deliveries"
     )
+    event = models.CharField(max_length=32, choices=Event.choices, default=Event.READY)
+    message_id = models.CharField(max_length=64, unique=True, default=new_message_id)
     url = models.URLField()
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "event"], name="webhookdelivery_once_per_release_event"
+            ),
+        ]
+        indexes = [
+            # The beat's sweep: pending deliveries lost or abandoned, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="webhookdelivery_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.release_id} → {self.url} ({self.status})"
+        return f"{self.event} {self.release_id} → {self.url} ({self.status})"

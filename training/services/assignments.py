@@ -167,11 +167,17 @@ def _audit_exemptions(*, release: Release, assigned_at: datetime) -> None:
 
 
 @transaction.atomic
-def onboarding_assign(*, engineer_id: int | None = None) -> int:
-    """Every active engineer (or just `engineer_id`) has each onboarding course of
-    their team, due PREFLIGHT_ONBOARDING_DAYS from now. Returns how many were created."""
+def onboarding_assign(
+    *, engineer_id: int | None = None, engineer_ids: list[int] | None = None
+) -> int:
+    """Every active engineer (or just `engineer_id`, or those of `engineer_ids`) has
+    each onboarding course of their team, due PREFLIGHT_ONBOARDING_DAYS from now.
+    Returns how many were created."""
     now = timezone.now()
-    only = "AND e.id = %s" if engineer_id is not None else ""
+    ids = [engineer_id] if engineer_id is not None else engineer_ids
+    only = f"AND e.id IN ({', '.join(['%s'] * len(ids))})" if ids else ""
+    if ids is not None and not ids:
+        return 0
     return _execute(
         f"""{_INSERT}
         SELECT e.id, c.id, c.release_id, %s, %s, %s, NULL, %s, %s, NULL, ''
@@ -183,27 +189,41 @@ def onboarding_assign(*, engineer_id: int | None = None) -> int:
         """,
         [
             Assignment.Reason.ONBOARDING, True, Assignment.Status.ASSIGNED,
-            now, onboarding_due_at(now), True,
-            *([engineer_id] if engineer_id is not None else []),
+            now, onboarding_due_at(now), True, *(ids or []),
         ],
     )  # fmt: skip
 
 
-@transaction.atomic
 def engineer_assign_backlog(*, engineer: Engineer) -> int:
-    """Give an engineer what their team's people already have: the team's onboarding
-    courses, and the training of every published release of the team's SDKs that is
-    not yet with customers. Safe to call again; returns how many were created."""
-    if not engineer.active or engineer.team_id is None:
+    """Give an engineer what their team's people already have (see
+    engineers_assign_backlog)."""
+    return engineers_assign_backlog(engineer_ids=[engineer.pk])
+
+
+@transaction.atomic
+def engineers_assign_backlog(*, engineer_ids: list[int]) -> int:
+    """Give these engineers what their teams' people already have: each team's
+    onboarding courses, and the training of every published release of the teams'
+    SDKs that is not yet with customers. Set-based: one INSERT for the onboarding and
+    one per open release, whatever the number of engineers (an HR sync's batch of
+    new hires is one call). Inactive engineers and those without a team get nothing.
+    Safe to call again; returns how many were created."""
+    engineer_ids = sorted(set(engineer_ids))
+    if not engineer_ids:
         return 0
-    created = onboarding_assign(engineer_id=engineer.pk)
+    created = onboarding_assign(engineer_ids=engineer_ids)
+    team_ids = (
+        Engineer.objects.filter(pk__in=engineer_ids, active=True, team__isnull=False)
+        .values_list("team_id", flat=True)
+        .distinct()
+    )
     releases = (
-        Release.objects.filter(sdk__teams=engineer.team_id, status=Release.Status.PUBLISHED)
+        Release.objects.filter(sdk__teams__in=team_ids, status=Release.Status.PUBLISHED)
         .distinct()
         .order_by("pk")  # their readiness snapshots are locked in this order
     )
     for release in releases:  # a handful of open releases, not thousands of rows
-        created += release_assign_training(release=release, engineer_ids=[engineer.pk])
+        created += release_assign_training(release=release, engineer_ids=engineer_ids)
     return created
 
 

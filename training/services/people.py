@@ -7,14 +7,14 @@ locked, so the two updates apply one after the other.
 
 Side effects (queued after commit, see core.queue):
 - an engineer who becomes active in a team (created so, moved to another team, or
-  re-activated) gets the team's backlog: `assign_engineer_backlog`;
+  re-activated) gets the team's backlog: `assign_engineers_backlog`, one task per batch;
 - a team that starts supporting an SDK gets the training of that SDK's published
   releases: `assign_release_training` per such release.
 """
 
 import zoneinfo
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -309,17 +309,35 @@ def engineer_upsert(
     Queues the backlog after commit when the engineer is created active in a team,
     moves to another team, or is re-activated.
     """
+    engineer, created, backlog = _engineer_upsert(
+        username=username,
+        given={
+            "email": email,
+            "name": name,
+            "team": team,
+            "tier": tier,
+            "region": region,
+            "timezone": timezone,
+            "language": language,
+            "active": active,
+            "shift": shift,
+            "time_off": time_off,
+        },
+        actor=actor,
+    )
+    if backlog:
+        enqueue_on_commit("training.tasks.assign_engineers_backlog", [engineer.pk])
+    return engineer, created
+
+
+def _engineer_upsert(
+    *, username: Any, given: dict[str, Any], actor: Actor
+) -> tuple[Engineer, bool, bool]:
+    """engineer_upsert's work, queueing nothing: (engineer, created, needs backlog).
+    `given` may hold `shift` and `time_off` (absent or UNSET: left as they are)."""
+    given = dict(given)
+    shift, time_off = given.pop("shift", UNSET), given.pop("time_off", UNSET)
     username = _check_username(username)
-    given = {
-        "email": email,
-        "name": name,
-        "team": team,
-        "tier": tier,
-        "region": region,
-        "timezone": timezone,
-        "language": language,
-        "active": active,
-    }
     fields = _check_engineer_fields({k: v for k, v in given.items() if v is not None})
     pattern = shift_parse(shift) if shift is not UNSET else UNSET
     ranges = time_off_parse(time_off) if time_off is not UNSET else UNSET
@@ -346,9 +364,74 @@ def engineer_upsert(
                     .select_related("user")
                     .get(user=user)
                 )
-        _engineer_apply(engineer=engineer, fields=fields, created=created)
+        backlog = _engineer_apply(engineer=engineer, fields=fields, created=created)
         _shift_apply(engineer=engineer, pattern=pattern, ranges=ranges, actor=actor)
-    return engineer, created
+    return engineer, created, backlog
+
+
+class BulkError(TypedDict):
+    index: int
+    username: str
+    errors: dict[str, list[str]]
+
+
+class BulkResult(TypedDict):
+    created: int
+    updated: int
+    errors: list[BulkError]
+
+
+BULK_MAX = 1000
+
+
+def engineers_bulk_upsert(
+    *, items: list[tuple[int, Any, dict[str, Any] | InvalidInput]], actor: Actor
+) -> BulkResult:
+    """engineer_upsert for each (index, username, fields) of an HR sync's batch, or
+    record the InvalidInput its caller already found for that item instead of fields.
+    Each item is all or nothing (a savepoint): an invalid one is reported with its
+    fields' errors and leaves no trace, the others are written. A username given
+    twice in one batch is an error on every later occurrence. Each item commits on
+    its own (or is a savepoint of the caller's transaction): a thousand savepoints
+    in one PostgreSQL transaction overflow its subtransaction cache and slow every
+    query of it a hundredfold. Queues one backlog task for every engineer of the
+    batch that needs theirs (set-based), after commit. Returns the counts and the
+    errors, by index."""
+    result: BulkResult = {"created": 0, "updated": 0, "errors": []}
+    first_seen: dict[str, int] = {}
+    backlog: list[int] = []
+
+    def fail(index: int, username: Any, detail: Any) -> None:
+        errors = detail if isinstance(detail, dict) else {"non_field_errors": [str(detail)]}
+        name = username if isinstance(username, str) else ""
+        result["errors"].append({"index": index, "username": name, "errors": errors})
+
+    for index, username, given in items:
+        if isinstance(given, InvalidInput):
+            fail(index, username, given.detail)
+            continue
+        fields = {k: v for k, v in given.items() if k != "username"}
+        key = username.strip() if isinstance(username, str) else username
+        if isinstance(key, str) and key in first_seen:
+            message = gettext("This username is already in this batch, at index %(index)d.")
+            fail(index, username, {"username": [message % {"index": first_seen[key]}]})
+            continue
+        if isinstance(key, str):
+            first_seen[key] = index
+        try:
+            with transaction.atomic():
+                engineer, created, needs = _engineer_upsert(
+                    username=username, given=fields, actor=actor
+                )
+        except InvalidInput as error:
+            fail(index, username, error.detail)
+            continue
+        result["created" if created else "updated"] += 1
+        if needs:
+            backlog.append(engineer.pk)
+    if backlog:
+        enqueue_on_commit("training.tasks.assign_engineers_backlog", backlog)
+    return result
 
 
 def _shift_apply(*, engineer: Engineer, pattern: Any, ranges: Any, actor: Actor) -> None:
@@ -374,7 +457,8 @@ def engineer_update(*, engineer: Engineer, actor: Actor, **fields: Any) -> Engin
     engineer = (
         Engineer.objects.select_for_update(no_key=True).select_related("user").get(pk=engineer.pk)
     )
-    _engineer_apply(engineer=engineer, fields=fields, created=False)
+    if _engineer_apply(engineer=engineer, fields=fields, created=False):
+        enqueue_on_commit("training.tasks.assign_engineers_backlog", [engineer.pk])
     _shift_apply(engineer=engineer, pattern=pattern, ranges=ranges, actor=actor)
     return engineer
 
@@ -393,7 +477,9 @@ def _user_get_or_create(*, username: str):
         return User.objects.get(username=username)
 
 
-def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool) -> None:
+def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool) -> bool:
+    """Write the checked fields. True when the engineer now needs their team's backlog
+    (created active in a team, moved to another team, or re-activated)."""
     user = engineer.user
     user_changed = []
     if "email" in fields and user.email != fields["email"]:
@@ -426,5 +512,4 @@ def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool
         # region.
         readiness_changed(team_ids=[was_team_id, engineer.team_id])
     joined = engineer.team_id is not None and (created or engineer.team_id != was_team_id)
-    if engineer.active and (joined or (engineer.team_id is not None and not was_active)):
-        enqueue_on_commit("training.tasks.assign_engineer_backlog", engineer.pk)
+    return engineer.active and (joined or (engineer.team_id is not None and not was_active))

@@ -41,6 +41,7 @@ from courses.services.releases import (
 from training.models import Assignment, AuditEvent
 from training.readiness import reason_text, release_readiness_fresh
 from training.readiness.keep import readiness_changed
+from training.services.webhooks import Event, webhook_announce
 
 
 def _move_due_dates(release: Release) -> int:
@@ -198,7 +199,8 @@ def release_mark_available(
     `releases:override` permission) and writes an AuditEvent(release_override) with
     who, when, why and the full readiness at that moment, in the same transaction.
     An available release is returned unchanged; a draft or withdrawn one raises
-    Conflict. Queues nothing.
+    Conflict. Queues the SDK webhook's `release.available` delivery (and
+    `release.overridden` first when overriding), after commit.
     """
     release = release_lock(release)
     if release.status == Release.Status.AVAILABLE:
@@ -247,4 +249,8 @@ def release_mark_available(
         created_at=now,
         **actor.audit_fields(),
     )
+    # The SDK's webhook hears of it once the gate's transaction commits.
+    if overriding:
+        webhook_announce(release=release, event=Event.OVERRIDDEN, readiness=readiness, now=now)
+    webhook_announce(release=release, event=Event.AVAILABLE, readiness=readiness, now=now)
     return release
