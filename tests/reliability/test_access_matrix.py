@@ -377,6 +377,12 @@ ROWS = [
     Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
     Row("lead_content", "GET", "/lead/content/", LEAD_PAGE),
     Row(
+        "lead_release_coverage_strip",
+        "GET",
+        "/lead/releases/rtm-android/2.4.0/coverage/strip/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 200, 200),  # the managers' console (staff too)
+    ),
+    Row(
         "lead_course_verify",
         "POST",
         "/lead/content/{course}/verify/",

@@ -143,9 +143,20 @@ def test_the_managers_console_shows_each_releases_coverage(client, team, release
     manager = UserFactory(username="maya")
     manager_grant(user=manager, actor=Actor())
     client.force_login(manager)
-    page = client.get(reverse("lead_home")).text
+    console = client.get(reverse("lead_home")).text
+    strip_url = reverse("lead_release_coverage_strip", args=["rtm-android", "2.4.0"])
+    # The console asks for each release's strip after the page (htmx).
+    assert f'hx-get="{strip_url}"' in console
+
+    page = client.get(strip_url).text
     assert 'class="coverage-map coverage-map-compact"' in page
     assert "1 gap" in page
+
+
+def test_only_the_managers_console_loads_every_teams_coverage(client, lead, team, release):
+    client.force_login(lead)
+    url = reverse("lead_release_coverage_strip", args=["rtm-android", "2.4.0"])
+    assert client.get(url).status_code == 404
 
 
 @time_machine.travel(NOW, tick=False)

@@ -106,8 +106,6 @@ def lead_home(request: HttpRequest) -> HttpResponse:
                 else [],
                 "outside": regions_outside(readiness, regions),
                 "risks": [reason_text(risk) for risk in readiness["risks"]],
-                # The managers' console: the launch window's coverage, every team.
-                "coverage": coverage_strip(release, now=now) if scope.everything else None,
             }
         )
     # At-risk releases first (the soonest customer date first within each group).
@@ -250,6 +248,21 @@ def lead_coverage_assign(request: HttpRequest, sdk: str, version: str) -> HttpRe
             % {"engineer": engineer.name, "release": f"{release.sdk.slug} {release.version}"},
         )
     return redirect(_release_url(release) + "#coverage")
+
+
+@require_GET
+@lead_view
+def lead_release_coverage_strip(request: HttpRequest, sdk: str, version: str) -> HttpResponse:
+    """The managers' console's compact heat map of one release's launch window, every
+    team (loaded by the console after the page, one request per release)."""
+    if not request.lead.everything:
+        raise Http404("Only the managers' console shows every team's coverage.")
+    release = _release(request, sdk, version)
+    return render(
+        request,
+        "training/partials/coverage_strip.html",
+        {"coverage": coverage_strip(release, now=timezone.now()), "release": release},
+    )
 
 
 @require_GET

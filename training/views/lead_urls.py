@@ -39,6 +39,11 @@ urlpatterns = [
     path("releases/", lead_releases.lead_releases, name="lead_releases"),
     path("releases/<slug:sdk>/<str:version>/", lead.lead_release, name="lead_release"),
     path(
+        "releases/<slug:sdk>/<str:version>/coverage/strip/",
+        lead.lead_release_coverage_strip,
+        name="lead_release_coverage_strip",
+    ),
+    path(
         "releases/<slug:sdk>/<str:version>/coverage/assign/",
         lead.lead_coverage_assign,
         name="lead_coverage_assign",
