@@ -508,8 +508,9 @@ def test_publishing_answers_202_then_200_and_assigns_once(
     assert first.json()["status"] == "published"
     assert first.json()["published_at"].endswith("Z")
     assert second.json() == first.json()
-    # The fan-out, and (a draft course was made) the authors' mail; nothing again.
-    assert (len(callbacks), len(again)) == (2, 0)
+    # The fan-out, the stale-content check, and (a draft course was made) the
+    # authors' mail; nothing again.
+    assert (len(callbacks), len(again)) == (3, 0)
     assignment = Assignment.objects.get()
     assert (assignment.engineer, assignment.release) == (engineer, recorded)
     events = AuditEvent.objects.filter(kind=AuditEvent.Kind.RELEASE_PUBLISHED, release=recorded)
