@@ -100,8 +100,10 @@ def is_grader(user: Any) -> bool:
 
 
 def may_use_grading_queue(user: Any) -> bool:
-    """Graders, and leads (for their own teams)."""
-    return is_grader(user) or led_teams(user).exists()
+    """Graders, and leads (for their own teams). Staff and support managers open it
+    too (the menu offers it to everyone with lead pages); without the role it
+    lists only the teams they lead."""
+    return is_grader(user) or sees_everything(user) or led_teams(user).exists()
 
 
 def gradable_attempts(user: Any) -> QuerySet[Attempt]:

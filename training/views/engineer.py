@@ -20,13 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
+from training.grading import page_question
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import has_lead_pages_expression, led_teams, sees_everything
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
 from training.selectors.dashboard import dashboard, dashboard_notices, skill_standings
-from training.grading import page_question
 from training.selectors.quizzes import quiz_question_count
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
