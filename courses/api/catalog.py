@@ -193,7 +193,7 @@ class CourseQuizSerializer(serializers.ModelSerializer):
     def get_slots(self, quiz: Quiz) -> list:
         index = {question.pk: n for n, question in enumerate(quiz.questions.all())}
         context = {**self.context, "question_index": index}
-        return CourseSlotSerializer(quiz.slots.all(), many=True, context=context).data
+        return list(CourseSlotSerializer(quiz.slots.all(), many=True, context=context).data)
 
 
 class CourseSerializer(serializers.ModelSerializer):

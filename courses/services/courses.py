@@ -156,11 +156,13 @@ def _put_quiz(*, course: Course, quiz_spec: QuizSpec | None) -> None:
     placed: list[tuple[QuestionPool | None, int, QuestionSpec]] = [
         (None, number, item) for number, item in enumerate(quiz_spec["questions"], start=1)
     ]
-    for pool, pool_spec in zip(pools, quiz_spec["pools"], strict=True):
-        placed += [(pool, n, item) for n, item in enumerate(pool_spec["questions"], start=1)]
+    for pool_row, pool_spec in zip(pools, quiz_spec["pools"], strict=True):
+        placed += [(pool_row, n, item) for n, item in enumerate(pool_spec["questions"], start=1)]
     rows = []
     for position, (pool, number, item) in enumerate(placed, start=1):
-        uid = item["id"] or default_uid(pool=pool.name if pool else None, position=number)
+        uid = item["id"] or default_uid(
+            pool=pool.name if pool is not None else None, position=number
+        )
         digest = _digest(item)
         version, old_digest = previous.get(uid, (0, digest))
         rows.append(

@@ -79,12 +79,12 @@ def draw_questions(
         .values_list("question_id", "pool_id", "draw", "feature_id")
     )
     if not slots:
-        ids = list(
+        own = list(
             Question.objects.filter(quiz=quiz, pool__isnull=True)
             .order_by("position")
             .values_list("pk", flat=True)
         )
-        return ids, []
+        return own, []
     pool_ids = {pool_id for _, pool_id, _, _ in slots if pool_id is not None}
     candidates: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
     if pool_ids:
@@ -450,7 +450,7 @@ def attempt_grade_essays(
     cleaned: dict[str, EssayGrade] = {}
     for question in essays:
         field = str(question["id"])
-        given = grades.get(field) or {}
+        given: Any = grades.get(field) or {}
         score = given.get("score") if isinstance(given, dict) else None
         feedback = given.get("feedback", "") if isinstance(given, dict) else ""
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
