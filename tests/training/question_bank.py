@@ -31,7 +31,7 @@ def kind_questions() -> list[dict]:
          "pairs": [{"item": "E401", "match": "Bad token"}, {"item": "E408", "match": "Timeout"}],
          "distractors": ["Rate limited"]},
         {"prompt": "Read the log.", "kind": "scenario",
-         "scenario": "```log\nE/RTM: connect failed: code=408 after 3000ms\n```",
+         "scenario": "```java\nio.rtm.ConnectException: connect failed (code=408)\n    at io.rtm.Client.connect(Client.java:42)\n```",
          "question": {"kind": "single", "prompt": "What failed?",
                       "choices": [{"text": "The connection timed out", "correct": True},
                                   {"text": "The token expired"}]}},

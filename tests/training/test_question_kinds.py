@@ -4,10 +4,10 @@ the server (right, wrong, partial, malformed), essays graded by a person."""
 import pytest
 from django.core import mail
 
+from core.actors import SYSTEM
 from core.errors import Conflict, InvalidInput
 from courses.models import Question
 from courses.services.courses import course_put
-from core.actors import SYSTEM
 from tests.training.question_bank import (
     ESSAY_PROMPT,
     RUBRIC,
