@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the questions read as a table)
 """A course with one question of every kind and a pool, assigned to an engineer:
 shared by the service, page, API and browser tests of question banks."""
 

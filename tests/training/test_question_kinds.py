@@ -180,7 +180,7 @@ def test_bad_slots_name_the_problem(engineer, slots, field):
 
 
 def test_editing_a_question_makes_a_new_version_and_keeps_unchanged_ones(engineer):
-    course, quiz, _ = bank_course(engineer=engineer)
+    _, quiz, _ = bank_course(engineer=engineer)
     document = bank_document()
     document["quiz"]["questions"][0]["prompt"] = "Edits keep the original server timestamp."
     course_put(slug=SLUG, document=document, actor=SYSTEM)
