@@ -174,3 +174,17 @@ def test_the_output_names_the_address_make_run_really_serves_on():
     call_command("demo", "--url", "http://127.0.0.1:8765", stdout=out, stderr=StringIO())
     assert "Open http://127.0.0.1:8765/ and log in as:" in out.getvalue()
     assert "(http://127.0.0.1:8765/admin/)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_lead_meets_an_essay_in_the_grading_queue():
+    from django.contrib.auth import get_user_model
+
+    from training.selectors.access import gradable_attempts
+
+    run_demo()
+    lena = get_user_model().objects.get(username="lena")
+    waiting = list(gradable_attempts(lena))
+    assert [a.engineer.username for a in waiting] == ["priya"]
+    kinds = {q["kind"] for q in waiting[0].snapshot["questions"]}
+    assert {"essay", "ordering", "matching", "numeric", "short_answer", "true_false"} <= kinds
