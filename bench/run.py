@@ -49,12 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,pages,http",
-        help="comma-separated sections to run (default: all): fanout, readiness, pages, http",
+        default="fanout,readiness,pages,http,questions",
+        help="comma-separated sections to run (default: all): "
+        "fanout, readiness, pages, http, questions",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = sections - {"fanout", "readiness", "pages", "http"}
+    unknown = sections - {"fanout", "readiness", "pages", "http", "questions"}
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL

@@ -16,6 +16,7 @@ from training.models import (
     SupportManager,
     Team,
 )
+from training.selectors.access import gradable_attempts
 from training.selectors.attempt_limits import with_attempt_figures
 
 User = get_user_model()
@@ -178,10 +179,6 @@ def test_the_output_names_the_address_make_run_really_serves_on():
 
 @pytest.mark.django_db
 def test_the_demo_lead_meets_an_essay_in_the_grading_queue():
-    from django.contrib.auth import get_user_model
-
-    from training.selectors.access import gradable_attempts
-
     run_demo()
     lena = get_user_model().objects.get(username="lena")
     waiting = list(gradable_attempts(lena))
