@@ -93,6 +93,22 @@ class CourseChoiceKeySerializer(CourseChoiceSerializer):
         return data
 
 
+class _ScenarioField(serializers.CharField):
+    def to_representation(self, question: Question) -> str | None:
+        if question.kind != Question.Kind.SCENARIO:
+            return None
+        return (question.spec or {}).get("scenario", "")
+
+
+class _AnswerFieldsField(serializers.JSONField):
+    def to_representation(self, question: Question) -> dict:
+        fields = question_to_document(question, question.choices.all())
+        for name in ("id", "prompt", "kind", "skill", "feature", "explanation", "choices"):
+            fields.pop(name, None)
+        fields.pop("scenario", None)
+        return fields
+
+
 class CourseQuestionSerializer(serializers.ModelSerializer):
     """A question as its document reads. Without the catalog scope: the prompt,
     the choice texts and a scenario's log, never what makes an answer right (which
@@ -109,11 +125,17 @@ class CourseQuestionSerializer(serializers.ModelSerializer):
         required=False, help_text="Markdown. Only for clients with the catalog scope."
     )
     choices = CourseChoiceKeySerializer(many=True, read_only=True)
-    scenario = serializers.SerializerMethodField(help_text="scenario: the log, trace or code.")
-    answer_fields = serializers.SerializerMethodField(
+    # Not read-only, so the schema marks them optional: each is left out where it
+    # does not apply (and answer_fields without the key).
+    scenario = _ScenarioField(
+        source="*", required=False, help_text="scenario: the log, trace or code."
+    )
+    answer_fields = _AnswerFieldsField(
+        source="*",
+        required=False,
         help_text="The kind's own fields as the course document writes them (answer, answers, "
         "value, tolerance, units, items, pairs, rubric, question…). Only for clients with "
-        "the catalog scope."
+        "the catalog scope.",
     )
 
     class Meta:
@@ -131,18 +153,6 @@ class CourseQuestionSerializer(serializers.ModelSerializer):
             "answer_fields",
         ]
         read_only_fields = ["prompt", "kind", "skill", "feature", "choices"]
-
-    def get_scenario(self, question: Question) -> str | None:
-        if question.kind != Question.Kind.SCENARIO:
-            return None
-        return (question.spec or {}).get("scenario", "")
-
-    def get_answer_fields(self, question: Question) -> dict:
-        fields = question_to_document(question, question.choices.all())
-        for name in ("id", "prompt", "kind", "skill", "feature", "explanation", "choices"):
-            fields.pop(name, None)
-        fields.pop("scenario", None)
-        return fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
