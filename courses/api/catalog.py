@@ -2,6 +2,8 @@
 authenticated client may read). The answer key of a course (which choices are
 correct, and the explanations) is shown only to clients with the `catalog` scope."""
 
+from typing import Any
+
 from django.urls import path
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -94,14 +96,16 @@ class CourseChoiceKeySerializer(CourseChoiceSerializer):
 
 
 class _ScenarioField(serializers.CharField):
-    def to_representation(self, question: Question) -> str | None:
+    def to_representation(self, value: Any) -> Any:
+        question: Question = value
         if question.kind != Question.Kind.SCENARIO:
             return None
         return (question.spec or {}).get("scenario", "")
 
 
 class _AnswerFieldsField(serializers.JSONField):
-    def to_representation(self, question: Question) -> dict:
+    def to_representation(self, value: Any) -> Any:
+        question: Question = value
         fields = question_to_document(question, question.choices.all())
         for name in ("id", "prompt", "kind", "skill", "feature", "explanation", "choices"):
             fields.pop(name, None)
