@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from bench import questions as q
+
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
 MB = 1_000_000
 MIB = 2**20
@@ -82,6 +84,33 @@ def render(results: dict) -> str:
                 f"{synced.total_s:.1f} s ({synced.posts_s:.1f} s posting, slowest call "
                 f"{synced.slowest_call_s:.1f} s; {synced.assignments:,} assignments)",
                 _verdict(synced.total_s < SYNC_MAX_S),
+            )
+        )
+    bank = results.get("questions")
+    if bank:
+        summary.append(
+            (
+                f"attempt start drawing {q.DRAW} of {q.POOL:,} pool questions: queries",
+                f"≤ {q.START_QUERIES_MAX}",
+                str(bank.start_queries),
+                _verdict(bank.start_queries <= q.START_QUERIES_MAX),
+            )
+        )
+        summary.append(
+            (
+                f"attempt start drawing {q.DRAW} of {q.POOL:,}: median time",
+                f"< {q.START_MS_MAX:.0f} ms",
+                f"{bank.start_median_ms:.1f} ms (p95 {bank.start_p95_ms:.1f} ms, "
+                f"{bank.starts} starts)",
+                _verdict(bank.start_median_ms < q.START_MS_MAX),
+            )
+        )
+        summary.append(
+            (
+                f"submission of a {q.DRAW}-question mixed attempt: statements",
+                f"≤ {q.SUBMIT_STATEMENTS_MAX}",
+                str(bank.submit_statements),
+                _verdict(bank.submit_statements <= q.SUBMIT_STATEMENTS_MAX),
             )
         )
     ready = results.get("readiness") or []

@@ -55,13 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,coverage,pages,content,http,sync",
+        default="fanout,readiness,coverage,pages,questions,content,http,sync",
         help="comma-separated sections to run (default: all): fanout, readiness, coverage, "
-        "pages, content, http, sync",
+        "pages, questions, content, http, sync",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = sections - {"fanout", "readiness", "coverage", "pages", "content", "http", "sync"}
+    known = {"fanout", "readiness", "coverage", "pages", "questions", "content", "http", "sync"}
+    unknown = sections - known
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL

@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from bench import content, coverage, data, fanout, load, pages, readiness, sync
+from bench import content, coverage, data, fanout, load, pages, questions, readiness, sync
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -29,6 +29,8 @@ def run(
         _coverage(results, plan)
     if "pages" in sections:
         _pages(results, plan)
+    if "questions" in sections:
+        _questions(results)
     if "content" in sections:
         _content(results)
     if "sync" in sections:
@@ -146,6 +148,20 @@ def _readiness(results, plan, token, releases) -> None:
                 f"{result.folded_median_ms:.1f} ms after a quiz passed, "
                 f"{result.recount_median_ms:.1f} ms recounted, "
                 f"{result.fresh_median_ms:.1f} ms the gate's fresh count",
+            )
+
+
+def _questions(results) -> None:
+    step("questions", f"a pool of {questions.POOL:,} questions, attempts drawing {questions.DRAW}")
+    prep = guarded(results, "questions data", questions.prepare, 41)
+    if prep:
+        result = guarded(results, "questions", questions.measure, prep)
+        results["questions"] = result
+        if result:
+            step(
+                "questions",
+                f"start: {result.start_queries} queries, median {result.start_median_ms:.1f} ms; "
+                f"submit: {result.submit_statements} statements",
             )
 
 

@@ -34,6 +34,7 @@ from courses.documents import (
     document_validate,
     error_lines,
     question_to_document,
+    quiz_to_document,
 )
 from courses.management.commands.export_course import dump_document
 from courses.markdown import render_markdown
@@ -44,7 +45,9 @@ from courses.models import (
     Feature,
     Lesson,
     Question,
+    QuestionPool,
     Quiz,
+    QuizSlot,
     Release,
     Sdk,
     Skill,
@@ -415,7 +418,7 @@ def _stored_questions(quiz: Quiz) -> list[Question]:
     if not quiz.pk:
         return []
     return list(
-        Question.objects.filter(quiz=quiz)
+        Question.objects.filter(quiz=quiz, pool__isnull=True)
         .select_related("skill", "feature")
         .prefetch_related("choices")
         .order_by("position")
@@ -440,10 +443,13 @@ def _document_errors(
     if quiz is not None:
         if questions is None:
             questions = [question_to_document(q, q.choices.all()) for q in _stored_questions(quiz)]
+        stored = quiz_to_document(quiz) if quiz.pk else {}
         document["quiz"] = {
             "pass_mark": quiz.pass_mark,
             "max_attempts": quiz.max_attempts,
             "questions": questions,
+            # Pools and slots as stored: the admin edits the quiz's own questions.
+            **{key: stored[key] for key in ("pools", "slots") if key in stored},
         }
     try:
         document_validate(document)
@@ -719,7 +725,8 @@ class QuestionInline(admin.StackedInline):
     ordering = ["position"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("choices")
+        # The quiz's own questions; pool questions are edited on their own pages.
+        return super().get_queryset(request).filter(pool__isnull=True).prefetch_related("choices")
 
     @admin.display(description="prompt preview (as saved)")
     def prompt_preview(self, obj):
@@ -822,15 +829,19 @@ class QuestionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["quiz", "skill", "feature"]
     inlines = [ChoiceInline]
     ordering = ["quiz__course__slug", "position"]
-    readonly_fields = ["prompt_preview", "explanation_preview"]
+    readonly_fields = ["prompt_preview", "explanation_preview", "pool", "uid", "version"]
     fields = [
         "quiz",
+        "pool",
         "position",
+        "uid",
+        "version",
         "kind",
         "skill",
         "feature",
         "prompt",
         "prompt_preview",
+        "spec",
         "explanation",
         "explanation_preview",
     ]
@@ -882,3 +893,37 @@ class ChoiceAdmin(admin.ModelAdmin):
     search_fields = ["text", "question__prompt", "question__quiz__course__slug"]
     list_select_related = ["question"]
     autocomplete_fields = ["question"]
+
+
+class PoolQuestionInline(admin.TabularInline):
+    model = Question
+    fields = ["position", "uid", "version", "kind", "skill", "feature", "prompt"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["position"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QuestionPool)
+class QuestionPoolAdmin(admin.ModelAdmin):
+    """Pools are written by course documents (PUT, import_course); here to read."""
+
+    list_display = ["name", "quiz", "position"]
+    search_fields = ["name", "quiz__course__slug"]
+    list_select_related = ["quiz__course"]
+    readonly_fields = ["quiz", "name", "position"]
+    inlines = [PoolQuestionInline]
+
+
+@admin.register(QuizSlot)
+class QuizSlotAdmin(admin.ModelAdmin):
+    """Slots are written by course documents; here to read."""
+
+    list_display = ["__str__", "quiz", "position", "question", "pool", "draw", "feature"]
+    list_select_related = ["quiz__course", "question", "pool", "feature"]
+    search_fields = ["quiz__course__slug"]
+    readonly_fields = ["quiz", "position", "question", "pool", "draw", "feature"]

@@ -291,13 +291,65 @@ class Quiz(models.Model):
         return f"Quiz of {self.course}"
 
 
+class QuestionPool(models.Model):
+    """A named set of questions of a quiz, that the quiz's slots draw from.
+
+    A course has one quiz, so a pool is the course's: "draw 3 from `reconnect`"."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="pools")
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["quiz", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "name"], name="pool_unique_quiz_name"),
+            models.UniqueConstraint(fields=["quiz", "position"], name="pool_unique_quiz_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Question(models.Model):
+    """One question of a quiz: asked as it is (no pool), or drawn from its pool.
+
+    What a kind needs beyond prompt and choices (the accepted short answers, the
+    numeric value and tolerance, the ordering's items, the matching pairs, the
+    essay's rubric, a scenario's log and the question asked about it) is `spec`,
+    validated by courses.documents; it is the answer key, never sent to a page
+    before submission. `uid` names the question across replacements of its course
+    (the document's `id`, else its place), and `version` goes up whenever a
+    replacement changes it (`digest` differs): attempts record both, so history can
+    tell which version an engineer answered.
+    """
+
     class Kind(models.TextChoices):
         SINGLE = "single"
         MULTIPLE = "multiple"
+        TRUE_FALSE = "true_false"
+        SHORT_ANSWER = "short_answer"
+        NUMERIC = "numeric"
+        ORDERING = "ordering"
+        MATCHING = "matching"
+        SCENARIO = "scenario"
+        ESSAY = "essay"
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    pool = models.ForeignKey(
+        QuestionPool,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="questions",
+        help_text="Empty: one of the quiz's own questions; else drawn from this pool.",
+    )
     position = models.PositiveIntegerField()
+    uid = models.CharField(
+        max_length=200, blank=True, help_text="Names the question across edits of its course."
+    )
+    version = models.PositiveIntegerField(default=1)
+    digest = models.CharField(max_length=64, blank=True, editable=False)
     prompt = models.TextField(help_text="Markdown.")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
     skill = models.ForeignKey(
@@ -307,6 +359,9 @@ class Question(models.Model):
         Feature, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
     )
     explanation = models.TextField(blank=True, help_text="Markdown, shown after submission.")
+    spec = models.JSONField(
+        default=dict, blank=True, help_text="The kind's own fields (see the README)."
+    )
 
     class Meta:
         ordering = ["quiz", "position"]
@@ -315,9 +370,46 @@ class Question(models.Model):
                 fields=["quiz", "position"], name="question_unique_quiz_position"
             ),
         ]
+        indexes = [
+            # A draw reads a pool's question ids and features (attempt start).
+            models.Index(fields=["pool", "feature"], name="question_pool_feature_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.prompt[:60]
+
+
+class QuizSlot(models.Model):
+    """A place in a quiz: one fixed question, or `draw` questions from a pool
+    (only those of `feature` when set). A quiz without slots asks its own
+    questions, in order."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="slots")
+    position = models.PositiveIntegerField()
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    pool = models.ForeignKey(
+        QuestionPool, on_delete=models.CASCADE, null=True, blank=True, related_name="slots"
+    )
+    draw = models.PositiveSmallIntegerField(null=True, blank=True)
+    feature = models.ForeignKey(
+        Feature, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["quiz", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "position"], name="slot_unique_quiz_position"),
+            models.CheckConstraint(
+                condition=Q(question__isnull=False, pool__isnull=True, draw__isnull=True)
+                | Q(question__isnull=True, pool__isnull=False, draw__gte=1),
+                name="slot_question_or_draw",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"slot {self.position} of {self.quiz}"
 
 
 class Choice(models.Model):
@@ -325,12 +417,20 @@ class Choice(models.Model):
     position = models.PositiveIntegerField()
     text = models.TextField()
     correct = models.BooleanField(default=False)
+    # Moodle's per-choice grade: picking the choice adds this share of the mark
+    # (negative for a wrong pick); the question's total is clamped to 0..1. Empty:
+    # the question is all or nothing, as before fractions existed.
+    fraction = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["question", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["question", "position"], name="choice_unique_question_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(fraction__isnull=True) | Q(fraction__gte=-1, fraction__lte=1),
+                name="choice_fraction_range",
             ),
         ]
 

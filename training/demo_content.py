@@ -1052,3 +1052,131 @@ RECERTIFICATION_COURSE = {
         ],
     },
 }
+
+# --- Question bank: a pool, every kind, an essay for a lead to grade --------------
+QUESTION_BANK_COURSE = {
+    "slug": "rtm-diagnosis-drill",
+    "title": "RTM diagnosis drill",
+    "description": "Read the log, order the steps, write the reply: the questions a "
+    "ticket asks. Three of them are drawn from a pool, different on every attempt.",
+    "release": None,
+    "lessons": [
+        {
+            "title": "How to read an RTM client log",
+            "body": md(
+                """
+                # How to read an RTM client log
+
+                Every line starts with a level (`E`, `W`, `I`) and the module. A
+                connection failure names its **code**: `408` is a timeout, `401` a
+                token the server refused. The default connect timeout is 3 seconds.
+                """
+            ),
+        }
+    ],
+    "quiz": {
+        "pass_mark": 70,
+        "max_attempts": 3,
+        "review": "after_pass",
+        "questions": [
+            {
+                "prompt": "Read the customer's log.",
+                "kind": "scenario",
+                "skill": "reconnection",
+                "explanation": "Code 408 after the connect timeout: the network is too slow.",
+                "scenario": "```java\nE/RTM: io.rtm.ConnectException: connect failed (code=408)\n"
+                "    at io.rtm.Client.connect(Client.java:212)\n```",
+                "question": {
+                    "kind": "single",
+                    "prompt": "What went wrong?",
+                    "choices": [
+                        {"text": "The connection timed out", "correct": True},
+                        {"text": "The token expired"},
+                    ],
+                },
+            },
+            {
+                "prompt": "Put the first steps of a connection ticket in order.",
+                "kind": "ordering",
+                "partial": True,
+                "skill": "reconnection",
+                "items": [
+                    "Ask for the SDK version",
+                    "Collect the client log",
+                    "Reproduce it in the sample app",
+                ],
+            },
+            {
+                "prompt": "Match each error code to its cause.",
+                "kind": "matching",
+                "skill": "token-auth",
+                "pairs": [
+                    {"item": "401", "match": "The token was refused"},
+                    {"item": "408", "match": "The connection timed out"},
+                ],
+                "distractors": ["The channel is full"],
+            },
+            {
+                "prompt": "The default connect timeout, in milliseconds?",
+                "kind": "numeric",
+                "value": 3000,
+                "units": [{"unit": "ms", "multiplier": 1}, {"unit": "s", "multiplier": 0.001}],
+            },
+            {
+                "prompt": "Which callback fires before a token expires?",
+                "kind": "short_answer",
+                "skill": "token-auth",
+                "answers": [{"text": "onTokenPrivilegeWillExpire", "fraction": 1}],
+            },
+            {
+                "prompt": "Which of these does the SDK do after a network drop?",
+                "kind": "multiple",
+                "skill": "reconnection",
+                "choices": [
+                    {"text": "Reconnects with backoff", "fraction": 0.5},
+                    {"text": "Resends unacknowledged messages", "fraction": 0.5},
+                    {"text": "Logs the user out", "fraction": -1},
+                ],
+            },
+            {
+                "prompt": "A customer's users cannot connect from a hotel network (the log "
+                "above). Write your reply to the customer.",
+                "kind": "essay",
+                "skill": "reconnection",
+                "rubric": "- Names the **timeout** (code 408), not the token.\n"
+                "- Suggests a longer `connectTimeout` or another network.\n"
+                "- Asks for the SDK version and a log if it persists.",
+            },
+        ],
+        "pools": [
+            {
+                "name": "facts",
+                "questions": [
+                    {"prompt": text, "kind": "true_false", "answer": answer}
+                    for text, answer in [
+                        ("The SDK resends unacknowledged messages after a reconnect.", True),
+                        ("A renewed token drops the channel subscriptions.", False),
+                        ("Edits keep the original message's server timestamp.", True),
+                        ("Code 401 means the connection timed out.", False),
+                        ("The connect timeout can be changed by the app.", True),
+                        ("Logging out and in is the way to renew a token.", False),
+                    ]
+                ],
+            }
+        ],
+        "slots": [
+            {"question": 0},
+            {"question": 1},
+            {"question": 2},
+            {"question": 3},
+            {"question": 4},
+            {"question": 5},
+            {"question": 6},
+            {"pool": "facts", "draw": 3},
+        ],
+    },
+}
+# Who has the drill, and who has already submitted it (an essay for lena to grade).
+QUESTION_BANK_ENGINEERS = ["alice", "priya", "wei"]
+QUESTION_BANK_SUBMITTED = "priya"
+QUESTION_BANK_LEAD = "lena"

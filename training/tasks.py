@@ -65,6 +65,11 @@ def notify_last_failed_attempt(attempt_id: int) -> int:
 
 
 @shared_task(**_RETRY)
+def notify_attempt_graded(attempt_id: int) -> int:
+    return attempts.notify_engineer_of_grade(attempt_id=attempt_id)
+
+
+@shared_task(**_RETRY)
 def notify_authors_course_needed(release_id: int) -> int:
     return authoring.authors_notify_course_needed(release_id=release_id)
 

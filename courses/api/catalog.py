@@ -5,12 +5,18 @@ correct, and the explanations) is shown only to clients with the `catalog` scope
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.api.permissions import token_has_scope
+from courses.documents import question_to_document
 from courses.models import Course, Feature, Lesson, Question, Quiz, Sdk, Skill
 from courses.selectors import catalog as selectors
 from courses.services.catalog import sdk_set_webhook, sdk_upsert, skill_upsert
@@ -109,7 +115,44 @@ class CourseChoiceSerializer(serializers.Serializer):
         return data
 
 
+class CourseChoiceKeySerializer(CourseChoiceSerializer):
+    fraction = serializers.FloatField(
+        required=False, allow_null=True, help_text="Only for clients with the catalog scope."
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not _answer_key(self) or data.get("fraction") is None:
+            data.pop("fraction", None)
+        return data
+
+
+class _ScenarioField(serializers.CharField):
+    def to_representation(self, value: Any) -> Any:
+        question: Question = value
+        if question.kind != Question.Kind.SCENARIO:
+            return None
+        return (question.spec or {}).get("scenario", "")
+
+
+class _AnswerFieldsField(serializers.JSONField):
+    def to_representation(self, value: Any) -> Any:
+        question: Question = value
+        fields = question_to_document(question, question.choices.all())
+        for name in ("id", "prompt", "kind", "skill", "feature", "explanation", "choices"):
+            fields.pop(name, None)
+        fields.pop("scenario", None)
+        return fields
+
+
 class CourseQuestionSerializer(serializers.ModelSerializer):
+    """A question as its document reads. Without the catalog scope: the prompt,
+    the choice texts and a scenario's log, never what makes an answer right (which
+    choices, fractions, accepted answers, value, order, pairs, rubric,
+    explanation)."""
+
+    id = serializers.CharField(source="uid", read_only=True, help_text="Its stable name.")
+    version = serializers.IntegerField(read_only=True)
     skill = serializers.SlugRelatedField[Skill](slug_field="slug", read_only=True, allow_null=True)
     feature = serializers.SlugRelatedField[Feature](
         slug_field="key", read_only=True, allow_null=True
@@ -117,27 +160,86 @@ class CourseQuestionSerializer(serializers.ModelSerializer):
     explanation = serializers.CharField(
         required=False, help_text="Markdown. Only for clients with the catalog scope."
     )
-    choices = CourseChoiceSerializer(many=True, read_only=True)
+    choices = CourseChoiceKeySerializer(many=True, read_only=True)
+    # Not read-only, so the schema marks them optional: each is left out where it
+    # does not apply (and answer_fields without the key).
+    scenario = _ScenarioField(
+        source="*", required=False, help_text="scenario: the log, trace or code."
+    )
+    answer_fields = _AnswerFieldsField(
+        source="*",
+        required=False,
+        help_text="The kind's own fields as the course document writes them (answer, answers, "
+        "value, tolerance, units, items, pairs, rubric, question…). Only for clients with "
+        "the catalog scope.",
+    )
 
     class Meta:
         model = Question
-        fields = ["prompt", "kind", "skill", "feature", "explanation", "choices"]
+        fields = [
+            "id",
+            "version",
+            "prompt",
+            "kind",
+            "skill",
+            "feature",
+            "explanation",
+            "choices",
+            "scenario",
+            "answer_fields",
+        ]
         read_only_fields = ["prompt", "kind", "skill", "feature", "choices"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
+        if data.get("scenario") is None:
+            data.pop("scenario", None)
         if not _answer_key(self):
             data.pop("explanation", None)
+            data.pop("answer_fields", None)
+        elif not data.get("answer_fields"):
+            data.pop("answer_fields", None)
+        return data
+
+
+class CoursePoolSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    questions = CourseQuestionSerializer(many=True, read_only=True)
+
+
+class CourseSlotSerializer(serializers.Serializer):
+    """`{"question": index}` or `{"pool": name, "draw": N, "feature": key?}`."""
+
+    question = serializers.IntegerField(required=False, help_text="Index in `questions`.")
+    pool = serializers.CharField(required=False)
+    draw = serializers.IntegerField(required=False)
+    feature = serializers.CharField(required=False)
+
+    def to_representation(self, instance):
+        if instance.question_id is not None:
+            index = self.context.get("question_index", {}).get(instance.question_id)
+            return {"question": index}
+        data = {"pool": instance.pool.name, "draw": instance.draw}
+        if instance.feature is not None:
+            data["feature"] = instance.feature.key
         return data
 
 
 class CourseQuizSerializer(serializers.ModelSerializer):
     questions = CourseQuestionSerializer(many=True, read_only=True)
+    pools = CoursePoolSerializer(many=True, read_only=True)
+    slots = serializers.SerializerMethodField()
 
     class Meta:
         model = Quiz
-        fields = ["pass_mark", "max_attempts", "review", "questions"]
+        fields = ["pass_mark", "max_attempts", "review", "questions", "pools", "slots"]
         read_only_fields = fields
+
+    @extend_schema_field(CourseSlotSerializer(many=True))
+    def get_slots(self, quiz: Quiz) -> list:
+        index = {question.pk: n for n, question in enumerate(quiz.questions.all())}
+        context = {**self.context, "question_index": index}
+        return list(CourseSlotSerializer(quiz.slots.all(), many=True, context=context).data)
 
 
 class StaleReleaseSerializer(serializers.Serializer):

@@ -4,7 +4,16 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 
 from core.errors import NotFound
-from courses.models import Course, Lesson, Question, Sdk, Skill, StaleMark
+from courses.models import (
+    Course,
+    Lesson,
+    Question,
+    QuestionPool,
+    QuizSlot,
+    Sdk,
+    Skill,
+    StaleMark,
+)
 
 
 def sdk_list() -> QuerySet[Sdk]:
@@ -42,9 +51,24 @@ def _courses() -> QuerySet[Course]:
             Prefetch("lessons", queryset=Lesson.objects.select_related("feature")),
             Prefetch(
                 "quiz__questions",
-                queryset=Question.objects.select_related("skill", "feature").prefetch_related(
-                    "choices"
+                queryset=Question.objects.filter(pool__isnull=True)
+                .select_related("skill", "feature")
+                .prefetch_related("choices"),
+            ),
+            Prefetch(
+                "quiz__pools",
+                queryset=QuestionPool.objects.prefetch_related(
+                    Prefetch(
+                        "questions",
+                        queryset=Question.objects.select_related(
+                            "skill", "feature"
+                        ).prefetch_related("choices"),
+                    )
                 ),
+            ),
+            Prefetch(
+                "quiz__slots",
+                queryset=QuizSlot.objects.select_related("question", "pool", "feature"),
             ),
         )
         .order_by("slug")

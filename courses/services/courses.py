@@ -1,6 +1,8 @@
 """Writing courses: from documents (see courses.documents), and the draft course a
 release gets when it is published without one."""
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -11,8 +13,18 @@ from django.utils.translation import gettext
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput
 from core.fields import field_max_length
-from courses.documents import LessonSpec, QuizSpec, document_validate
-from courses.models import Choice, Course, Feature, Lesson, Question, Quiz, Release
+from courses.documents import LessonSpec, QuestionSpec, QuizSpec, default_uid, document_validate
+from courses.models import (
+    Choice,
+    Course,
+    Feature,
+    Lesson,
+    Question,
+    QuestionPool,
+    Quiz,
+    QuizSlot,
+    Release,
+)
 
 _COURSE_SLUG_MAX = field_max_length(Course, "slug")
 
@@ -130,24 +142,89 @@ def _put_quiz(*, course: Course, quiz_spec: QuizSpec | None) -> None:
     quiz.review = quiz_spec["review"]
     quiz.save()
 
-    Question.objects.filter(quiz=quiz).delete()
-    questions = Question.objects.bulk_create(
-        Question(
-            quiz=quiz,
-            position=position,
-            prompt=item["prompt"],
-            kind=item["kind"],
-            skill=item["skill"],
-            feature=item["feature"],
-            explanation=item["explanation"],
+    # Versions: a question keeps its version while its content is unchanged, and
+    # goes one up when a replacement changes it (see Question). Read before the rows
+    # are replaced; attempts keep their own snapshot of what they were asked.
+    previous = {
+        uid: (version, digest)
+        for uid, version, digest in Question.objects.filter(quiz=quiz).values_list(
+            "uid", "version", "digest"
         )
-        for position, item in enumerate(quiz_spec["questions"], start=1)
+    }
+    QuizSlot.objects.filter(quiz=quiz).delete()
+    Question.objects.filter(quiz=quiz).delete()
+    QuestionPool.objects.filter(quiz=quiz).delete()
+    pools = QuestionPool.objects.bulk_create(
+        QuestionPool(quiz=quiz, name=pool["name"], position=position)
+        for position, pool in enumerate(quiz_spec["pools"], start=1)
     )
+    placed: list[tuple[QuestionPool | None, int, QuestionSpec]] = [
+        (None, number, item) for number, item in enumerate(quiz_spec["questions"], start=1)
+    ]
+    for pool_row, pool_spec in zip(pools, quiz_spec["pools"], strict=True):
+        placed += [(pool_row, n, item) for n, item in enumerate(pool_spec["questions"], start=1)]
+    rows = []
+    for position, (pool, number, item) in enumerate(placed, start=1):
+        uid = item["id"] or default_uid(
+            pool=pool.name if pool is not None else None, position=number
+        )
+        digest = _digest(item)
+        version, old_digest = previous.get(uid, (0, digest))
+        rows.append(
+            Question(
+                quiz=quiz,
+                pool=pool,
+                position=position,
+                uid=uid,
+                version=max(version, 1) + (version > 0 and digest != old_digest),
+                digest=digest,
+                prompt=item["prompt"],
+                kind=item["kind"],
+                skill=item["skill"],
+                feature=item["feature"],
+                explanation=item["explanation"],
+                spec=item["spec"],
+            )
+        )
+    questions = Question.objects.bulk_create(rows)
     Choice.objects.bulk_create(
-        Choice(question=question, position=position, text=choice["text"], correct=choice["correct"])
-        for question, item in zip(questions, quiz_spec["questions"], strict=True)
+        Choice(
+            question=question,
+            position=position,
+            text=choice["text"],
+            correct=choice["correct"],
+            fraction=choice["fraction"],
+        )
+        for question, (_, _, item) in zip(questions, placed, strict=True)
         for position, choice in enumerate(item["choices"], start=1)
     )
+    pool_by_name = {pool.name: pool for pool in pools}
+    QuizSlot.objects.bulk_create(
+        QuizSlot(
+            quiz=quiz,
+            position=position,
+            question=questions[slot["question"]] if slot["question"] is not None else None,
+            pool=pool_by_name[slot["pool"]] if slot["pool"] is not None else None,
+            draw=slot["draw"],
+            feature=slot["feature"],
+        )
+        for position, slot in enumerate(quiz_spec["slots"], start=1)
+    )
+
+
+def _digest(item: QuestionSpec) -> str:
+    """What a question asks and accepts, as a hash: equal digests, same version."""
+    content = {
+        "prompt": item["prompt"],
+        "kind": item["kind"],
+        "skill": item["skill"].slug if item["skill"] else None,
+        "feature": item["feature"].key if item["feature"] else None,
+        "explanation": item["explanation"],
+        "choices": item["choices"],
+        "spec": item["spec"],
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _course_slug(release: Release) -> str:

@@ -9,6 +9,7 @@ marks nothing. Verifying a course (its owner or a manager, audited by training)
 clears its marks and restarts its verification interval.
 """
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -93,10 +94,11 @@ def release_mark_stale_content(release: Release, *, now: datetime | None = None)
             )
     texts: dict[int, list[str]] = {}
     owners: dict[int, int] = {}
-    for question_id, course_id, prompt, explanation in Question.objects.filter(
+    for question_id, course_id, prompt, explanation, spec in Question.objects.filter(
         quiz__course__in=courses
-    ).values_list("id", "quiz__course_id", "prompt", "explanation"):
-        texts[question_id] = [prompt, explanation]
+    ).values_list("id", "quiz__course_id", "prompt", "explanation", "spec"):
+        # A kind's own fields (a scenario's log or code, accepted answers) count too.
+        texts[question_id] = [prompt, explanation, json.dumps(spec or {}, ensure_ascii=False)]
         owners[question_id] = course_id
     for question_id, text in Choice.objects.filter(question_id__in=texts).values_list(
         "question_id", "text"

@@ -207,7 +207,7 @@ def test_quiz_limits_are_checked(document, field, value):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("kind", "essay"), ("prompt", ""), ("choices", "A, B")]
+    ("field", "value"), [("kind", "cloze"), ("prompt", ""), ("choices", "A, B")]
 )
 def test_question_fields_are_checked(document, field, value):
     document["quiz"]["questions"][0][field] = value

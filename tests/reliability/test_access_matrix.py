@@ -321,6 +321,13 @@ ROWS = [
         (LOGIN, LOGIN, LOGIN, 302, 404, 404, 404),
     ),
     Row("attempt", "GET", "/attempts/{attempt}/", ENGINEER_PAGE),
+    # The grading queue: leads (their teams') and the grader role (staff here is a
+    # superuser, so holds it); an engineer 404. The attempt below is open, not
+    # awaiting grading: nobody grades it (tests/training/test_pages_question_bank.py
+    # has the queue with an essay in it).
+    Row("grading_queue", "GET", "/grading/", (LOGIN, LOGIN, LOGIN, 404, 200, 200)),
+    Row("grading_attempt", "GET", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
+    Row("grading_attempt", "POST", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
     Row("skills", "GET", "/skills/", ENGINEER_PAGE),
     Row("my_shift", "GET", "/shift/", ENGINEER_PAGE),
     # An empty form: nothing to save (400); only engineers have a shift.

@@ -16,6 +16,7 @@ from training.models import (
     SupportManager,
     Team,
 )
+from training.selectors.access import gradable_attempts
 from training.selectors.attempt_limits import with_attempt_figures
 
 User = get_user_model()
@@ -213,3 +214,12 @@ def test_the_release_history_shows_a_draft_and_a_release_made_available_over_the
     assert "(maya)" in decision and "support briefed on the call" in decision
     # Nobody holds the training of a release already with customers when they joined.
     assert not Release.objects.get(version="2.3.1").assignments.exists()
+
+
+def test_the_demo_lead_meets_an_essay_in_the_grading_queue():
+    run_demo()
+    lena = get_user_model().objects.get(username="lena")
+    waiting = list(gradable_attempts(lena))
+    assert [a.engineer.username for a in waiting] == ["priya"]
+    kinds = {q["kind"] for q in waiting[0].snapshot["questions"]}
+    assert {"essay", "ordering", "matching", "numeric", "short_answer", "true_false"} <= kinds

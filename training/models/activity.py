@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils import timezone
 
 
@@ -71,10 +72,39 @@ class Attempt(models.Model):
         db_default=LeadNotice.NONE,
         blank=True,
     )
+    # The `uid`s of the questions this attempt drew: the next attempt prefers
+    # questions not seen yet (training.services.attempts.draw_questions).
+    drawn = models.JSONField(default=list, db_default=Value([], JSONField()), blank=True)
+    # Per question id, the share of its mark earned (0..1), or None for an essay
+    # not graded yet.
+    marks = models.JSONField(default=dict, db_default=Value({}, JSONField()), blank=True)
+    # Submitted with an essay: no score or pass until a grader grades it.
+    awaiting_grading = models.BooleanField(default=False, db_default=False)
+    # Per essay question id: {"score": 0..100, "feedback": "…"}.
+    essay_grades = models.JSONField(default=dict, db_default=Value({}, JSONField()), blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    graded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["engineer", "quiz", "number"]
+        permissions = [
+            # The grader role: grade essays of any engineer from the grading queue
+            # (leads grade their own teams' without it).
+            ("grade_essays", "Can grade essay answers of any engineer"),
+        ]
         indexes = [
+            # The grading queue: attempts awaiting a grader, oldest submission first.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(awaiting_grading=True),
+                name="attempt_awaiting_idx",
+            ),
             # The beat's pass over the lead notices still to send: a handful of rows.
             models.Index(
                 fields=["lead_notice"],
@@ -98,8 +128,24 @@ class Attempt(models.Model):
                 name="attempt_score_range",
             ),
             models.CheckConstraint(
-                condition=Q(submitted_at__isnull=True, score__isnull=True, passed__isnull=True)
-                | Q(submitted_at__isnull=False, score__isnull=False, passed__isnull=False),
+                condition=Q(
+                    submitted_at__isnull=True,
+                    score__isnull=True,
+                    passed__isnull=True,
+                    awaiting_grading=False,
+                )
+                | Q(
+                    submitted_at__isnull=False,
+                    score__isnull=False,
+                    passed__isnull=False,
+                    awaiting_grading=False,
+                )
+                | Q(
+                    submitted_at__isnull=False,
+                    score__isnull=True,
+                    passed__isnull=True,
+                    awaiting_grading=True,
+                ),
                 name="attempt_graded_iff_submitted",
             ),
         ]

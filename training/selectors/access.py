@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from courses.models import Release, Sdk
-from training.models import Assignment, Engineer, SupportManager, Team
+from training.models import Assignment, Attempt, Engineer, SupportManager, Team
 
 
 def is_support_manager(user: Any) -> bool:
@@ -86,6 +86,35 @@ def visible_assignments(user: Any) -> QuerySet[Assignment]:
     return queryset.filter(
         Q(engineer__user=user) | Q(engineer__team__in=led_teams(user).values("pk"))
     )
+
+
+GRADER_PERMISSION = "training.grade_essays"
+
+
+def is_grader(user: Any) -> bool:
+    """Holds the grader role: the `training.grade_essays` permission (given to a
+    user or a group in the admin; superusers have it)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.has_perm(GRADER_PERMISSION))
+
+
+def may_use_grading_queue(user: Any) -> bool:
+    """Graders, and leads (for their own teams). Staff and support managers open it
+    too (the menu offers it to everyone with lead pages); without the role it
+    lists only the teams they lead."""
+    return is_grader(user) or sees_everything(user) or led_teams(user).exists()
+
+
+def gradable_attempts(user: Any) -> QuerySet[Attempt]:
+    """The attempts awaiting grading that `user` may grade: every engineer's for a
+    grader, those of the engineers of the teams a lead leads; never one's own."""
+    queryset = Attempt.objects.filter(awaiting_grading=True)
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return queryset.none()
+    if not is_grader(user):
+        queryset = queryset.filter(engineer__team__in=led_teams(user).values("pk"))
+    return queryset.exclude(engineer__user=user)
 
 
 def may_manage_assignments(user: Any) -> bool:

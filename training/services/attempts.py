@@ -17,16 +17,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from smtplib import SMTPException
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.errors import Conflict, InvalidInput
 from core.queue import enqueue_on_commit
-from courses.models import Question, Quiz
+from courses.models import Question, Quiz, QuizSlot
+from training.grading import clean_answer, mark, percent, snapshot_question, tidy
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
@@ -36,7 +38,7 @@ from training.services.skills import skill_records_update_from_attempt
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,36 +48,99 @@ class QuestionResult:
     question: dict
     selected: frozenset[str]
     right: bool
+    mark: float | None = None  # share of the mark earned; None: an essay not graded yet
+    answer: tuple[str, ...] = ()  # what was given, in order (texts, places, matches)
+    grade: dict | None = None  # an essay's {"score", "feedback"} once graded
+
+    @property
+    def partial(self) -> bool:
+        return self.mark is not None and 0 < self.mark < 1
+
+    @property
+    def pending(self) -> bool:
+        return self.mark is None
 
 
-def quiz_snapshot(*, quiz: Quiz, seed: int) -> dict:
-    """The quiz as it is now, questions and each question's choices shuffled by `seed`."""
-    rng = random.Random(seed)
-    questions = []
-    for question in quiz.questions.select_related("skill").prefetch_related("choices"):
-        choices = [
-            {"id": choice.pk, "text": choice.text, "correct": choice.correct}
-            for choice in question.choices.all()
-        ]
-        rng.shuffle(choices)
-        for key, choice in enumerate(choices):
-            choice["key"] = str(key)
-        questions.append(
-            {
-                "id": question.pk,
-                "kind": question.kind,
-                "prompt": question.prompt,
-                "explanation": question.explanation,
-                "skill": question.skill.slug if question.skill is not None else None,
-                "choices": choices,
-            }
+def draw_questions(
+    *, quiz: Quiz, rng: random.Random, seen: set[str]
+) -> tuple[list[int], list[dict]]:
+    """The ids of the questions an attempt asks, and what each slot drew.
+
+    A quiz without slots asks its own questions. A pool slot draws its `draw`
+    questions (of its feature, if it names one) at random from `rng`, first among
+    those the engineer has not `seen` at this quiz (by `uid`, so a question keeps
+    counting as seen across edits of the course); only when too few unseen remain
+    does it draw seen ones too. Two slots never draw the same question. Two
+    queries: the slots, and the ids, names and features of the pools' questions.
+    """
+    slots = list(
+        QuizSlot.objects.filter(quiz=quiz)
+        .order_by("position")
+        .values_list("question_id", "pool_id", "draw", "feature_id")
+    )
+    if not slots:
+        own = list(
+            Question.objects.filter(quiz=quiz, pool__isnull=True)
+            .order_by("position")
+            .values_list("pk", flat=True)
         )
+        return own, []
+    pool_ids = {pool_id for _, pool_id, _, _ in slots if pool_id is not None}
+    candidates: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+    if pool_ids:
+        rows = (
+            Question.objects.filter(pool_id__in=pool_ids)
+            .order_by("position")
+            .values_list("pool_id", "pk", "uid", "feature_id")
+        )
+        for pool_id, pk, uid, feature_id in rows:
+            candidates[pool_id].append((pk, uid, feature_id))
+    ids: list[int] = []
+    taken: set[int] = set()
+    record: list[dict] = []
+    for question_id, pool_id, draw, feature_id in slots:
+        if question_id is not None:
+            ids.append(question_id)
+            taken.add(question_id)
+            continue
+        pool = [
+            (pk, uid)
+            for pk, uid, feature in candidates[pool_id]
+            if pk not in taken and (feature_id is None or feature == feature_id)
+        ]
+        unseen = [item for item in pool if item[1] not in seen]
+        again = [item for item in pool if item[1] in seen]
+        count = min(draw or 0, len(pool))
+        chosen = rng.sample(unseen, min(count, len(unseen)))
+        if len(chosen) < count:
+            chosen += rng.sample(again, count - len(chosen))
+        ids += [pk for pk, _ in chosen]
+        taken.update(pk for pk, _ in chosen)
+        record.append(
+            {"pool": pool_id, "feature": feature_id, "draw": draw, "drew": [u for _, u in chosen]}
+        )
+    return ids, record
+
+
+def quiz_snapshot(*, quiz: Quiz, seed: int, seen: set[str] | None = None) -> dict:
+    """The questions an attempt asks, drawn and shuffled by `seed` (see
+    `draw_questions`), each with its key and its own shuffled display order."""
+    rng = random.Random(seed)
+    ids, slots = draw_questions(quiz=quiz, rng=rng, seen=seen or set())
+    by_id = {
+        question.pk: question
+        for question in Question.objects.filter(pk__in=ids)
+        .select_related("skill", "feature", "pool")
+        .prefetch_related("choices")
+    }
+    questions = [snapshot_question(by_id[pk], rng) for pk in ids if pk in by_id]
     rng.shuffle(questions)
     return {
         "version": SNAPSHOT_VERSION,
         "seed": seed,
         "pass_mark": quiz.pass_mark,
         "max_attempts": quiz.max_attempts,
+        "slots": slots,
         "questions": questions,
     }
 
@@ -84,36 +149,50 @@ def quiz_snapshot(*, quiz: Quiz, seed: int) -> dict:
 def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the engineer's attempt of this quiz still open.
 
-    Raises Conflict when the quiz is already passed, has no questions, or every
-    attempt is used: the quiz's `max_attempts` plus those a lead granted the
-    engineer's assignment (`extra_attempts`). Two starts at once (two tabs) cannot both
-    create attempt N: the (engineer, quiz, number) constraint lets one win and the
-    other returns the winner's attempt. Starts the engineer's assignment of the
-    course.
+    Raises Conflict when the quiz is already passed, an attempt awaits a grader,
+    the quiz asks no questions, or every attempt is used: the quiz's
+    `max_attempts` plus those a lead granted the engineer's assignment
+    (`extra_attempts`). Two starts at once (two tabs) cannot both create attempt
+    N: the (engineer, quiz, number) constraint lets one win and the other returns
+    the winner's attempt. Starts the engineer's assignment of the course.
+
+    The attempt draws its questions now (`quiz_snapshot`), preferring those the
+    engineer has not seen in earlier attempts, and keeps them: a reload shows the
+    same questions. One read of the earlier attempts serves the limits and the
+    questions seen.
     """
     now = now or timezone.now()
     assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
     all_attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz)
+    earlier = list(
+        all_attempts.order_by("number").values_list(
+            "pk", "number", "started_at", "submitted_at", "passed", "awaiting_grading", "drawn"
+        )
+    )
     # Those that count: a recertification's since it was (re)assigned, else all.
-    attempts = all_attempts
     since = attempts_since(assignment)
-    if since is not None:
-        attempts = attempts.filter(started_at__gte=since)
-    open_attempt = attempts.filter(submitted_at__isnull=True).order_by("number").first()
+    counted = [row for row in earlier if since is None or row[2] >= since]
+    open_attempt = next((row for row in counted if row[3] is None), None)
     if open_attempt is not None:
-        return open_attempt
-    if attempts.filter(passed=True).exists():
+        return all_attempts.get(pk=open_attempt[0])
+    if any(row[4] for row in counted):
         raise Conflict(gettext("You have already passed this quiz."))
+    if any(row[5] for row in counted):
+        raise Conflict(
+            gettext("Your last attempt is awaiting grading; you will be told by mail when it is.")
+        )
     allowed = attempts_allowed(max_attempts=quiz.max_attempts, assignment=assignment)
-    if attempts.count() >= allowed:
+    if len(counted) >= allowed:
         raise Conflict(
             gettext("You have used every attempt this quiz allows."),
             max_attempts=allowed,
         )
-    if not quiz.questions.exists():
+    seen = {uid for row in earlier for uid in (row[6] or [])}
+    snapshot = quiz_snapshot(quiz=quiz, seed=secrets.randbits(32), seen=seen)
+    if not snapshot["questions"]:
         raise Conflict(gettext("This quiz has no questions yet."))
     # Numbers run on across recertifications: (engineer, quiz, number) is unique.
-    number = (all_attempts.aggregate(last=Max("number"))["last"] or 0) + 1
+    number = (earlier[-1][1] if earlier else 0) + 1
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -122,7 +201,10 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
                 assignment=assignment,
                 number=number,
                 pass_mark=quiz.pass_mark,
-                snapshot=quiz_snapshot(quiz=quiz, seed=secrets.randbits(32)),
+                snapshot=snapshot,
+                drawn=[
+                    question["uid"] for question in snapshot["questions"] if question.get("uid")
+                ],
                 started_at=now,
             )
     except IntegrityError:
@@ -148,70 +230,91 @@ def _attempts_used(attempt: Attempt) -> int:
 
 
 def clean_answers(*, snapshot: dict, answers: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Check submitted answers against the snapshot: every question answered, only
-    its own choice keys, exactly one for a single-choice question.
+    """Check submitted answers against the snapshot: every question answered, in
+    the shape its kind takes (training.grading.clean_answer).
 
-    `answers` maps a question id (as a string) to choice keys. Raises InvalidInput
-    naming each question (`q<id>`) that is wrong; returns the answers normalised.
+    `answers` maps a question id (as a string) to a list of strings. Raises
+    InvalidInput naming each question (`q<id>`) that is wrong; returns the answers
+    normalised.
     """
     cleaned: dict[str, list[str]] = {}
     errors: dict[str, list[str]] = {}
     for question in snapshot["questions"]:
         field = str(question["id"])
-        keys = {choice["key"] for choice in question["choices"]}
-        given = sorted(set(answers.get(field) or []))
-        if not given:
-            errors[f"q{field}"] = [gettext("Choose an answer.")]
-        elif not set(given) <= keys:
-            errors[f"q{field}"] = [gettext("Choose among the answers shown.")]
-        elif question["kind"] == Question.Kind.SINGLE and len(given) != 1:
-            errors[f"q{field}"] = [gettext("Choose one answer.")]
+        given = answers.get(field) or []
+        if not isinstance(given, list):
+            given = [given]
+        value, error = clean_answer(question, given)
+        if error is not None or value is None:
+            errors[f"q{field}"] = [error or gettext("Choose an answer.")]
         else:
-            cleaned[field] = given
+            cleaned[field] = value
     if errors:
         raise InvalidInput(errors)
     return cleaned
 
 
-def grade(*, snapshot: dict, answers: dict[str, list[str]]) -> tuple[int, dict]:
-    """Score (whole percent of questions right, rounded down) and per-skill scores.
+def marks_of(*, snapshot: dict, answers: dict[str, list[str]]) -> dict[str, float | None]:
+    """Each question's share of its mark (None: an essay, for a person to grade)."""
+    return {
+        str(question["id"]): mark(question, answers.get(str(question["id"]), []))
+        for question in snapshot["questions"]
+    }
 
-    A question is right only when the selected choices are exactly its correct
-    ones: for multiple choice, every correct choice and no wrong one.
+
+def grade(
+    *, snapshot: dict, answers: dict[str, list[str]], marks: dict | None = None
+) -> tuple[int, dict]:
+    """Score (whole percent of the questions' marks, rounded down) and per-skill
+    scores. Each question is worth one mark, earned in part where its kind gives
+    partial credit (fractions, partial ordering or matching); an essay counts as
+    its grader's score. Without fractions a choice question is all or nothing: for
+    multiple choice, every correct choice and no wrong one.
     """
-    right_total = 0
-    per_skill: dict[str, dict[str, int]] = {}
+    if marks is None:
+        marks = marks_of(snapshot=snapshot, answers=answers)
+    total = 0.0
+    per_skill: dict[str, dict] = {}
     for question in snapshot["questions"]:
-        right = is_right(question=question, selected=answers.get(str(question["id"]), []))
-        right_total += right
+        earned = marks.get(str(question["id"])) or 0.0
+        total += earned
         if question["skill"]:
-            tally = per_skill.setdefault(question["skill"], {"right": 0, "total": 0})
-            tally["right"] += right
+            tally = per_skill.setdefault(question["skill"], {"right": 0.0, "total": 0})
+            tally["right"] += earned
             tally["total"] += 1
     for tally in per_skill.values():
-        tally["score"] = tally["right"] * 100 // tally["total"]
-    total = len(snapshot["questions"])
-    score = right_total * 100 // total if total else 100
-    return score, per_skill
+        tally["score"] = percent(tally["right"], tally["total"])
+        tally["right"] = tidy(tally["right"])
+    return percent(total, len(snapshot["questions"])), per_skill
 
 
 def is_right(*, question: dict, selected: list[str] | frozenset[str]) -> bool:
-    correct = {choice["key"] for choice in question["choices"] if choice["correct"]}
-    return set(selected) == correct
+    """Whether a choice question's selection earns its whole mark."""
+    return mark(question, sorted(selected)) == 1
 
 
 def attempt_results(*, attempt: Attempt) -> list[QuestionResult]:
     """The graded questions of a submitted attempt, in the order they were shown."""
-    return [
-        QuestionResult(
-            question=question,
-            selected=frozenset(attempt.answers.get(str(question["id"]), [])),
-            right=is_right(
-                question=question, selected=attempt.answers.get(str(question["id"]), [])
-            ),
+    marks = attempt.marks or marks_of(snapshot=attempt.snapshot, answers=attempt.answers)
+    results = []
+    for question in attempt.snapshot["questions"]:
+        field = str(question["id"])
+        given = attempt.answers.get(field, [])
+        earned = marks.get(field)
+        grade_given = (attempt.essay_grades or {}).get(field)
+        if earned is None and grade_given is not None:
+            earned = grade_given["score"] / 100
+        results.append(
+            QuestionResult(
+                question=question,
+                selected=frozenset(given),
+                right=earned == 1,
+                mark=earned,
+                answer=tuple(given),
+                grade=grade_given,
+            )
         )
-        for question in attempt.snapshot["questions"]
-    ]
+    return results
 
 
 @transaction.atomic
@@ -225,39 +328,76 @@ def attempt_submit(
     submission gets the attempt as first graded, and its answers are ignored.
     Answers are validated first (InvalidInput, nothing written).
 
-    The one grading call then: on a pass, raises the engineer's skill records and
-    completes the assignment if every lesson is read; on a failed last attempt,
-    emails the team's leads once the transaction commits (the attempt's
-    `lead_notice` is left pending by the grade itself, so the mail survives a lost
-    task).
+    An attempt with an essay is only submitted: it awaits a grader
+    (`attempt_grade_essays`), and nothing follows until then. Otherwise the one
+    grading call (`_record_grade`): on a pass, raises the engineer's skill records
+    and completes the assignment if every lesson is read; on a failed last
+    attempt, emails the team's leads once the transaction commits.
     """
     if attempt.submitted_at is not None:
         return attempt
     cleaned = clean_answers(snapshot=attempt.snapshot, answers=answers)
-    score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned)
+    marks = marks_of(snapshot=attempt.snapshot, answers=cleaned)
+    now = now or timezone.now()
+    if any(value is None for value in marks.values()):
+        submitted = {
+            "submitted_at": now,
+            "answers": cleaned,
+            "marks": marks,
+            "awaiting_grading": True,
+        }
+        claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
+            **submitted
+        )
+        if not claimed:
+            attempt.refresh_from_db(fields=[*submitted, "score", "passed", "skill_scores"])
+            return attempt
+        for field, value in submitted.items():
+            setattr(attempt, field, value)
+        return attempt
+    score, skill_scores = grade(snapshot=attempt.snapshot, answers=cleaned, marks=marks)
+    graded = {"submitted_at": now, "answers": cleaned, "marks": marks}
+    attempt, _ = _record_grade(
+        attempt=attempt,
+        score=score,
+        skill_scores=skill_scores,
+        fields=graded,
+        claim=Q(submitted_at__isnull=True),
+        now=now,
+    )
+    return attempt
+
+
+def _record_grade(
+    *,
+    attempt: Attempt,
+    score: int,
+    skill_scores: dict,
+    fields: dict,
+    claim: Q,
+    now: datetime,
+) -> tuple[Attempt, bool]:
+    """Write a final grade with a conditional UPDATE (`claim`: the state only an
+    ungraded attempt is in), then what follows from it: a pass raises skill
+    records and completes the assignment (readiness follows it); a failed last
+    attempt owes the leads a mail. Returns the attempt as graded, by this call or,
+    when the claim lost, by the one that won; and whether this call graded it."""
     passed = score >= attempt.pass_mark
     # The limit the attempt started under, plus what a lead has granted since.
     last_failed = not passed and _attempts_used(attempt) >= attempts_allowed(
         max_attempts=attempt.snapshot.get("max_attempts", attempt.quiz.max_attempts),
         assignment=attempt.assignment,
     )
-    now = now or timezone.now()
-    graded = {
-        "submitted_at": now,
-        "answers": cleaned,
-        "score": score,
-        "passed": passed,
-        "skill_scores": skill_scores,
-    }
+    graded = {**fields, "score": score, "passed": passed, "skill_scores": skill_scores}
     if last_failed:
         # The leads' mail is owed from the moment the grade is: same row, same UPDATE.
         graded["lead_notice"] = Attempt.LeadNotice.PENDING
-    claimed = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(**graded)
+    claimed = Attempt.objects.filter(claim, pk=attempt.pk).update(**graded)
     if not claimed:
         # Graded meanwhile: reload what that grading wrote. The rest of the row (the
         # snapshot above all, the largest part) is never written after the start.
         attempt.refresh_from_db(fields=list(graded))
-        return attempt
+        return attempt, False
     # The row now holds exactly these values: no need to read them back.
     for field, value in graded.items():
         setattr(attempt, field, value)
@@ -277,7 +417,113 @@ def attempt_submit(
         # A task, so the engineer's request never waits on the mail server; if it is
         # lost, the beat's pass (send_pending_lead_notices) sends the mail.
         enqueue_on_commit("training.tasks.notify_last_failed_attempt", attempt.pk)
+    return attempt, True
+
+
+class EssayGrade(TypedDict):
+    score: int  # 0..100
+    feedback: str
+
+
+MAX_FEEDBACK = 5000
+
+
+@transaction.atomic
+def attempt_grade_essays(
+    *, attempt: Attempt, grades: dict[str, EssayGrade], grader: Any, now: datetime | None = None
+) -> Attempt:
+    """A grader's scores (0 to 100) and feedback for every essay of an attempt
+    awaiting grading; the attempt is then graded as any other (`_record_grade`:
+    pass or fail, skill records, the assignment's completion and so readiness)
+    and the engineer is told by mail once the transaction commits.
+
+    The caller has checked the grader may grade this attempt
+    (training.selectors.access.gradable_attempts). Raises InvalidInput naming each
+    essay (`q<id>`) without a valid score, and Conflict when the attempt does not
+    await grading (graded already, by someone else in another tab: the claim is
+    a conditional UPDATE, so it is graded once).
+    """
+    if not attempt.awaiting_grading:
+        raise Conflict(gettext("This attempt is not awaiting grading."))
+    essays = [q for q in attempt.snapshot["questions"] if attempt.marks.get(str(q["id"])) is None]
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, EssayGrade] = {}
+    for question in essays:
+        field = str(question["id"])
+        given: Any = grades.get(field) or {}
+        score = given.get("score") if isinstance(given, dict) else None
+        feedback = given.get("feedback", "") if isinstance(given, dict) else ""
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+            errors[f"q{field}"] = [gettext("Give a score from 0 to 100.")]
+        elif not isinstance(feedback, str) or "\x00" in feedback or len(feedback) > MAX_FEEDBACK:
+            errors[f"q{field}"] = [
+                gettext("Feedback is text of at most %(n)s characters.") % {"n": MAX_FEEDBACK}
+            ]
+        else:
+            cleaned[field] = {"score": score, "feedback": feedback.strip()}
+    if errors:
+        raise InvalidInput(errors)
+    now = now or timezone.now()
+    marks = dict(attempt.marks)
+    for field, given in cleaned.items():
+        marks[field] = given["score"] / 100
+    score, skill_scores = grade(snapshot=attempt.snapshot, answers=attempt.answers, marks=marks)
+    attempt, claimed = _record_grade(
+        attempt=attempt,
+        score=score,
+        skill_scores=skill_scores,
+        fields={
+            "awaiting_grading": False,
+            "essay_grades": cleaned,
+            "graded_by": grader,
+            "graded_at": now,
+        },
+        claim=Q(awaiting_grading=True),
+        now=now,
+    )
+    if not claimed:
+        raise Conflict(gettext("This attempt has just been graded by someone else."))
+    enqueue_on_commit("training.tasks.notify_attempt_graded", attempt.pk)
     return attempt
+
+
+def notify_engineer_of_grade(*, attempt_id: int) -> int:
+    """Email the engineer that their attempt has been graded: score, pass or not.
+    A mail server that is down is logged, not raised. Returns messages sent."""
+    attempt = (
+        Attempt.objects.select_related("engineer__user", "quiz__course")
+        .filter(pk=attempt_id, awaiting_grading=False, passed__isnull=False)
+        .first()
+    )
+    if attempt is None or not attempt.engineer.user.email:
+        return 0
+    engineer = attempt.engineer
+    facts = {
+        "course": attempt.quiz.course.title,
+        "n": attempt.number,
+        "score": attempt.score,
+        "mark": attempt.pass_mark,
+    }
+    with translation.override(engineer.language):
+        verdict = gettext("You passed.") if attempt.passed else gettext("You did not pass.")
+        link = site_link("attempt", attempt.pk)
+        message = paragraphs_message(
+            subject=gettext("[Preflight] Your quiz of %(course)s has been graded") % facts,
+            paragraphs=[
+                gettext("Attempt %(n)s at the quiz of “%(course)s” has been graded.") % facts,
+                gettext("Score: %(score)s%% (pass mark %(mark)s%%).") % facts + " " + verdict,
+            ],
+            to=[engineer.user.email],
+            language=engineer.language,
+            link=link,
+            link_text=gettext("The feedback: %(url)s") % {"url": link},
+            link_label=gettext("Read the feedback"),
+        )
+    try:
+        return send(message)
+    except (SMTPException, OSError):
+        logger.exception("could not email the engineer about graded attempt %s", attempt_id)
+        return 0
 
 
 def notify_leads_of_last_failed_attempt(*, attempt_id: int) -> int:

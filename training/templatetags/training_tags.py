@@ -218,3 +218,55 @@ def matrix_rows(rows) -> SafeString:
     renderer = _MatrixRows()
     # Every part is format_html's output or a constant.
     return mark_safe("".join(map(renderer.row, rows)))
+
+
+@register.filter
+def percent_of(share: float | None) -> int:
+    """A share of a mark (0 to 1) as whole percent, rounded down."""
+    return int((share or 0) * 100 + 1e-9)
+
+
+def _number(value: float) -> str:
+    return formats.number_format(value, decimal_pos=None)
+
+
+@register.simple_tag
+def answer_lines(result, reveal: bool) -> list[dict]:
+    """A submitted answer to a question without choices, as (label, what was
+    given, the key) lines; the key only where `reveal` allows it, and never an
+    essay's rubric."""
+    question, given = result.question, list(result.answer)
+    kind = question["kind"]
+    if kind in ("ordering", "matching"):
+        lines = []
+        if kind == "ordering":
+            place = {key: str(n) for n, key in enumerate(question["order"], start=1)}
+        options = {o["key"]: o["text"] for o in question.get("options", [])}
+        for n, item in enumerate(question["items"]):
+            value = given[n] if n < len(given) else ""
+            if kind == "ordering":
+                line = {"label": item["text"], "given": value, "key": place[item["key"]]}
+            else:
+                right = options.get(question["pairs"][item["key"]], "")
+                line = {"label": item["text"], "given": options.get(value, ""), "key": right}
+            if not reveal or line["key"] == line["given"]:
+                line["key"] = ""
+            lines.append(line)
+        return lines
+    text = given[0] if given else ""
+    key = ""
+    if kind == "true_false":
+        text = gettext("True") if text == "true" else gettext("False")
+        key = gettext("True") if question["answer"] else gettext("False")
+    elif kind == "short_answer":
+        key = next((a["text"] for a in question["answers"] if a["fraction"] == 1), "")
+    elif kind == "numeric":
+        units = question.get("units") or []
+        key = _number(question["value"])
+        if question.get("tolerance"):
+            key += " ± " + _number(question["tolerance"])
+        if units:
+            key += " " + units[0]["unit"]
+    if not reveal or kind == "essay" or result.right:
+        key = ""
+    return [{"label": gettext("Your answer"), "given": text, "key": key}]

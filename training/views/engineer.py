@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
+from training.grading import page_question
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.access import has_lead_pages_expression, led_teams, sees_everything
@@ -27,6 +28,7 @@ from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
 from training.selectors.content_review import course_stale_since, lesson_stale_marks
 from training.selectors.dashboard import dashboard, dashboard_notices, skill_standings
+from training.selectors.quizzes import quiz_question_count
 from training.services.attempts import attempt_results, attempt_start, attempt_submit
 from training.services.calendar import calendar_token_reset
 from training.services.progress import (
@@ -234,9 +236,10 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "counted_attempts": counted,
             "open_attempt": next((a for a in counted if a.submitted_at is None), None),
             "passed": any(a.passed for a in counted),
+            "awaiting": any(a.awaiting_grading for a in counted),
             "attempts_allowed": allowed,
             "attempts_left": max(allowed - len(counted), 0),
-            "question_count": quiz.questions.count(),
+            "question_count": quiz_question_count(quiz=quiz),
             "progress": progress,
         },
     )
@@ -298,21 +301,8 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _attempt_result(request, attempt)
 
     questions = [
-        {
-            "id": question["id"],
-            "field": f"q{question['id']}",
-            "kind": question["kind"],
-            "prompt": question["prompt"],
-            "choices": [
-                {
-                    "key": choice["key"],
-                    "text": choice["text"],
-                    "checked": choice["key"] in answers.get(str(question["id"]), []),
-                }
-                for choice in question["choices"]
-            ],
-            "errors": errors.get(f"q{question['id']}", []),
-        }
+        page_question(question, answers.get(str(question["id"]), []))
+        | {"errors": errors.get(f"q{question['id']}", [])}
         for question in attempt.snapshot["questions"]
     ]
     return render(
@@ -348,7 +338,10 @@ def _attempt_result(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "is_latest": not counts["later"],
             # Review options: while attempts remain and nothing is passed, the score
             # and which questions were wrong, never the key (it would pass the retry).
-            "reveal": (
+            # Never while a grader has yet to grade it: the key would reach the
+            # engineer before the grade does.
+            "reveal": not attempt.awaiting_grading
+            and (
                 attempt.quiz.review == Quiz.Review.IMMEDIATE
                 or counts["passed"] > 0
                 or attempts_left == 0

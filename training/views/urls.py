@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from training.views import auth, calendar, engineer, language, shifts
+from training.views import auth, calendar, engineer, grading, language, shifts
 
 urlpatterns = [
     # Signed in: the dashboard; otherwise login_required sends the visitor to sign-in.
@@ -21,6 +21,9 @@ urlpatterns = [
     path("attempts/<int:pk>/", engineer.attempt_detail, name="attempt"),
     path("skills/", engineer.skills, name="skills"),
     path("shift/", shifts.my_shift, name="my_shift"),
+    # Graders (leads, the grader role): essays awaiting a grade (training.views.grading).
+    path("grading/", grading.grading_queue, name="grading_queue"),
+    path("grading/<int:pk>/", grading.grading_attempt, name="grading_attempt"),
     path("language/", language.language_set, name="language_set"),
     path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),

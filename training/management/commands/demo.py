@@ -28,7 +28,11 @@ from courses.services.releases import release_record
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
 from training.readiness import reason_text, release_readiness
-from training.services.assignments import engineer_assign_backlog, release_assign_training
+from training.services.assignments import (
+    assignments_create_manual,
+    engineer_assign_backlog,
+    release_assign_training,
+)
 from training.services.attempts import attempt_start, attempt_submit
 from training.services.content_review import release_flag_stale_content
 from training.services.courses import course_save
@@ -94,6 +98,35 @@ def _answers(attempt: Attempt, *, right: bool) -> dict[str, list[str]]:
     return answers
 
 
+def _all_right(attempt: Attempt) -> dict[str, list[str]]:
+    """An answer to every question of the attempt, right where a computer grades it,
+    and a reply to the customer for the essay."""
+    answers: dict[str, list[str]] = {}
+    for q in attempt.snapshot["questions"]:
+        kind = q["kind"]
+        if kind in ("single", "multiple"):
+            value = [c["key"] for c in q["choices"] if c["correct"]]
+        elif kind == "true_false":
+            value = ["true" if q["answer"] else "false"]
+        elif kind == "short_answer":
+            value = [q["answers"][0]["text"]]
+        elif kind == "numeric":
+            value = [str(q["value"])]
+        elif kind == "ordering":
+            place = {key: str(n) for n, key in enumerate(q["order"], start=1)}
+            value = [place[item["key"]] for item in q["items"]]
+        elif kind == "matching":
+            value = [q["pairs"][item["key"]] for item in q["items"]]
+        else:
+            value = [
+                "Hello, the log shows a connection timeout (code 408): the hotel network "
+                "is slow to connect. Please raise connectTimeout to 10 s, or try another "
+                "network, and send us the SDK version and a log if it happens again."
+            ]
+        answers[str(q["id"])] = value
+    return answers
+
+
 def _feature_signature(features) -> list[tuple]:
     return [(f["key"], f["title"], f["summary"], tuple(sorted(f["skills"]))) for f in features]
 
@@ -130,6 +163,7 @@ class Command(BaseCommand):
         self._shifts()
         self._progress()
         self._recertification()
+        self._question_bank()
         kept = self._passwords() + self._admin()
         self._report(releases, kept)
 
@@ -358,6 +392,30 @@ class Command(BaseCommand):
             except PreflightError:  # every attempt used: locked out
                 return
             self._count("quizzes failed", True)
+
+    def _question_bank(self) -> None:
+        """The drill (a pool and every kind), assigned by lena to her engineers; priya
+        has submitted it, so lena meets an essay in her grading queue."""
+        document = content.QUESTION_BANK_COURSE
+        course = Course.objects.filter(slug=document["slug"]).first()
+        if course is None:
+            course, created = course_save(slug=document["slug"], document=document, actor=SYSTEM)
+            self._count("courses", created)
+        lead = User.objects.get(username=content.QUESTION_BANK_LEAD)
+        engineers = Engineer.objects.filter(user__username__in=content.QUESTION_BANK_ENGINEERS)
+        unassigned = engineers.exclude(assignments__course=course)
+        if unassigned.exists():
+            assignments_create_manual(
+                course=course,
+                engineer_ids=list(unassigned.values_list("pk", flat=True)),
+                due_at=self.now + timedelta(days=10),
+                actor=Actor(user=lead),
+            )
+        engineer = engineers.get(user__username=content.QUESTION_BANK_SUBMITTED)
+        if Attempt.objects.filter(engineer=engineer, quiz=course.quiz).exists():
+            return
+        attempt = attempt_start(engineer=engineer, quiz=course.quiz, now=self.now)
+        attempt_submit(attempt=attempt, answers=_all_right(attempt), now=self.now)
 
     def _recertification(self) -> None:
         self._course(content.RECERTIFICATION_COURSE)
