@@ -216,6 +216,7 @@ def test_the_release_history_shows_a_draft_and_a_release_made_available_over_the
     assert not Release.objects.get(version="2.3.1").assignments.exists()
 
 
+@pytest.mark.django_db
 def test_the_demo_lead_meets_an_essay_in_the_grading_queue():
     run_demo()
     lena = get_user_model().objects.get(username="lena")
