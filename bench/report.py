@@ -11,6 +11,7 @@ MEMORY_GROWTH_MAX = 50 * MB
 READINESS_MEDIAN_MAX_MS = 50
 PAGE_QUERIES_MAX = 15
 PAGE_MEDIAN_MAX_MS = 100
+PLAYBOOK_SEARCH_MEDIAN_MAX_MS = 50
 
 
 def _verdict(ok: bool | None) -> str:
@@ -127,6 +128,16 @@ def render(results: dict) -> str:
                 f"< {PAGE_MEDIAN_MAX_MS} ms",
                 f"{page.median_ms:.1f} ms",
                 _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
+            )
+        )
+    for item in results.get("playbooks") or []:
+        summary.append(
+            (
+                f"playbook search, {results.get('playbooks_count', 0):,} playbooks: "
+                f"“{item.query}” ({item.matches:,} matches, first page of 20)",
+                f"median < {PLAYBOOK_SEARCH_MEDIAN_MAX_MS} ms",
+                f"{item.median_ms:.1f} ms",
+                _verdict(item.median_ms < PLAYBOOK_SEARCH_MEDIAN_MAX_MS),
             )
         )
     for section in results["errors"]:

@@ -28,6 +28,7 @@ FULL = {
     "page_renders": 30,
     "wrk_seconds": 15,
     "quiz_attempts": 8_000,
+    "playbook_searches": 50,
 }
 QUICK = {
     "fanout_sizes": [2_000, 10_000],
@@ -36,6 +37,7 @@ QUICK = {
     "page_renders": 5,
     "wrk_seconds": 3,
     "quiz_attempts": 1_500,
+    "playbook_searches": 10,
 }
 
 
@@ -49,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,pages,http",
-        help="comma-separated sections to run (default: all): fanout, readiness, pages, http",
+        default="fanout,readiness,pages,playbooks,http",
+        help="comma-separated sections to run (default: all): fanout, readiness, pages, "
+        "playbooks, http",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = sections - {"fanout", "readiness", "pages", "http"}
+    unknown = sections - {"fanout", "readiness", "pages", "playbooks", "http"}
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     plan = QUICK if args.quick else FULL

@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from bench import data, fanout, load, pages, readiness
+from bench import data, fanout, load, pages, playbooks, readiness
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -27,6 +27,8 @@ def run(
         _readiness(results, plan, token, releases)
     if "pages" in sections:
         _pages(results, plan)
+    if "playbooks" in sections:
+        _playbooks(results, plan)
     if "http" in sections:
         if not has_wrk():
             results["http_skipped"] = "wrk is not installed (apt-get install wrk)"
@@ -116,6 +118,16 @@ def _pages(results, plan) -> None:
         results["pages"] = guarded(results, "pages", pages.measure, prep, plan["page_renders"])
         for page in results.get("pages") or []:
             step("pages", f"{page.name}: {page.gap or f'{page.median_ms:.1f} ms'}")
+
+
+def _playbooks(results, plan) -> None:
+    step("playbooks", f"building {playbooks.COUNT:,} playbooks (English and Chinese)")
+    results["playbooks_count"] = guarded(results, "playbooks data", playbooks.prepare)
+    if results["playbooks_count"]:
+        found = guarded(results, "playbooks", playbooks.measure, plan["playbook_searches"])
+        results["playbooks"] = found
+        for item in found or []:
+            step("playbooks", f"“{item.query}”: {item.matches:,} matches, {item.median_ms:.1f} ms")
 
 
 def _http(results, plan, env, token, workdir: Path, releases) -> None:

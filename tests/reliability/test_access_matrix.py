@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.actors import SYSTEM, Actor
 from courses.documents import course_to_document
+from courses.services.playbooks import playbook_put
 from courses.services.releases import release_record
 from tests.factories import CourseFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
@@ -104,6 +105,19 @@ ROWS = [
         "/api/v1/courses/{course}/",
         (ANON, 403, 200, 403, 403, 200),
         {"document": True},
+        scopes=("catalog",),
+    ),
+    # --- API: playbooks (read by any token or person; written with `catalog`)
+    Row(
+        "api-playbooks", "GET", "/api/v1/playbooks/?q=reconnect", CATALOG_READ, scopes=("catalog",)
+    ),
+    Row("api-playbook", "GET", "/api/v1/playbooks/{playbook}/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-playbook",
+        "PUT",
+        "/api/v1/playbooks/new-playbook/",
+        CATALOG_WRITE,
+        {"title": "Push not arriving", "body": "Check the APNs certificate."},
         scopes=("catalog",),
     ),
     # --- API: releases
@@ -293,6 +307,9 @@ ROWS = [
     ),
     Row("attempt", "GET", "/attempts/{attempt}/", ENGINEER_PAGE),
     Row("skills", "GET", "/skills/", ENGINEER_PAGE),
+    # Playbooks: any signed-in person.
+    Row("playbook_search", "GET", "/playbooks/?q=reconnect", (LOGIN, LOGIN, LOGIN, 200, 200, 200)),
+    Row("playbook", "GET", "/playbooks/{playbook}/", (LOGIN, LOGIN, LOGIN, 200, 200, 200)),
     Row("calendar_reset", "POST", "/calendar/reset/", (LOGIN, LOGIN, LOGIN, 302, 404, 404)),
     # The feed's secret URL is its credential (calendar apps have no session).
     Row("calendar_feed", "GET", "/calendar/{calendar_token}.ics", OPEN),
@@ -406,7 +423,13 @@ def world(engineer, outsider, staff, lead):
         actor=Actor(user=lead),
     )
     lead_made = Assignment.objects.get(course=extra, engineer=engineer)
+    playbook_put(
+        slug="reconnect-storms",
+        document={"title": "Reconnect storms", "body": "Hosts reconnect every few seconds."},
+        actor=SYSTEM,
+    )
     return {
+        "playbook": "reconnect-storms",
         "course": qc.course.slug,
         "skill": qc.questions[0].skill.slug,
         "assignment": qc.assignment.pk,

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from training.views import auth, calendar, engineer, language
+from training.views import auth, calendar, engineer, language, playbooks
 
 urlpatterns = [
     # Signed in: the dashboard; otherwise login_required sends the visitor to sign-in.
@@ -20,6 +20,9 @@ urlpatterns = [
     path("assignments/<int:pk>/quiz/start/", engineer.quiz_start, name="quiz_start"),
     path("attempts/<int:pk>/", engineer.attempt_detail, name="attempt"),
     path("skills/", engineer.skills, name="skills"),
+    # Playbooks: search from the header of every page, and one playbook.
+    path("playbooks/", playbooks.playbook_search_page, name="playbook_search"),
+    path("playbooks/<slug:slug>/", playbooks.playbook_page, name="playbook"),
     path("language/", language.language_set, name="language_set"),
     path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
