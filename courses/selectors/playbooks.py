@@ -111,6 +111,8 @@ def playbook_search(search: PlaybookSearch) -> QuerySet[Playbook]:
             .order_by("-rank", "slug")
         )
     terms = search.terms
+    in_title: Q | _ILike
+    similarity: TrigramWordSimilarity | Value
     if connection.vendor == "postgresql":
         for term in terms:
             pattern = Value(_contains_pattern(term))
@@ -118,7 +120,7 @@ def playbook_search(search: PlaybookSearch) -> QuerySet[Playbook]:
                 Q(_ILike(F("title"), pattern)) | Q(_ILike(F("body"), pattern))
             )
         in_title = _ILike(F("title"), Value(_contains_pattern(terms[0])))
-        similarity = TrigramWordSimilarity(Value(search.q), "title")
+        similarity = TrigramWordSimilarity(search.q, "title")
     else:
         for term in terms:
             playbooks = playbooks.filter(Q(title__icontains=term) | Q(body__icontains=term))

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from courses.models import Course, Release
+from courses.selectors.playbooks import PlaybookSearch, playbook_search
 from training import demo_content
 from training.models import (
     Assignment,
@@ -187,3 +188,11 @@ def test_the_output_names_the_address_make_run_really_serves_on():
     call_command("demo", "--url", "http://127.0.0.1:8765", stdout=out, stderr=StringIO())
     assert "Open http://127.0.0.1:8765/ and log in as:" in out.getvalue()
     assert "(http://127.0.0.1:8765/admin/)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_playbooks_to_find_in_english_and_chinese():
+    run_demo()
+    assert list(playbook_search(PlaybookSearch(q="reconnect")))
+    found = list(playbook_search(PlaybookSearch(q="推送")))
+    assert found and all(p.language == "zh-hans" for p in found)
