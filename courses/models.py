@@ -329,10 +329,10 @@ class Playbook(models.Model):
     """What support learned about one customer scenario or symptom: a short Markdown
     article beside the courses, linked to the SDKs, features and skills it is about.
 
-    Searched by courses.selectors.playbooks: on PostgreSQL `search_en` (a weighted
-    tsvector of title and body, kept by a trigger; see migration 0006) serves English
-    full-text search, and trigram GIN indexes on title and body serve Chinese
-    substring matching.
+    Searched by courses.selectors.playbooks: on PostgreSQL `search_vector` (a weighted
+    tsvector of the title's and body's English words and Chinese character bigrams,
+    kept by a trigger and GIN-indexed; see migration 0006) serves both languages, and
+    trigram GIN indexes on title and body serve the other words of a Chinese query.
     """
 
     class Language(models.TextChoices):
@@ -358,8 +358,8 @@ class Playbook(models.Model):
         default=180, validators=[MinValueValidator(1), MaxValueValidator(3650)]
     )
     # Written by a PostgreSQL trigger (title weight A, body weight B); always NULL on
-    # SQLite, where search falls back to substring matching.
-    search_en = SearchVectorField(null=True, editable=False)
+    # SQLite, where search falls back to substring matching. Never written by Django.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -31,6 +31,9 @@ SNIPPET_CHARS = 160
 # PostgreSQL), not by the English full-text parser, which does not split Chinese
 # into words.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+# The Chinese characters the database indexes as bigrams (courses_cjk_bigrams, in
+# migration 0006, uses the same ranges): the basic plane's ideographs.
+_CJK_INDEXED = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Control characters other than tab and newlines: never in prose, and the search
 # highlighter uses two of them as markers (see courses.selectors.playbooks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -38,6 +41,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Every two-character sequence of Chinese characters in `text`, without repeats,
+    in order: what the database's `courses_cjk_bigrams` indexes (migration 0006)."""
+    found = []
+    for run in _CJK_INDEXED.findall(text):
+        found += [run[i : i + 2] for i in range(len(run) - 1)]
+    return list(dict.fromkeys(found))
 
 
 def query_terms(q: str) -> list[str]:

@@ -9,39 +9,58 @@ from django.db import migrations, models
 
 
 # PostgreSQL only (SQLite, `make run`, searches by icontains): pg_trgm, the trigger
-# that keeps Playbook.search_en, and the search indexes. An expression index was the
+# that keeps Playbook.search_vector, and the search indexes. An expression index was the
 # alternative to the stored column; the column keeps ts_rank and ts_headline's input
 # and the indexed expression the same by construction, where an expression index is
 # used only when the query repeats its expression exactly.
-SEARCH_SQL = """
+SEARCH_SQL = r"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
-CREATE FUNCTION courses_playbook_search_en() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The Chinese characters of a text as overlapping two-character words ("离线推送" →
+-- "离线 线推 推送"), so a query of two or more Chinese characters is served by the
+-- same GIN index as English words: pg_trgm's trigrams cannot serve a two-character
+-- query, and the English parser keeps a run of Chinese characters as one word.
+CREATE FUNCTION courses_cjk_bigrams(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg(DISTINCT substr(t, i, 2), ' '), '')
+    FROM generate_series(1, greatest(length(t) - 1, 0)) AS i
+    WHERE substr(t, i, 2) ~ '^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}$'
+$$;
+
+CREATE FUNCTION courses_playbook_search() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.search_en :=
+    NEW.search_vector :=
         setweight(to_tsvector('english'::regconfig, coalesce(NEW.title, '')), 'A')
-        || setweight(to_tsvector('english'::regconfig, coalesce(NEW.body, '')), 'B');
+        || setweight(to_tsvector('english'::regconfig, coalesce(NEW.body, '')), 'B')
+        || setweight(to_tsvector('simple'::regconfig, courses_cjk_bigrams(NEW.title)), 'A')
+        || setweight(to_tsvector('simple'::regconfig, courses_cjk_bigrams(NEW.body)), 'B');
     RETURN NEW;
 END
 $$;
 
-CREATE TRIGGER courses_playbook_search_en
+CREATE TRIGGER courses_playbook_search
     BEFORE INSERT OR UPDATE OF title, body ON courses_playbook
-    FOR EACH ROW EXECUTE FUNCTION courses_playbook_search_en();
+    FOR EACH ROW EXECUTE FUNCTION courses_playbook_search();
 
--- English full-text search: search_en @@ websearch_to_tsquery('english', q).
-CREATE INDEX playbook_search_en_idx ON courses_playbook USING gin (search_en);
--- Chinese (and any) substring search: title / body ILIKE a pattern (3+ characters).
-CREATE INDEX playbook_title_trgm_idx ON courses_playbook USING gin (title gin_trgm_ops);
-CREATE INDEX playbook_body_trgm_idx ON courses_playbook USING gin (body gin_trgm_ops);
+-- Playbooks are read far more than written: no pending list (fastupdate), so a
+-- search never scans unmerged entries after a bulk import.
+-- English words and Chinese bigrams: search_vector @@ tsquery.
+CREATE INDEX playbook_search_idx ON courses_playbook USING gin (search_vector)
+    WITH (fastupdate = off);
+-- Other words of a Chinese query ("iOS 推送"): title / body ILIKE a pattern.
+CREATE INDEX playbook_title_trgm_idx ON courses_playbook USING gin (title gin_trgm_ops)
+    WITH (fastupdate = off);
+CREATE INDEX playbook_body_trgm_idx ON courses_playbook USING gin (body gin_trgm_ops)
+    WITH (fastupdate = off);
 """
 
 UNDO_SQL = """
 DROP INDEX IF EXISTS playbook_body_trgm_idx;
 DROP INDEX IF EXISTS playbook_title_trgm_idx;
-DROP INDEX IF EXISTS playbook_search_en_idx;
-DROP TRIGGER IF EXISTS courses_playbook_search_en ON courses_playbook;
-DROP FUNCTION IF EXISTS courses_playbook_search_en();
+DROP INDEX IF EXISTS playbook_search_idx;
+DROP TRIGGER IF EXISTS courses_playbook_search ON courses_playbook;
+DROP FUNCTION IF EXISTS courses_playbook_search();
+DROP FUNCTION IF EXISTS courses_cjk_bigrams(text);
 """
 
 
@@ -74,7 +93,7 @@ class Migration(migrations.Migration):
                 ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', '简体中文')], default='en', max_length=8)),
                 ('verified_at', models.DateTimeField(blank=True, null=True)),
                 ('verify_every_days', models.PositiveIntegerField(default=180, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3650)])),
-                ('search_en', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
+                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('features', models.ManyToManyField(blank=True, related_name='playbooks', to='courses.feature')),

@@ -38,7 +38,7 @@ def test_english_search_stems_and_ranks_a_title_match_first(playbooks):
 def test_english_search_keeps_the_vector_current_on_replace(playbooks):
     _put("push-en", "Push not arriving on iOS", "Only about certificates now.")
     assert _slugs("reconnect") == ["ordering"]
-    assert Playbook.objects.get(slug="push-en").search_en is not None
+    assert Playbook.objects.get(slug="push-en").search_vector is not None
 
 
 def test_english_search_uses_websearch_syntax_without_errors(playbooks):
@@ -90,4 +90,17 @@ def test_the_search_indexes_exist():
             "SELECT indexname FROM pg_indexes WHERE tablename = 'courses_playbook' ORDER BY 1"
         )
         names = {row[0] for row in cursor.fetchall()}
-    assert {"playbook_search_en_idx", "playbook_title_trgm_idx", "playbook_body_trgm_idx"} <= names
+    assert {"playbook_search_idx", "playbook_title_trgm_idx", "playbook_body_trgm_idx"} <= names
+
+
+def test_longer_and_single_character_chinese_queries(playbooks):
+    assert _slugs("断线重连") == ["class-zh"]
+    assert _slugs("重连断线") == []  # every bigram's characters are there, not in order
+    assert _slugs("序") == ["class-zh"]  # one character: the scan, still right
+    assert _slugs("iOS 推送") == ["push-zh"]
+
+
+def test_the_trigger_indexes_chinese_bigrams(playbooks):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT courses_cjk_bigrams('iOS 离线推送')")
+        assert cursor.fetchone()[0].split() == sorted(["离线", "线推", "推送"])
