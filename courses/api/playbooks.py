@@ -55,10 +55,20 @@ class PlaybookSerializer(serializers.Serializer):
         }
 
 
-class PlaybookResultSerializer(PlaybookSerializer):
-    """A search result: the playbook without its body, with the matching piece."""
+class PlaybookResultSerializer(serializers.Serializer):
+    """A search result: what the playbook is and where it applies, and the piece of
+    its body that matched (the whole playbook is at its own address)."""
 
-    body = None  # type: ignore[assignment]
+    slug = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    language = serializers.ChoiceField(choices=Playbook.Language.choices, read_only=True)
+    scenarios = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scenario.choices), read_only=True
+    )
+    sdks = serializers.ListField(child=serializers.CharField(), read_only=True)
+    owner = serializers.CharField(read_only=True, allow_null=True)
+    verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
     rank = serializers.FloatField(read_only=True)
     highlight = serializers.CharField(
         read_only=True,
@@ -66,11 +76,21 @@ class PlaybookResultSerializer(PlaybookSerializer):
     )
 
     def to_representation(self, instance: Playbook):
-        data = super().to_representation(instance)
-        data.pop("body", None)
-        data["rank"] = round(float(getattr(instance, "rank", 0.0)), 6)
-        data["highlight"] = playbook_highlight(instance, self.context["search"])
-        return data
+        when = serializers.DateTimeField()
+        return {
+            "slug": instance.slug,
+            "title": instance.title,
+            "language": instance.language,
+            "scenarios": [s.scenario for s in instance.scenarios.all()],
+            "sdks": [s.slug for s in instance.sdks.all()],
+            "owner": instance.owner.get_username() if instance.owner else None,
+            "verified_at": when.to_representation(instance.verified_at)
+            if instance.verified_at
+            else None,
+            "updated_at": when.to_representation(instance.updated_at),
+            "rank": round(float(getattr(instance, "rank", 0.0)), 6),
+            "highlight": playbook_highlight(instance, self.context["search"]),
+        }
 
 
 class PlaybookFilterSerializer(serializers.Serializer):

@@ -85,8 +85,22 @@ class PlaybookSearch:
 def _playbooks() -> QuerySet[Playbook]:
     """Playbooks with what a search result or the API body shows, in a fixed number
     of queries."""
-    return Playbook.objects.select_related("owner").prefetch_related(
-        "scenarios", "sdks", "skills", "features__release__sdk"
+    # Never the search vector itself: it is several times the body's size, and a
+    # ranked search would carry it through the sort for nothing.
+    return (
+        Playbook.objects.select_related("owner")
+        .prefetch_related("scenarios", "sdks", "skills", "features__release__sdk")
+        .defer("search_vector")
+    )
+
+
+def _results() -> QuerySet[Playbook]:
+    """What a search result shows (no body's links beyond scenarios and SDKs): two
+    prefetches, not five — on a page of 20 they cost more than the search itself."""
+    return (
+        Playbook.objects.select_related("owner")
+        .prefetch_related("scenarios", "sdks")
+        .defer("search_vector")
     )
 
 
@@ -97,7 +111,7 @@ def playbook_search(search: PlaybookSearch) -> QuerySet[Playbook]:
     the module's docstring says. On the full-text path each row also carries
     `headline` (see `playbook_highlight`).
     """
-    playbooks = _playbooks()
+    playbooks = _results()
     if search.scenario:
         playbooks = playbooks.filter(scenarios__scenario=Scenario(search.scenario))
     if search.sdk:
