@@ -16,6 +16,7 @@ COVERAGE_QUERIES_MAX = 5
 PAGE_QUERIES_MAX = 15
 PAGE_MEDIAN_MAX_MS = 100
 SYNC_MAX_S = 60
+PLAYBOOK_SEARCH_MEDIAN_MAX_MS = 50
 
 
 def _verdict(ok: bool | None) -> str:
@@ -207,6 +208,16 @@ def render(results: dict) -> str:
                 "median < 1 s",
                 f"{stale['median_ms']:.0f} ms",
                 _verdict(stale["median_ms"] < 1000),
+            )
+        )
+    for item in results.get("playbooks") or []:
+        summary.append(
+            (
+                f"playbook search, {results.get('playbooks_count', 0):,} playbooks: "
+                f"“{item.query}” ({item.matches:,} matches, first page of 20)",
+                f"median < {PLAYBOOK_SEARCH_MEDIAN_MAX_MS} ms",
+                f"{item.median_ms:.1f} ms",
+                _verdict(item.median_ms < PLAYBOOK_SEARCH_MEDIAN_MAX_MS),
             )
         )
     for section in results["errors"]:

@@ -31,6 +31,7 @@ FULL = {
     "coverage_engineers": 5_000,
     "coverage_calls": 50,
     "sync_size": 20_000,
+    "playbook_searches": 50,
 }
 QUICK = {
     "fanout_sizes": [2_000, 10_000],
@@ -42,6 +43,7 @@ QUICK = {
     "coverage_engineers": 5_000,
     "coverage_calls": 10,
     "sync_size": 2_000,
+    "playbook_searches": 10,
 }
 
 
@@ -55,13 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,coverage,pages,questions,content,http,sync",
+        default="fanout,readiness,coverage,pages,questions,content,playbooks,http,sync",
         help="comma-separated sections to run (default: all): fanout, readiness, coverage, "
-        "pages, questions, content, http, sync",
+        "pages, questions, content, playbooks, http, sync",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
-    known = {"fanout", "readiness", "coverage", "pages", "questions", "content", "http", "sync"}
+    known = {
+        "fanout",
+        "readiness",
+        "coverage",
+        "pages",
+        "questions",
+        "content",
+        "playbooks",
+        "http",
+        "sync",
+    }
     unknown = sections - known
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")

@@ -3,7 +3,18 @@
 import uuid
 from pathlib import Path
 
-from bench import content, coverage, data, fanout, load, pages, questions, readiness, sync
+from bench import (
+    content,
+    coverage,
+    data,
+    fanout,
+    load,
+    pages,
+    playbooks,
+    questions,
+    readiness,
+    sync,
+)
 from bench.infra import Gunicorn, guarded, has_wrk, step
 from courses.models import Release
 from training.services.tokens import token_issue
@@ -35,6 +46,8 @@ def run(
         _content(results)
     if "sync" in sections:
         _sync(results, plan, env, workdir)
+    if "playbooks" in sections:
+        _playbooks(results, plan)
     if "http" in sections:
         if not has_wrk():
             results["http_skipped"] = "wrk is not installed (apt-get install wrk)"
@@ -196,6 +209,16 @@ def _sync(results, plan, env, workdir: Path) -> None:
                 f"{size:,} in {result.calls} calls: {result.posts_s:.1f} s posting, "
                 f"{result.total_s:.1f} s until every backlog was assigned",
             )
+
+
+def _playbooks(results, plan) -> None:
+    step("playbooks", f"building {playbooks.COUNT:,} playbooks (English and Chinese)")
+    results["playbooks_count"] = guarded(results, "playbooks data", playbooks.prepare)
+    if results["playbooks_count"]:
+        found = guarded(results, "playbooks", playbooks.measure, plan["playbook_searches"])
+        results["playbooks"] = found
+        for item in found or []:
+            step("playbooks", f"“{item.query}”: {item.matches:,} matches, {item.median_ms:.1f} ms")
 
 
 def _http(results, plan, env, token, workdir: Path, releases) -> None:

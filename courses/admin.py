@@ -44,6 +44,8 @@ from courses.models import (
     Course,
     Feature,
     Lesson,
+    Playbook,
+    PlaybookScenario,
     Question,
     QuestionPool,
     Quiz,
@@ -927,3 +929,31 @@ class QuizSlotAdmin(admin.ModelAdmin):
     list_select_related = ["quiz__course", "question", "pool", "feature"]
     search_fields = ["quiz__course__slug"]
     readonly_fields = ["quiz", "position", "question", "pool", "draw", "feature"]
+
+
+class PlaybookScenarioInline(admin.TabularInline):
+    model = PlaybookScenario
+    extra = 1
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(admin.ModelAdmin):
+    """Playbooks, edited in place (the API and `import_playbook` take whole documents).
+    The search vector is the database's: a trigger rewrites it on every save."""
+
+    list_display = ["slug", "title", "language", "owner", "verified_at", "updated_at"]
+    list_filter = ["language", "scenarios__scenario"]
+    search_fields = ["slug", "title"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["sdks", "skills", "owner"]
+    raw_id_fields = ["features"]
+    inlines = [PlaybookScenarioInline]
+
+
+@admin.register(PlaybookScenario)
+class PlaybookScenarioAdmin(admin.ModelAdmin):
+    list_display = ["playbook", "scenario"]
+    list_filter = ["scenario"]
+    search_fields = ["playbook__slug", "playbook__title"]
+    list_select_related = ["playbook"]
+    raw_id_fields = ["playbook"]

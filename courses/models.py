@@ -8,6 +8,7 @@ here never rewrites history.
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -479,3 +480,91 @@ class StaleMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course_id}: stale since release {self.release_id}"
+
+
+class Scenario(models.TextChoices):
+    """The customer scenarios playbooks are filed under. A fixed vocabulary, so search
+    filters and the API can refuse a misspelt one; add a member (and its zh-hans label)
+    to extend it — values are stored as they are, no migration of data needed."""
+
+    SOCIAL_CHAT = "social-chat", gettext_lazy("Social chat")
+    LIVE_STREAMING = "live-streaming", gettext_lazy("Live streaming")
+    ONLINE_EDUCATION = "online-education", gettext_lazy("Online education")
+    VOICE_ROOMS = "voice-rooms", gettext_lazy("Voice rooms")
+    ONE_ON_ONE_CALLS = "one-on-one-calls", gettext_lazy("One-on-one calls")
+    CUSTOMER_SERVICE = "customer-service", gettext_lazy("Customer service")
+    GAMING = "gaming", gettext_lazy("In-game chat")
+    IOT = "iot", gettext_lazy("IoT devices")
+
+
+class Playbook(models.Model):
+    """What support learned about one customer scenario or symptom: a short Markdown
+    article beside the courses, linked to the SDKs, features and skills it is about.
+
+    Searched by courses.selectors.playbooks: on PostgreSQL `search_vector` (a weighted
+    tsvector of the title's and body's English words and Chinese character bigrams,
+    kept by a trigger and GIN-indexed; see migration 0006) serves both languages, and
+    trigram GIN indexes on title and body serve the other words of a Chinese query.
+    """
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH_HANS = "zh-hans", "简体中文"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    sdks = models.ManyToManyField(Sdk, related_name="playbooks", blank=True)
+    features = models.ManyToManyField(Feature, related_name="playbooks", blank=True)
+    skills = models.ManyToManyField(Skill, related_name="playbooks", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="playbooks",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_every_days = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    # Written by a PostgreSQL trigger (title weight A, body weight B); always NULL on
+    # SQLite, where search falls back to substring matching. Never written by Django.
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verify_every_days__gte=1), name="playbook_verify_every_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class PlaybookScenario(models.Model):
+    """One scenario a playbook is filed under (a row, not a JSON list, so the
+    `?scenario=` filter is an indexed join on SQLite and PostgreSQL alike)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="scenarios")
+    scenario = models.CharField(max_length=32, choices=Scenario.choices)
+
+    class Meta:
+        ordering = ["playbook", "scenario"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "scenario"], name="playbook_scenario_unique"
+            ),
+        ]
+        indexes = [
+            # The search filter `?scenario=`: playbooks of one scenario.
+            models.Index(fields=["scenario", "playbook"], name="playbook_scenario_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id}: {self.scenario}"

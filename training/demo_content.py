@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- the Chinese playbooks use full-width punctuation, as Chinese does.
 """What `manage.py demo` loads: SDKs, skills, teams, engineers, releases and their
 course documents, and a little progress.
 
@@ -1180,3 +1181,111 @@ QUESTION_BANK_COURSE = {
 QUESTION_BANK_ENGINEERS = ["alice", "priya", "wei"]
 QUESTION_BANK_SUBMITTED = "priya"
 QUESTION_BANK_LEAD = "lena"
+
+# Playbooks (courses.Playbook): what support learned per scenario and symptom. Search
+# "reconnect" or "推送" from the header after `make run`.
+PLAYBOOKS = [
+    {
+        "slug": "messages-out-of-order-after-reconnect",
+        "title": "Messages out of order after reconnect",
+        "language": "en",
+        "scenarios": ["social-chat", "online-education"],
+        "sdks": ["rtm-android", "rtm-ios"],
+        "features": [{"sdk": "rtm-android", "key": "offline-sync"}],
+        "skills": ["message-ordering", "reconnection"],
+        "owner": "lena",
+        "body": md(
+            """
+            ## Symptom
+            After the phone changes network, the customer's chat shows a burst of
+            messages in the wrong order, or live messages before the missed ones.
+
+            ## Check first
+            1. SDK version: offline sync delivers missed messages **before** live ones
+               only from Android 2.4.0.
+            2. Whether the app sorts by local receive time: it must sort by the
+               server timestamp (`message.serverTime`).
+            3. `orderingWindowMs`: under heavy jitter raise it from 300 ms to 800 ms.
+
+            ## Answer
+            Ask for the SDK log around the reconnect (`RtmClient.setLogLevel(DEBUG)`)
+            and the two message ids that swapped.
+            """
+        ),
+    },
+    {
+        "slug": "reconnect-loop-on-weak-networks",
+        "title": "Reconnect loop on weak networks",
+        "language": "en",
+        "scenarios": ["live-streaming", "voice-rooms"],
+        "sdks": ["rtm-ios"],
+        "features": [{"sdk": "rtm-ios", "key": "reconnection"}],
+        "skills": ["reconnection", "logging-diagnostics"],
+        "owner": "lena",
+        "body": md(
+            """
+            Hosts in a voice room drop and rejoin every few seconds.
+
+            - Since iOS 3.1.0 the client backs off (0.5 s doubling to 30 s); an app that
+              calls `login` again on every `connectionStateChanged` defeats the backoff.
+            - Tell the customer to let the SDK reconnect and only refresh the UI.
+            """
+        ),
+    },
+    {
+        "slug": "ios-push-not-arriving",
+        "title": "Push not arriving on iOS",
+        "language": "en",
+        "scenarios": ["social-chat", "one-on-one-calls"],
+        "sdks": ["rtm-ios"],
+        "features": [{"sdk": "rtm-ios", "key": "push"}],
+        "skills": ["push"],
+        "owner": "leo",
+        "body": md(
+            """
+            Offline users get no notification.
+
+            1. Is the APNs certificate for the right environment (sandbox vs production)?
+            2. Did the app call `registerForPush` with the device token after login?
+            3. Is the user really offline? Online users get messages, not pushes.
+            """
+        ),
+    },
+    {
+        "slug": "ios-tuisong-shoubudao",
+        "title": "iOS 离线推送收不到",
+        "language": "zh-hans",
+        "scenarios": ["social-chat", "one-on-one-calls"],
+        "sdks": ["rtm-ios"],
+        "features": [{"sdk": "rtm-ios", "key": "push"}],
+        "skills": ["push"],
+        "owner": "leo",
+        "body": md(
+            """
+            用户离线时收不到推送通知。
+
+            1. 确认 APNs 证书的环境（开发 / 生产）与 App 的签名一致。
+            2. 登录后是否调用了 `registerForPush` 上报设备 token？
+            3. 用户是否真的离线：在线用户收到的是消息，不是推送。
+            """
+        ),
+    },
+    {
+        "slug": "zaixian-jiaoyu-duanxian-chonglian",
+        "title": "在线教育课堂断线重连后消息乱序",
+        "language": "zh-hans",
+        "scenarios": ["online-education"],
+        "sdks": ["rtm-android"],
+        "features": [{"sdk": "rtm-android", "key": "offline-sync"}],
+        "skills": ["message-ordering", "reconnection"],
+        "owner": "lena",
+        "body": md(
+            """
+            学生切换网络后，课堂消息先显示新消息，再显示漏掉的消息。
+
+            - Android 2.4.0 起，离线同步会先按顺序补齐漏掉的消息，再投递实时消息。
+            - App 需要按服务端时间 `message.serverTime` 排序，而不是本地接收时间。
+            """
+        ),
+    },
+]

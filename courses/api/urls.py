@@ -1,3 +1,3 @@
-from courses.api import catalog
+from courses.api import catalog, playbooks
 
-urlpatterns = [*catalog.urlpatterns]
+urlpatterns = [*catalog.urlpatterns, *playbooks.urlpatterns]

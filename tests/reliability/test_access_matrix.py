@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.actors import SYSTEM, Actor
 from courses.documents import course_to_document
+from courses.services.playbooks import playbook_put
 from courses.services.releases import release_record
 from tests.factories import CourseFactory, UserFactory
 from tests.training.quiz_course import QUESTIONS, build_quiz_course
@@ -117,6 +118,19 @@ ROWS = [
         "/api/v1/courses/{course}/",
         (ANON, 403, 200, 403, 403, 200, 403),
         {"document": True},
+        scopes=("catalog",),
+    ),
+    # --- API: playbooks (read by any token or person; written with `catalog`)
+    Row(
+        "api-playbooks", "GET", "/api/v1/playbooks/?q=reconnect", CATALOG_READ, scopes=("catalog",)
+    ),
+    Row("api-playbook", "GET", "/api/v1/playbooks/{playbook}/", CATALOG_READ, scopes=("catalog",)),
+    Row(
+        "api-playbook",
+        "PUT",
+        "/api/v1/playbooks/new-playbook/",
+        CATALOG_WRITE,
+        {"title": "Push not arriving", "body": "Check the APNs certificate."},
         scopes=("catalog",),
     ),
     # --- API: releases
@@ -329,6 +343,14 @@ ROWS = [
     Row("grading_attempt", "GET", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
     Row("grading_attempt", "POST", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
     Row("skills", "GET", "/skills/", ENGINEER_PAGE),
+    # Playbooks: any signed-in person.
+    Row(
+        "playbook_search",
+        "GET",
+        "/playbooks/?q=reconnect",
+        (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    Row("playbook", "GET", "/playbooks/{playbook}/", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
     Row("my_shift", "GET", "/shift/", ENGINEER_PAGE),
     # An empty form: nothing to save (400); only engineers have a shift.
     Row("my_shift", "POST", "/shift/", (LOGIN, LOGIN, LOGIN, 400, 404, 404, 404)),
@@ -510,7 +532,13 @@ def world(engineer, outsider, staff, lead, manager):
         actor=Actor(user=lead),
     )
     lead_made = Assignment.objects.get(course=extra, engineer=engineer)
+    playbook_put(
+        slug="reconnect-storms",
+        document={"title": "Reconnect storms", "body": "Hosts reconnect every few seconds."},
+        actor=SYSTEM,
+    )
     return {
+        "playbook": "reconnect-storms",
         "course": qc.course.slug,
         "skill": qc.questions[0].skill.slug,
         "assignment": qc.assignment.pk,

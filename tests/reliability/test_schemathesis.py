@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from courses.models import Course, Release, Sdk, Skill
+from courses.models import Course, Playbook, Release, Sdk, Skill
 from training.api.throttling import ClientRateThrottle
 from training.models import Assignment, Engineer, Scope, Team
 from training.services.tokens import token_issue
@@ -130,6 +130,7 @@ def test_real_objects_are_served_as_the_schema_describes_them(api_schema, client
         "/api/v1/skills/{slug}/": Skill.objects.first().slug,
         "/api/v1/courses/{slug}/": Course.objects.filter(quiz__isnull=False).first().slug,
         "/api/v1/teams/{slug}/": Team.objects.first().slug,
+        "/api/v1/playbooks/{slug}/": Playbook.objects.first().slug,
     }
     checked = 0
     for result in api_schema.get_all_operations():

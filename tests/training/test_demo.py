@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from courses.models import Course, Release, StaleMark
+from courses.selectors.playbooks import PlaybookSearch, playbook_search
 from training import demo_content
 from training.models import (
     Assignment,
@@ -224,3 +225,11 @@ def test_the_demo_lead_meets_an_essay_in_the_grading_queue():
     assert [a.engineer.username for a in waiting] == ["priya"]
     kinds = {q["kind"] for q in waiting[0].snapshot["questions"]}
     assert {"essay", "ordering", "matching", "numeric", "short_answer", "true_false"} <= kinds
+
+
+@pytest.mark.django_db
+def test_the_demo_has_playbooks_to_find_in_english_and_chinese():
+    run_demo()
+    assert list(playbook_search(PlaybookSearch(q="reconnect")))
+    found = list(playbook_search(PlaybookSearch(q="推送")))
+    assert found and all(p.language == "zh-hans" for p in found)

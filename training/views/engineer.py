@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import Conflict, InvalidInput
 from courses.models import Lesson, Quiz
+from courses.selectors.playbooks import playbooks_for_release
 from training.grading import page_question
 from training.i18n import remember_language
 from training.models import Assignment, Attempt, Engineer
@@ -140,6 +141,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "id", "position", "title", "course_id"
     )
     quiz = Quiz.objects.filter(course_id=assignment.course_id).first()
+    release_id = assignment.course.release_id
     return render(
         request,
         "training/assignment.html",
@@ -148,6 +150,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress,
             "lessons": lessons,
             "quiz": quiz,
+            "playbooks": playbooks_for_release(release_id=release_id) if release_id else (),
             "now": timezone.now(),
             "stale_since": course_stale_since(assignment.course_id),
         },

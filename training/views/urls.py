@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from training.views import auth, calendar, engineer, grading, language, shifts
+from training.views import auth, calendar, engineer, grading, language, playbooks, shifts
 
 urlpatterns = [
     # Signed in: the dashboard; otherwise login_required sends the visitor to sign-in.
@@ -24,6 +24,9 @@ urlpatterns = [
     # Graders (leads, the grader role): essays awaiting a grade (training.views.grading).
     path("grading/", grading.grading_queue, name="grading_queue"),
     path("grading/<int:pk>/", grading.grading_attempt, name="grading_attempt"),
+    # Playbooks: search from the header of every page, and one playbook.
+    path("playbooks/", playbooks.playbook_search_page, name="playbook_search"),
+    path("playbooks/<slug:slug>/", playbooks.playbook_page, name="playbook"),
     path("language/", language.language_set, name="language_set"),
     path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -24,6 +24,7 @@ from core.errors import PreflightError
 from courses.documents import course_to_document
 from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
 from courses.services.catalog import sdk_skill_rules_set, sdk_upsert, skill_upsert
+from courses.services.playbooks import playbook_put
 from courses.services.releases import release_record
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
@@ -164,6 +165,7 @@ class Command(BaseCommand):
         self._progress()
         self._recertification()
         self._question_bank()
+        self._playbooks()
         kept = self._passwords() + self._admin()
         self._report(releases, kept)
 
@@ -220,6 +222,12 @@ class Command(BaseCommand):
         course, created = course_save(slug=wanted["slug"], document=document, actor=SYSTEM)
         self._count("courses", created)
         return course
+
+    def _playbooks(self) -> None:
+        # Putting a playbook again changes nothing but its updated_at: no check first.
+        for document in content.PLAYBOOKS:
+            _, created = playbook_put(slug=document["slug"], document=document, actor=SYSTEM)
+            self._count("playbooks", created)
 
     def _teams(self) -> None:
         onboarding = [content.ONBOARDING_COURSE["slug"]]
@@ -512,6 +520,7 @@ class Command(BaseCommand):
         out.write(f"  releases  {self.url}lead/releases/  (every release: drafts, past ones)")
         out.write(f"  admin     {content.ADMIN_USERNAME}  ({self.url}admin/)")
         out.write(f"  password  {content.DEMO_PASSWORD}  (the same for every demo user)")
+        out.write('  search    playbooks from the header: try "reconnect" or "推送"')
         if kept:
             out.write(
                 self.style.WARNING(
