@@ -52,6 +52,8 @@ class Team(models.Model):
         "courses.Course", related_name="onboarding_teams", blank=True
     )
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The identity provider's own id for the group this team is (SCIM externalId).
+    external_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["slug"]
@@ -74,10 +76,21 @@ class Engineer(models.Model):
     active = models.BooleanField(default=True)
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The identity provider's own id for this person (SCIM externalId).
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    # Set when the identity provider deleted this person (SCIM DELETE): they are
+    # inactive and no longer a SCIM resource, but their training history stays.
+    deprovisioned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__username"]
         indexes = [
+            # SCIM: `externalId eq "…"` from an identity provider looking its user up.
+            models.Index(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="engineer_external_id_idx",
+            ),
             # Release fan-out: active engineers of the teams that support an SDK.
             models.Index(fields=["team", "active"], name="engineer_team_active_idx"),
             # The whole-release readiness count (training.readiness.counts.count_by_region:
