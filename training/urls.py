@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("scim/v2/", include("training.api.scim.urls")),
     path("", include("training.views.urls")),
 ]
 

@@ -81,6 +81,9 @@ class Engineer(models.Model):
     # Set when the identity provider deleted this person (SCIM DELETE): they are
     # inactive and no longer a SCIM resource, but their training history stays.
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    # SCIM attributes Preflight does not use (displayName, an e-mail's type, …), kept
+    # as the identity provider last sent them so that a GET returns what a PUT sent.
+    scim_attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["user__username"]

@@ -25,10 +25,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_slug
 from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
+from django.utils import translation
 from django.utils.translation import gettext
 
 from core.actors import Actor
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.fields import field_max_length
 from core.queue import enqueue_on_commit
 from courses.models import Course, Release, Sdk
@@ -488,18 +489,41 @@ def engineer_reprovision(*, engineer: Engineer, actor: Actor) -> Engineer:
 
 
 @transaction.atomic
-def team_members_set(*, team: Team, usernames: list[str], actor: Actor) -> None:
-    """Make exactly these engineers the members of `team` (SCIM: a group's members
-    replaced). Engineers named move to it; its engineers not named leave it (no
-    team). Each move goes through engineer_update, with its backlog and readiness
-    side effects. Unknown usernames → InvalidInput naming `members`."""
-    wanted = _by_key(Engineer, "user__username", usernames, "user", "members")
+def team_members_set(*, team: Team, user_ids: list[int], actor: Actor) -> None:
+    """Make exactly these users' engineers the members of `team` (SCIM: a group's
+    members replaced). Engineers named move to it; its engineers not named leave it
+    (no team). Each move goes through engineer_update, with its backlog and
+    readiness side effects. A user with no engineer → InvalidInput naming `members`."""
+    wanted = list(Engineer.objects.filter(user_id__in=set(user_ids), deprovisioned_at=None))
+    unknown = sorted(set(user_ids) - {engineer.user_id for engineer in wanted})
+    if unknown:
+        _fail("members", _unknown("user", [str(pk) for pk in unknown]))
     wanted_ids = {engineer.pk for engineer in wanted}
     for engineer in Engineer.objects.filter(team=team).exclude(pk__in=wanted_ids):
         engineer_update(engineer=engineer, actor=actor, team=None)
     for engineer in wanted:
         if engineer.team_id != team.pk:
             engineer_update(engineer=engineer, actor=actor, team=team.slug)
+
+
+@transaction.atomic
+def user_rename(*, user: Any, username: str, actor: Actor) -> Any:
+    """Change a person's username (their identity provider renamed them). Another
+    person with that username → Conflict; the same name → nothing changes."""
+    username = _check_username(username)
+    if user.username == username:
+        return user
+    if User.objects.filter(username=username).exclude(pk=user.pk).exists():
+        raise Conflict(gettext("The username '%(username)s' is taken.") % {"username": username})
+    try:
+        with transaction.atomic():
+            user.username = username
+            user.save(update_fields=["username"])
+    except IntegrityError:
+        raise Conflict(
+            gettext("The username '%(username)s' is taken.") % {"username": username}
+        ) from None
+    return user
 
 
 @transaction.atomic
@@ -535,3 +559,18 @@ def team_delete(*, team: Team, actor: Actor) -> None:
     for engineer in Engineer.objects.filter(team=team):
         engineer_update(engineer=engineer, actor=actor, team=None)
     team.delete()
+
+
+def language_for_tag(tag: str | None) -> str | None:
+    """The Preflight language for a BCP 47 tag an identity provider sends (a
+    `locale` claim, SCIM `preferredLanguage`): zh-CN, zh_Hans, zh-Hans-CN → zh-hans;
+    en-US → en. None for a language Preflight does not offer."""
+    if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
+        return None
+    code = tag.strip().replace("_", "-").lower()
+    if code.startswith("zh") and not code.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
+        code = "zh-hans"
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
