@@ -35,6 +35,7 @@ from scim2_models import (
     PatchOp,
     ResourceType,
     ResponseParameters,
+    SearchRequest,
     SCIMException,
     ServiceProviderConfig,
     Sort,
@@ -246,6 +247,10 @@ def _filtered(queryset, request: Request, attr_map: dict):
 def _page(request: Request, queryset, to_resource, model) -> Response:
     start = max(_int_param(request, "startIndex", 1), 1)
     count = min(max(_int_param(request, "count", 100), 0), MAX_COUNT)
+    return _page_of(request, queryset, to_resource, model, start, count)
+
+
+def _page_of(request: Request, queryset, to_resource, model, start: int, count: int) -> Response:
     total = queryset.count()
     rows = list(queryset[start - 1 : start - 1 + count]) if count else []
     resources = [to_resource(row) for row in rows]
@@ -370,6 +375,39 @@ class UsersView(ScimView):
         engineer = scim_user_create(fields=user_fields(resource), actor=Actor.from_request(request))
         engineer = scim_engineers().get(pk=engineer.pk)
         return _resource_response(request, user_resource(engineer, self.base(request)), 201)
+
+
+def _search(request: Request, view: ScimView, queryset, attr_map, to_resource, model) -> Response:
+    """POST …/.search (RFC 7644 §3.4.3): the query of a GET, in the body."""
+    search = _parse(SearchRequest, view.body(request), Context.SEARCH_REQUEST)
+    params = request.query_params.copy()
+    if search.filter is not None:
+        params["filter"] = str(search.filter)
+    if search.attributes:
+        params["attributes"] = ",".join(str(a) for a in search.attributes)
+    if search.excluded_attributes:
+        params["excludedAttributes"] = ",".join(str(a) for a in search.excluded_attributes)
+    request._request.GET = params
+    start = max(search.start_index or 1, 1)
+    count = min(max(search.count if search.count is not None else 100, 0), MAX_COUNT)
+    queryset = _filtered(queryset, request, attr_map)
+    return _page_of(request, queryset, to_resource, model, start, count)
+
+
+class UsersSearchView(ScimView):
+    def post(self, request: Request) -> Response:
+        base = self.base(request)
+        return _search(
+            request, self, scim_engineers(), USER_FILTERS, lambda e: user_resource(e, base), User
+        )
+
+
+class GroupsSearchView(ScimView):
+    def post(self, request: Request) -> Response:
+        base = self.base(request)
+        return _search(
+            request, self, scim_teams(), GROUP_FILTERS, lambda t: group_resource(t, base), ScimGroup
+        )
 
 
 class UserView(ScimView):
