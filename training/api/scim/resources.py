@@ -12,7 +12,7 @@ name.formatted, an e-mail's type) are kept as the identity provider sent them
 (Engineer.scim_attributes), so a GET returns what a PUT sent.
 """
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 from scim2_models import (
@@ -31,6 +31,9 @@ from scim2_models import (
 )
 
 from training.models import Region, Tier
+
+if TYPE_CHECKING:
+    from scim2_models import User  # the name a member's $ref refers to
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"

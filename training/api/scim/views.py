@@ -35,8 +35,8 @@ from scim2_models import (
     PatchOp,
     ResourceType,
     ResponseParameters,
-    SearchRequest,
     SCIMException,
+    SearchRequest,
     ServiceProviderConfig,
     Sort,
 )
