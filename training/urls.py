@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("scim/v2/", include("training.api.scim.urls")),
+    # OpenID Connect sign-in: /oidc/authenticate/ and /oidc/callback/ (404 while off).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("training.views.urls")),
 ]
 

@@ -574,3 +574,29 @@ def language_for_tag(tag: str | None) -> str | None:
         return translation.get_supported_language_variant(code)
     except LookupError:
         return None
+
+
+@transaction.atomic
+def person_upsert(
+    *, username: str, email: str | None = None, name: str | None = None, actor: Actor
+):
+    """A person who may not be an engineer (a lead, a support manager signing in
+    with SSO): their user, created with no usable password if new, with the given
+    e-mail and name (None leaves one as it is)."""
+    username = _check_username(username)
+    fields = _check_engineer_fields(
+        {k: v for k, v in {"email": email, "name": name}.items() if v is not None}
+    )
+    user = _user_get_or_create(username=username)
+    changed = []
+    if "email" in fields and user.email != fields["email"]:
+        user.email = fields["email"]
+        changed.append("email")
+    if "name" in fields:
+        first, _, last = fields["name"].partition(" ")
+        if (user.first_name, user.last_name) != (first, last):
+            user.first_name, user.last_name = first, last
+            changed += ["first_name", "last_name"]
+    if changed:
+        user.save(update_fields=changed)
+    return user
