@@ -17,11 +17,12 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -124,6 +125,19 @@ class Backend(OIDCAuthenticationBackend):
         if not self.enabled or request is None or "code" not in request.GET:
             return None
         return super().authenticate(request, **kwargs)
+
+    def retrieve_matching_jwk(self, token: Any) -> Any:
+        """The library matches the key by the token's `kid`; a provider with a
+        single signing key may leave `kid` out (RFC 7515 makes it optional): then
+        that one key, and only when there is exactly one."""
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        keys = [k for k in response.json().get("keys", []) if k.get("use", "sig") == "sig"]
+        if len(keys) != 1:
+            raise SuspiciousOperation("The ID token names no key and the provider has several.")
+        return jwt.PyJWK(keys[0])
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         return bool(claims.get("sub")) and username_from_claims(claims) is not None

@@ -456,7 +456,6 @@ def group_resource(team: Team, base: str) -> Any:
                     "value": str(e.user_id),
                     "$ref": f"{base}/Users/{e.user_id}",
                     "type": "User",
-                    "display": e.name,
                 }
                 for e in members
             ]
