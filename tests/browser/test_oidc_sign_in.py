@@ -19,14 +19,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def provider():
+def provider(tmp_path):
     """The provider's base URL (its issuer). Skips when it cannot start, fails
     instead under REQUIRE_BROWSER=1."""
     port = free_port()
+    log = tmp_path / "oidc-provider.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "--require-nonce"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),  # a file, not a pipe nobody reads that could fill up
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -42,7 +43,8 @@ def provider():
     else:
         process.kill()
     if process.poll() is not None:
-        reason = f"the OpenID provider (oidc-provider-mock) did not start: {process.stderr.read()[-500:]!r}"
+        tail = log.read_text(errors="replace")[-500:]
+        reason = f"the OpenID provider (oidc-provider-mock) did not start: {tail!r}"
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
