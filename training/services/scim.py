@@ -88,6 +88,7 @@ def scim_user_create(*, fields: ScimUserFields, actor: Actor) -> Engineer:
         given.setdefault("region", region_for_timezone(fields.get("timezone")))
         engineer, _created = engineer_upsert(username=username, actor=actor, **given)
     else:
+        given.setdefault("active", True)  # a rehire is active unless the provider says not
         engineer_reprovision(engineer=existing, actor=actor)
         engineer = engineer_update(engineer=existing, actor=actor, **given)
     _extra_set(engineer, fields.get("extra", {}))

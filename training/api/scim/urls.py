@@ -33,5 +33,6 @@ urlpatterns = [
     path("Groups", _view("GroupsView"), name="scim-groups"),
     path("Groups/.search", _view("GroupsSearchView")),
     path("Groups/<str:pk>", _view("GroupView"), name="scim-group"),
+    path(".search", _view("RootSearchView")),
     re_path(r"^(?P<rest>.*)$", _view("NotFoundView")),
 ]

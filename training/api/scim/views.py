@@ -71,6 +71,7 @@ logger = logging.getLogger(__name__)
 
 User = ScimUser[EngineerExtension]
 MAX_COUNT = 1000
+MAX_START = 2**31  # past any real list; keeps OFFSET within every database's integers
 # Attributes of a User that Preflight keeps as sent (Engineer.scim_attributes).
 _KEPT = ("displayName", "name", "emails", "locale", "preferredLanguage")
 _LANGUAGE_TAGS = {"en": "en", "zh-hans": "zh-Hans"}
@@ -245,7 +246,7 @@ def _filtered(queryset, request: Request, attr_map: dict):
 
 
 def _page(request: Request, queryset, to_resource, model) -> Response:
-    start = max(_int_param(request, "startIndex", 1), 1)
+    start = min(max(_int_param(request, "startIndex", 1), 1), MAX_START)
     count = min(max(_int_param(request, "count", 100), 0), MAX_COUNT)
     return _page_of(request, queryset, to_resource, model, start, count)
 
@@ -388,7 +389,7 @@ def _search(request: Request, view: ScimView, queryset, attr_map, to_resource, m
     if search.excluded_attributes:
         params["excludedAttributes"] = ",".join(str(a) for a in search.excluded_attributes)
     request._request.GET = params
-    start = max(search.start_index or 1, 1)
+    start = min(max(search.start_index or 1, 1), MAX_START)
     count = min(max(search.count if search.count is not None else 100, 0), MAX_COUNT)
     queryset = _filtered(queryset, request, attr_map)
     return _page_of(request, queryset, to_resource, model, start, count)
@@ -638,6 +639,14 @@ class SchemasView(ScimView):
         if request.query_params.get("filter"):
             raise ScimError(403, gettext("Filtering is not supported here."), "invalidFilter")
         return Response(_listing(items))
+
+
+class RootSearchView(ScimView):
+    """POST /.search across every resource type: not supported (RFC 7644 §3.4.3
+    lets a server answer 501); search /Users/.search or /Groups/.search."""
+
+    def post(self, request: Request) -> Response:
+        raise ScimError(501, gettext("Search /Users/.search or /Groups/.search instead."))
 
 
 class NotFoundView(ScimView):
