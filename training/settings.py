@@ -177,8 +177,6 @@ OIDC_MANAGER_GROUPS = env_list("OIDC_MANAGER_GROUPS", [])
 OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10, minimum=1, maximum=60)
 OIDC_STORE_ID_TOKEN = True  # for the provider's sign-out (id_token_hint)
 OIDC_USE_PKCE = True
-OIDC_CALLBACK_CLASS = "training.oidc.CallbackView"
-OIDC_AUTHENTICATE_CLASS = "training.oidc.SignInView"
 LOGIN_REDIRECT_URL_FAILURE = "login"
 if OIDC_RP_CLIENT_ID and not (
     OIDC_ISSUER

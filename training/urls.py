@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from training import oidc
 from training.health import healthz
 
 api_v1 = [
@@ -29,8 +30,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("scim/v2/", include("training.api.scim.urls")),
-    # OpenID Connect sign-in: /oidc/authenticate/ and /oidc/callback/ (404 while off).
-    path("oidc/", include("mozilla_django_oidc.urls")),
+    # OpenID Connect sign-in (training.oidc; 404 while it is off). Sign-out is
+    # /accounts/logout/ for everyone: it ends the provider's session too.
+    path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("", include("training.views.urls")),
 ]
 

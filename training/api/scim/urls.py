@@ -22,10 +22,10 @@ def _view(name: str):
 
 
 urlpatterns = [
-    path("ServiceProviderConfig", _view("ServiceProviderConfigView")),
-    path("ResourceTypes", _view("ResourceTypesView")),
+    path("ServiceProviderConfig", _view("ServiceProviderConfigView"), name="scim-config"),
+    path("ResourceTypes", _view("ResourceTypesView"), name="scim-resource-types"),
     path("ResourceTypes/<str:pk>", _view("ResourceTypesView")),
-    path("Schemas", _view("SchemasView")),
+    path("Schemas", _view("SchemasView"), name="scim-schemas"),
     path("Schemas/<str:pk>", _view("SchemasView")),
     path("Users", _view("UsersView"), name="scim-users"),
     path("Users/.search", _view("UsersSearchView")),
