@@ -53,7 +53,7 @@ class Team(models.Model):
     )
     created_at = models.DateTimeField(default=dj_timezone.now)
     # The identity provider's own id for the group this team is (SCIM externalId).
-    external_id = models.CharField(max_length=255, blank=True, default="")
+    external_id = models.CharField(max_length=255, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["slug"]
@@ -77,13 +77,13 @@ class Engineer(models.Model):
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(default=dj_timezone.now)
     # The identity provider's own id for this person (SCIM externalId).
-    external_id = models.CharField(max_length=255, blank=True, default="")
+    external_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     # Set when the identity provider deleted this person (SCIM DELETE): they are
     # inactive and no longer a SCIM resource, but their training history stays.
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
     # SCIM attributes Preflight does not use (displayName, an e-mail's type, …), kept
     # as the identity provider last sent them so that a GET returns what a PUT sent.
-    scim_attributes = models.JSONField(default=dict, blank=True)
+    scim_attributes = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["user__username"]
