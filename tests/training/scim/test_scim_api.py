@@ -255,3 +255,25 @@ def test_hostile_input_is_a_scim_error_not_a_500(scim, android, method, path, bo
     response = scim(method, path, body)
     assert 400 <= response.status_code < 500, response.content
     assert response.json()["schemas"] == [ERROR]
+
+
+def test_the_list_fast_path_answers_what_scim2_models_would(scim, android):
+    from scim2_models import Context
+
+    from training.api.scim.views import User, user_document
+
+    created = new_user(scim)
+    scim(
+        "patch",
+        f"/Users/{created['id']}",
+        {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"displayName": "B"}}]},
+    )
+    EngineerFactory(user=UserFactory(username="plain", email=""), team=None)
+    EngineerFactory(user=UserFactory(username="named", first_name="Ann", last_name=""))
+    for engineer in Engineer.objects.select_related("user", "team"):
+        document = user_document(engineer, "http://testserver/scim/v2")
+        dumped = User.model_validate(document).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        assert document == dumped
+    listed = scim("get", "/Users").json()["Resources"]
+    assert [r["userName"] for r in listed][0] == "bjensen@example.com"
+    assert listed[0]["displayName"] == "B"
