@@ -58,7 +58,7 @@ def _engineer_fields(fields: ScimUserFields) -> dict[str, Any]:
     given = {key: fields[key] for key in _ENGINEER_KEYS if key in fields}  # type: ignore[literal-required]
     for key in ("region", "tier"):
         if fields.get(key):
-            given[key] = fields[key]  # type: ignore[literal-required]
+            given[key] = fields[key]
     return given
 
 

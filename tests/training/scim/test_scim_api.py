@@ -275,5 +275,5 @@ def test_the_list_fast_path_answers_what_scim2_models_would(scim, android):
         dumped = User.model_validate(document).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         assert document == dumped
     listed = scim("get", "/Users").json()["Resources"]
-    assert [r["userName"] for r in listed][0] == "bjensen@example.com"
+    assert listed[0]["userName"] == "bjensen@example.com"
     assert listed[0]["displayName"] == "B"

@@ -69,7 +69,7 @@ from training.services.scim import (
 
 logger = logging.getLogger(__name__)
 
-User = ScimUser[EngineerExtension]
+User = ScimUser  # the core schema with Preflight's extension
 MAX_COUNT = 1000
 MAX_START = 2**31  # past any real list; keeps OFFSET within every database's integers
 # Attributes of a User that Preflight keeps as sent (Engineer.scim_attributes).
@@ -149,7 +149,8 @@ def scim_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return _error(401, exc.detail, headers={"WWW-Authenticate": 'Bearer realm="scim"'})
     if isinstance(exc, exceptions.Throttled):
-        headers = {"Retry-After": str(int(exc.wait))} if exc.wait else None
+        wait = getattr(exc, "wait", None)
+        headers = {"Retry-After": str(int(wait))} if wait else None
         return _error(429, exc.detail, headers=headers)
     if isinstance(exc, exceptions.APIException):
         return _error(exc.status_code, _flatten(exc.detail))
@@ -313,7 +314,7 @@ def user_document(engineer: Engineer, base: str) -> dict[str, Any]:
         "location": f"{base}/Users/{user.pk}",
     }
     doc[ENGINEER_SCHEMA] = {
-        "team": engineer.team.slug if engineer.team_id else None,
+        "team": engineer.team.slug if engineer.team is not None else None,
         "region": engineer.region,
         "tier": engineer.tier,
     }
@@ -333,7 +334,8 @@ def user_document(engineer: Engineer, base: str) -> dict[str, Any]:
         }
     if kept.get("displayName"):
         doc["displayName"] = kept["displayName"]
-    emails = kept.get("emails") if isinstance(kept.get("emails"), list) else []
+    kept_emails = kept.get("emails")
+    emails: list[Any] = kept_emails if isinstance(kept_emails, list) else []
     if any(
         isinstance(e, dict) and str(e.get("value", "")).lower() == user.email.lower()
         for e in emails
@@ -428,7 +430,8 @@ def _search(request: Request, view: ScimView, queryset, attr_map, to_resource, m
         params["attributes"] = ",".join(str(a) for a in search.attributes)
     if search.excluded_attributes:
         params["excludedAttributes"] = ",".join(str(a) for a in search.excluded_attributes)
-    request._request.GET = params
+    # The query of the body, where the list code reads a GET's (attributes, filter).
+    request._request.GET = params  # type: ignore[assignment]
     start = min(max(search.start_index or 1, 1), MAX_START)
     count = min(max(search.count if search.count is not None else 100, 0), MAX_COUNT)
     queryset = _filtered(queryset, request, attr_map)
@@ -513,10 +516,8 @@ def group_resource(team: Team, base: str) -> Any:
 
 
 def _member_ids(resource) -> list[int] | None:
-    if resource.members is None:
-        return []
     ids = []
-    for member in resource.members:
+    for member in resource.members or []:
         value = str(member.value or "")
         if not value.isdigit() or len(value) > 18:
             raise ScimError(
@@ -600,7 +601,7 @@ def service_provider_config(base: str) -> ServiceProviderConfig:
         etag=ETag(supported=False),
         authentication_schemes=[
             AuthenticationScheme(
-                type="oauthbearertoken",
+                type=AuthenticationScheme.Type.oauthbearertoken,
                 name="Bearer token",
                 description="A Preflight API token with the scim scope "
                 "(manage.py issue_token NAME --scope scim).",
