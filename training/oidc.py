@@ -144,11 +144,14 @@ class Backend(OIDCAuthenticationBackend):
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
         """The person with the username the provider gives (preferred_username, else
-        the e-mail address), else the one with that e-mail address: the same
-        person SCIM provisioned or an admin created."""
-        users = self.UserModel.objects.filter(username=username_from_claims(claims))
-        if not users.exists() and claims.get("email"):
-            users = self.UserModel.objects.filter(email__iexact=claims["email"])
+        the e-mail address), else the one with that e-mail address unless the
+        provider says it is unverified: the same person SCIM provisioned or an
+        admin created. Never a superuser: the local admin account is not for the
+        provider to hand out."""
+        people = self.UserModel.objects.filter(is_superuser=False)
+        users = people.filter(username=username_from_claims(claims))
+        if not users.exists() and claims.get("email") and claims.get("email_verified") is not False:
+            users = people.filter(email__iexact=claims["email"])
         return users
 
     def create_user(self, claims: dict[str, Any]) -> Any:
