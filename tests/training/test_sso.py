@@ -100,3 +100,11 @@ def test_a_provider_that_does_not_answer_sends_back_to_sign_in(client, settings)
 def test_without_configuration_the_sign_in_routes_do_not_exist(client):
     assert client.get("/oidc/authenticate/").status_code == 404
     assert "Sign in with" not in client.get("/accounts/login/").content.decode()
+
+
+def test_a_sign_in_never_takes_over_a_superuser():
+    from core.errors import InvalidInput
+
+    UserFactory(username="max", email="max@acme.test", is_superuser=True, is_staff=True)
+    with pytest.raises(InvalidInput):
+        sso_user_sync(user=None, claims=claims(), mapping=MAPPING, actor=SYSTEM)

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.actors import Actor
+from core.errors import InvalidInput
 from core.fields import field_max_length
 from training.models import Engineer, PersonPreferences, Region, Team
 from training.services.managers import manager_grant, manager_revoke
@@ -102,6 +103,9 @@ def sso_user_sync(
     language = language_for_tag(claims.get("locale"))
     groups = _groups(claims, mapping.groups_claim)
     username = user.get_username() if user is not None else username_from_claims(claims) or ""
+    if user is None and User.objects.filter(username=username).exists():
+        # The sign-in did not match this account (a superuser, say): never take it over.
+        raise InvalidInput({"username": [f"{username} is a local account."]})
 
     teams = {
         t.slug: t
