@@ -13,6 +13,7 @@ from bench import (
     playbooks,
     questions,
     readiness,
+    scim,
     sync,
 )
 from bench.infra import Gunicorn, guarded, has_wrk, step
@@ -183,6 +184,9 @@ def _pages(results, plan) -> None:
     prep = guarded(results, "pages data", pages.prepare)
     if prep:
         results["pages"] = guarded(results, "pages", pages.measure, prep, plan["page_renders"])
+        scim_row = guarded(results, "scim", scim.measure)
+        if scim_row is not None and results.get("pages") is not None:
+            results["pages"].append(scim_row)
         for page in results.get("pages") or []:
             step("pages", f"{page.name}: {page.gap or f'{page.median_ms:.1f} ms'}")
 

@@ -97,3 +97,41 @@ def env_cache_url(name: str) -> str:
     if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name} must be a redis:// URL, not {raw!r}.")
     return raw
+
+
+def env_map(name: str) -> dict[str, str]:
+    """A mapping from the environment: a JSON object of strings
+    ({"okta-android": "android"}) or `key=value,key=value` (for keys without commas)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        import json
+
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} is not valid JSON: {raw!r}.") from None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+        ):
+            raise ImproperlyConfigured(f"{name} must be a JSON object of strings to strings.")
+        return value
+    result: dict[str, str] = {}
+    for item in raw.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(
+                f"{name} must be GROUP=TEAM pairs separated by commas (or a JSON object), "
+                f"not {raw!r}."
+            )
+        result[key.strip()] = value.strip()
+    return result
+
+
+def env_url(name: str) -> str:
+    """An http(s) URL, or empty."""
+    raw = os.environ.get(name, "").strip()
+    if raw and not raw.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"{name} must be an http(s):// URL, not {raw!r}.")
+    return raw

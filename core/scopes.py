@@ -10,3 +10,7 @@ class Scope(models.TextChoices):
     CATALOG = "catalog"
     PEOPLE = "people"
     ASSIGNMENTS = "assignments"
+    # SCIM provisioning (/scim/v2/): an identity provider creates, changes and
+    # deactivates engineers and teams. Its own scope: an HR script with `people`
+    # does not get it, nor the reverse.
+    SCIM = "scim"

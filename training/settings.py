@@ -8,6 +8,7 @@ Production and CI set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -20,8 +21,10 @@ from core.env import (
     env_hours_list,
     env_int,
     env_list,
+    env_map,
     env_rate,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -151,6 +154,51 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Single sign-on: OpenID Connect (mozilla-django-oidc, see training/oidc.py) ----
+# On when a client id and the provider (OIDC_ISSUER, whose endpoints are discovered
+# at the first sign-in, or the endpoint URLs) are set. People are created at their
+# first sign-in; their groups map to teams, leads and support managers.
+OIDC_ISSUER = env_url("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_url("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_url("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_url("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_url("OIDC_JWKS_ENDPOINT")
+OIDC_OP_LOGOUT_ENDPOINT = env_url("OIDC_END_SESSION_ENDPOINT")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "your company account")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# Provider group → team slug: members are engineers of that team.
+OIDC_TEAM_MAP = env_map("OIDC_TEAM_MAP")
+# Provider group → team slug: members lead that team.
+OIDC_LEAD_MAP = env_map("OIDC_LEAD_MAP")
+# Provider groups whose members are support managers.
+OIDC_MANAGER_GROUPS = env_list("OIDC_MANAGER_GROUPS", [])
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10, minimum=1, maximum=60)
+OIDC_STORE_ID_TOKEN = True  # for the provider's sign-out (id_token_hint)
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_RP_CLIENT_ID and not (
+    OIDC_ISSUER
+    or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_JWKS_ENDPOINT)
+):
+    raise ImproperlyConfigured(
+        "OIDC_CLIENT_ID is set but not the provider: set OIDC_ISSUER, or "
+        "OIDC_AUTHORIZATION_ENDPOINT, OIDC_TOKEN_ENDPOINT and OIDC_JWKS_ENDPOINT."
+    )
+# Local passwords (the demo's sign-in). 0: only the identity provider signs people in.
+PREFLIGHT_PASSWORD_LOGIN = env_bool("PREFLIGHT_PASSWORD_LOGIN", default=True)
+if not PREFLIGHT_PASSWORD_LOGIN and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured(
+        "PREFLIGHT_PASSWORD_LOGIN=0 needs OpenID Connect (OIDC_CLIENT_ID, OIDC_ISSUER): "
+        "otherwise nobody could sign in."
+    )
+AUTHENTICATION_BACKENDS.append("training.oidc.Backend")
+if not PREFLIGHT_PASSWORD_LOGIN:
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -215,6 +263,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+_OIDC_ORIGINS = sorted(
+    {"{}://{}".format(*urlsplit(url)[:2]) for url in (OIDC_ISSUER, OIDC_OP_LOGOUT_ENDPOINT) if url}
+)
 # Content-Security-Policy (django-csp): our pages load only our own static files.
 # htmx needs no eval (no hx-on attributes, no `js:` values) and injects no styles
 # (includeIndicatorStyles is off in base.html). The API docs pages widen it for the
@@ -227,7 +278,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # Signing out may continue at the identity provider (RP-initiated logout).
+        "form-action": [SELF, *_OIDC_ORIGINS],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],

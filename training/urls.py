@@ -8,6 +8,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from training import oidc
 from training.health import healthz
 
 api_v1 = [
@@ -32,6 +33,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/redoc/", api_redoc, name="api-redoc"),
+    path("scim/v2/", include("training.api.scim.urls")),
+    # OpenID Connect sign-in (training.oidc; 404 while it is off). Sign-out is
+    # /accounts/logout/ for everyone: it ends the provider's session too.
+    path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("", include("training.views.urls")),
 ]
 

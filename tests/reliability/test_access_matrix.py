@@ -79,6 +79,7 @@ PEOPLE_READ = (ANON, 403, 200, 403, 403, 200, 403)
 ENGINEER_PAGE = (LOGIN, LOGIN, LOGIN, 200, 404, 404, 404)
 LEAD_PAGE = (LOGIN, LOGIN, LOGIN, 404, 200, 200, 200)
 OPEN = (200,) * 7
+SCIM = (ANON, 403, 200, ANON, ANON, ANON, ANON)
 
 ROWS = [
     # --- API: catalog
@@ -473,6 +474,24 @@ ROWS = [
         "/team/experts/?team=apac-rtm&skill={skill}",
         (LOGIN, LOGIN, LOGIN, 404, 404, 200, 200),
     ),
+    # --- SCIM: bearer tokens with `scim` only; a session is no credential there
+    Row("scim-config", "GET", "/scim/v2/ServiceProviderConfig", SCIM, scopes=("scim",)),
+    Row("scim-resource-types", "GET", "/scim/v2/ResourceTypes", SCIM, scopes=("scim",)),
+    Row("scim-schemas", "GET", "/scim/v2/Schemas", SCIM, scopes=("scim",)),
+    Row("scim-users", "GET", "/scim/v2/Users", SCIM, scopes=("scim",)),
+    Row("scim-user", "GET", "/scim/v2/Users/{scim_user}", SCIM, scopes=("scim",)),
+    Row(
+        "scim-user",
+        "DELETE",
+        "/scim/v2/Users/{scim_user}",
+        (ANON, 403, 204, ANON, ANON, ANON, ANON),
+        scopes=("scim",),
+    ),
+    Row("scim-groups", "GET", "/scim/v2/Groups", SCIM, scopes=("scim",)),
+    Row("scim-group", "GET", "/scim/v2/Groups/{scim_group}", SCIM, scopes=("scim",)),
+    # --- OpenID Connect sign-in: off in these tests (nothing configured), so 404
+    Row("oidc_authentication_init", "GET", "/oidc/authenticate/", (404,) * 7),
+    Row("oidc_authentication_callback", "GET", "/oidc/callback/?code=x&state=y", (404,) * 7),
     # --- the admin: staff only
     Row("admin:index", "GET", "/admin/", (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200, 302)),
     Row(
@@ -545,6 +564,8 @@ def world(engineer, outsider, staff, lead, manager):
         "lead_assignment": lead_made.pk,
         "attempt": attempt.pk,
         "calendar_token": engineer.calendar_token,
+        "scim_user": engineer.user_id,
+        "scim_group": engineer.team_id,
         "document": course_to_document(qc.course),
         "users": {
             "engineer": engineer.user,

@@ -52,6 +52,8 @@ class Team(models.Model):
         "courses.Course", related_name="onboarding_teams", blank=True
     )
     created_at = models.DateTimeField(default=dj_timezone.now)
+    # The identity provider's own id for the group this team is (SCIM externalId).
+    external_id = models.CharField(max_length=255, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["slug"]
@@ -80,10 +82,24 @@ class Engineer(models.Model):
     shift_days = models.PositiveSmallIntegerField(null=True, blank=True)
     shift_start = models.TimeField(null=True, blank=True)
     shift_end = models.TimeField(null=True, blank=True)
+    # The identity provider's own id for this person (SCIM externalId).
+    external_id = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Set when the identity provider deleted this person (SCIM DELETE): they are
+    # inactive and no longer a SCIM resource, but their training history stays.
+    deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    # SCIM attributes Preflight does not use (displayName, an e-mail's type, …), kept
+    # as the identity provider last sent them so that a GET returns what a PUT sent.
+    scim_attributes = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["user__username"]
         indexes = [
+            # SCIM: `externalId eq "…"` from an identity provider looking its user up.
+            models.Index(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="engineer_external_id_idx",
+            ),
             # Release fan-out: active engineers of the teams that support an SDK.
             models.Index(fields=["team", "active"], name="engineer_team_active_idx"),
             # The whole-release readiness count (training.readiness.counts.count_by_region:

@@ -17,15 +17,19 @@ from functools import lru_cache
 from typing import Any, NoReturn, TypedDict
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_slug
 from django.db import IntegrityError, transaction
+from django.utils import timezone as dj_timezone
+from django.utils import translation
 from django.utils.translation import gettext
 
 from core.actors import Actor
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.fields import field_max_length
 from core.queue import enqueue_on_commit
 from courses.models import Course, Release, Sdk
@@ -43,8 +47,9 @@ UNSET: Any = object()  # a shift or time off not given (None is "the region's de
 User = get_user_model()
 
 ENGINEER_FIELDS = frozenset(
-    {"email", "name", "team", "tier", "region", "timezone", "language", "active"}
+    {"email", "name", "team", "tier", "region", "timezone", "language", "active", "external_id"}
 )
+_EXTERNAL_ID_MAX = 255
 _NAME_PART_MAX = 150  # auth.User first_name / last_name
 
 
@@ -262,6 +267,11 @@ def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
         elif field == "active":
             if not isinstance(value, bool):
                 errors[field] = [gettext("Must be true or false.")]
+        elif field == "external_id":
+            if not isinstance(value, str):
+                errors[field] = [gettext("Not a valid string.")]
+            elif len(value) > _EXTERNAL_ID_MAX:
+                errors[field] = [_too_long(_EXTERNAL_ID_MAX)]
         else:
             raise TypeError(f"Unknown engineer field {field!r}")
         clean[field] = value
@@ -295,6 +305,7 @@ def engineer_upsert(
     timezone: str | None = None,
     language: str | None = None,
     active: bool | None = None,
+    external_id: str | None = None,
     shift: Any = UNSET,
     time_off: Any = UNSET,
     actor: Actor,
@@ -320,6 +331,7 @@ def engineer_upsert(
             "timezone": timezone,
             "language": language,
             "active": active,
+            "external_id": external_id,
             "shift": shift,
             "time_off": time_off,
         },
@@ -500,12 +512,14 @@ def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool
         if engineer.team_id != (team.pk if team is not None else None):
             engineer.team = team
             changed.append("team")
-    for field in ("tier", "region", "timezone", "language", "active"):
+    for field in ("tier", "region", "timezone", "language", "active", "external_id"):
         if field in fields and getattr(engineer, field) != fields[field]:
             setattr(engineer, field, fields[field])
             changed.append(field)
     if changed:
         engineer.save(update_fields=changed)
+    if "active" in changed or (created and not engineer.active):
+        _user_active_set(user=user, active=engineer.active)
 
     if (created and engineer.team_id is not None) or {"team", "region", "active"} & set(changed):
         # In or out of scope of the old and new teams' releases, or counted in another
@@ -513,3 +527,189 @@ def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool
         readiness_changed(team_ids=[was_team_id, engineer.team_id])
     joined = engineer.team_id is not None and (created or engineer.team_id != was_team_id)
     return engineer.active and (joined or (engineer.team_id is not None and not was_active))
+
+
+def _user_active_set(*, user: Any, active: bool) -> None:
+    """A leaver stops at once: an engineer made inactive can no longer sign in
+    (Django refuses an inactive user, by password or by OpenID Connect) and every
+    session they have open ends now, not when it expires. Made active again, they
+    may sign in again. Their training history stays."""
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    if not active:
+        sessions_end(user_id=user.pk)
+
+
+def sessions_end(*, user_id: int) -> int:
+    """Delete every open Django session of one user; how many there were.
+
+    Sessions do not index their user (the id sits in the encoded data), so this
+    reads the unexpired sessions in batches: rare (a leaver) and bounded by how
+    many people are signed in, not by the size of the company."""
+    user_key = str(user_id)
+    ended: list[str] = []
+    for key, data in (
+        Session.objects.filter(expire_date__gt=dj_timezone.now())
+        .values_list("session_key", "session_data")
+        .iterator(chunk_size=2000)
+    ):
+        decoded = SessionStore().decode(data)
+        if str(decoded.get(SESSION_KEY, "")) == user_key:
+            ended.append(key)
+    if ended:
+        Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
+def region_for_timezone(name: str | None) -> str:
+    """The support region a time zone lies in, for a new engineer whose identity
+    provider says where they work but not which region: the Americas are AMER;
+    Asia, Australia and the Pacific APAC; everything else (Europe, Africa, UTC)
+    EMEA."""
+    area = (name or "").split("/", 1)[0]
+    if area == "America":
+        return Region.AMER
+    if area in {"Asia", "Australia", "Pacific", "Indian"}:
+        return Region.APAC
+    return Region.EMEA
+
+
+@transaction.atomic
+def engineer_deprovision(*, engineer: Engineer, actor: Actor) -> Engineer:
+    """The identity provider deleted this person: the engineer becomes inactive
+    (out of readiness, no reminders, sessions ended: see engineer_update) and is
+    marked deprovisioned, which hides them from SCIM. Nothing is deleted: their
+    attempts and skill records stay as evidence. Idempotent."""
+    engineer = engineer_update(engineer=engineer, actor=actor, active=False)
+    if engineer.deprovisioned_at is None:
+        engineer.deprovisioned_at = dj_timezone.now()
+        engineer.save(update_fields=["deprovisioned_at"])
+    return engineer
+
+
+@transaction.atomic
+def engineer_reprovision(*, engineer: Engineer, actor: Actor) -> Engineer:
+    """A deprovisioned person is provisioned again (a rehire): visible to SCIM
+    again. Whether they are active is the caller's next change."""
+    if engineer.deprovisioned_at is not None:
+        engineer.deprovisioned_at = None
+        engineer.save(update_fields=["deprovisioned_at"])
+    return engineer
+
+
+# --- team membership and leads, one person at a time (SCIM groups, SSO) -----------
+
+
+@transaction.atomic
+def team_members_set(*, team: Team, user_ids: list[int], actor: Actor) -> None:
+    """Make exactly these users' engineers the members of `team` (SCIM: a group's
+    members replaced). Engineers named move to it; its engineers not named leave it
+    (no team). Each move goes through engineer_update, with its backlog and
+    readiness side effects. A user with no engineer → InvalidInput naming `members`."""
+    wanted = list(Engineer.objects.filter(user_id__in=set(user_ids), deprovisioned_at=None))
+    unknown = sorted(set(user_ids) - {engineer.user_id for engineer in wanted})
+    if unknown:
+        _fail("members", _unknown("user", [str(pk) for pk in unknown]))
+    wanted_ids = {engineer.pk for engineer in wanted}
+    for engineer in Engineer.objects.filter(team=team).exclude(pk__in=wanted_ids):
+        engineer_update(engineer=engineer, actor=actor, team=None)
+    for engineer in wanted:
+        if engineer.team_id != team.pk:
+            engineer_update(engineer=engineer, actor=actor, team=team.slug)
+
+
+@transaction.atomic
+def user_rename(*, user: Any, username: str, actor: Actor) -> Any:
+    """Change a person's username (their identity provider renamed them). Another
+    person with that username → Conflict; the same name → nothing changes."""
+    username = _check_username(username)
+    if user.username == username:
+        return user
+    if User.objects.filter(username=username).exclude(pk=user.pk).exists():
+        raise Conflict(gettext("The username '%(username)s' is taken.") % {"username": username})
+    try:
+        with transaction.atomic():
+            user.username = username
+            user.save(update_fields=["username"])
+    except IntegrityError:
+        raise Conflict(
+            gettext("The username '%(username)s' is taken.") % {"username": username}
+        ) from None
+    return user
+
+
+@transaction.atomic
+def team_lead_set(*, team: Team, user: Any, lead: bool, actor: Actor) -> bool:
+    """Make `user` a lead of `team` or not; whether anything changed. Idempotent;
+    the team row is locked so two sign-ins cannot lose each other's change."""
+    team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+    leads = team.leads.filter(pk=user.pk).exists()
+    if leads == lead:
+        return False
+    if lead:
+        team.leads.add(user)
+    else:
+        team.leads.remove(user)
+    return True
+
+
+@transaction.atomic
+def team_external_id_set(*, team: Team, external_id: str, actor: Actor) -> Team:
+    if not isinstance(external_id, str) or len(external_id) > _EXTERNAL_ID_MAX:
+        _fail("externalId", _too_long(_EXTERNAL_ID_MAX))
+    if team.external_id != external_id:
+        team.external_id = external_id
+        team.save(update_fields=["external_id"])
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Actor) -> None:
+    """Delete a team (SCIM: the group was deleted). Its engineers stay, with no
+    team, so they leave the scope of its releases (readiness recounted); their
+    history stays."""
+    for engineer in Engineer.objects.filter(team=team):
+        engineer_update(engineer=engineer, actor=actor, team=None)
+    team.delete()
+
+
+def language_for_tag(tag: str | None) -> str | None:
+    """The Preflight language for a BCP 47 tag an identity provider sends (a
+    `locale` claim, SCIM `preferredLanguage`): zh-CN, zh_Hans, zh-Hans-CN → zh-hans;
+    en-US → en. None for a language Preflight does not offer."""
+    if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
+        return None
+    code = tag.strip().replace("_", "-").lower()
+    if code.startswith("zh") and not code.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
+        code = "zh-hans"
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+@transaction.atomic
+def person_upsert(
+    *, username: str, email: str | None = None, name: str | None = None, actor: Actor
+):
+    """A person who may not be an engineer (a lead, a support manager signing in
+    with SSO): their user, created with no usable password if new, with the given
+    e-mail and name (None leaves one as it is)."""
+    username = _check_username(username)
+    fields = _check_engineer_fields(
+        {k: v for k, v in {"email": email, "name": name}.items() if v is not None}
+    )
+    user = _user_get_or_create(username=username)
+    changed = []
+    if "email" in fields and user.email != fields["email"]:
+        user.email = fields["email"]
+        changed.append("email")
+    if "name" in fields:
+        first, _, last = fields["name"].partition(" ")
+        if (user.first_name, user.last_name) != (first, last):
+            user.first_name, user.last_name = first, last
+            changed += ["first_name", "last_name"]
+    if changed:
+        user.save(update_fields=changed)
+    return user
