@@ -97,7 +97,7 @@ ROWS = [
         "api-sdk",
         "PATCH",
         "/api/v1/sdks/rtm-android/",
-        (ANON, 403, 200, 403, 403, 200),
+        (ANON, 403, 200, 403, 403, 200, 403),
         {"webhook_url": "https://ci.example.com/hook", "webhook_secret": "whsec_" + "A" * 44},
         scopes=("catalog",),
     ),
@@ -231,7 +231,7 @@ ROWS = [
         "api-engineers-bulk",
         "POST",
         "/api/v1/engineers/bulk/",
-        (ANON, 403, 200, 403, 403, 200),
+        (ANON, 403, 200, 403, 403, 200, 403),
         [{"username": "neo", "region": "APAC"}, {"username": "alice", "tier": "L2"}],
         scopes=("people",),
     ),
@@ -340,9 +340,19 @@ ROWS = [
     # superuser, so holds it); an engineer 404. The attempt below is open, not
     # awaiting grading: nobody grades it (tests/training/test_pages_question_bank.py
     # has the queue with an essay in it).
-    Row("grading_queue", "GET", "/grading/", (LOGIN, LOGIN, LOGIN, 404, 200, 200)),
-    Row("grading_attempt", "GET", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
-    Row("grading_attempt", "POST", "/grading/{attempt}/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
+    Row("grading_queue", "GET", "/grading/", (LOGIN, LOGIN, LOGIN, 404, 200, 200, 200)),
+    Row(
+        "grading_attempt",
+        "GET",
+        "/grading/{attempt}/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 404, 404),
+    ),
+    Row(
+        "grading_attempt",
+        "POST",
+        "/grading/{attempt}/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 404, 404),
+    ),
     Row("skills", "GET", "/skills/", ENGINEER_PAGE),
     # Playbooks: any signed-in person.
     Row(
@@ -451,7 +461,7 @@ ROWS = [
         "lead_coverage_assign",
         "POST",
         "/lead/releases/rtm-android/2.4.0/coverage/assign/",
-        (LOGIN, LOGIN, LOGIN, 404, 404, 404),
+        (LOGIN, LOGIN, LOGIN, 404, 404, 404, 404),
     ),
     Row(
         "lead_release_availability",
