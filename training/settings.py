@@ -367,6 +367,8 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "courses.models.Release.Status",
         "CourseStatusEnum": "courses.models.Course.Status",
         "AssignmentStatusEnum": "training.models.Assignment.Status",
+        "FeatureKindEnum": "courses.models.Feature.Kind",
+        "QuestionKindEnum": "courses.models.Question.Kind",
     },
 }
 

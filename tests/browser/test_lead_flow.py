@@ -105,7 +105,9 @@ def test_a_lead_sees_readiness_assigns_a_course_and_overrides_the_gate(
 
     # Filter: EMEA only.
     page.get_by_label("Region", exact=True).select_option("EMEA")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("search", name="Search and filter engineers").get_by_role(
+        "button", name="Search"
+    ).click()
     page.wait_for_url(re.compile(r"region=EMEA"))
     rows = page.locator(".engineer-table tbody tr")
     assert rows.count() == 2

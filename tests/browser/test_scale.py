@@ -80,7 +80,9 @@ def test_a_lead_searches_500_engineers_and_assigns_a_course_to_a_filtered_set(
 
     page.locator("#id_q").fill("omar")
     page.locator("#id_region").select_option("EMEA")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("search", name="Search and filter engineers").get_by_role(
+        "button", name="Search"
+    ).click()
     page.wait_for_url(lambda url: "q=omar" in url)
     expected = set(
         Engineer.objects.filter(

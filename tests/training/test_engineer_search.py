@@ -121,9 +121,10 @@ def test_every_list_searches_names_case_insensitively(listed, team, push, name):
         user=UserFactory(username="bob", first_name="Bob", last_name="Stone"), team=team
     )
     SkillRecordFactory(engineer=bob, skill=push, level=4)
-    html = listed(name, q="CHEN ali").text
+    # The list itself (the release page also names people in its coverage heat map).
+    html = listed(name, q="CHEN ali").text.split("engineer-table")[-1]
     assert "Alice Chen" in html and "Bob Stone" not in html
-    html = listed(name, q="stone").text
+    html = listed(name, q="stone").text.split("engineer-table")[-1]
     assert "Bob Stone" in html and "Alice Chen" not in html
 
 
