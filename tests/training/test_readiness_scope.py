@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from tests.factories import (
     ReleaseFactory,
     SdkFactory,
     TeamFactory,
+    UserFactory,
 )
 from training.models import Assignment, Engineer, Team
 from training.readiness.counts import count_by_region
@@ -69,7 +71,24 @@ def counted(release):
     assert scoped_due == joined_due
     required = Engineer.objects.filter(active=True, team__sdks=release.sdk_id).count()
     assert sum(region["required"] for region in scoped.values()) == required
+    assert kept_engineer_counts() == live_engineer_counts()
     return scoped
+
+
+def kept_engineer_counts() -> dict:
+    """training_team_region_count (migration 0020), without its emptied rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT team_id, region, n FROM training_team_region_count WHERE n <> 0")
+        return {(team, region): n for team, region, n in cursor.fetchall()}
+
+
+def live_engineer_counts() -> dict:
+    rows = (
+        Engineer.objects.filter(active=True, team__isnull=False)
+        .values_list("team_id", "region")
+        .annotate(n=Count("id"))
+    )
+    return {(team, region): n for team, region, n in rows}
 
 
 def scope_regions(release):
@@ -180,3 +199,18 @@ def test_several_courses_are_counted_per_engineer(release, team):
     EngineerFactory(team=team, region="EMEA")
 
     assert counted(release) == {"EMEA": {"required": 2, "complete": 0, "exempt": 0, "overdue": 0}}
+
+
+def test_engineers_deleted_or_made_in_bulk_are_counted(release, team, other_team):
+    alice = EngineerFactory(team=team, region="EMEA")
+    assign(release, alice, Assignment.Status.COMPLETE)
+    users = [UserFactory() for _ in range(3)]
+    Engineer.objects.bulk_create(
+        Engineer(user=user, team=team, region="AMER", timezone="America/New_York") for user in users
+    )
+    assert counted(release)["AMER"]["required"] == 3
+
+    Engineer.objects.filter(region="AMER").update(team=other_team)
+    alice.user.delete()  # the engineer goes with their user
+
+    assert counted(release) == {}

@@ -196,20 +196,20 @@ def _scoped_rows(release: Release, now: datetime) -> list[tuple]:
     release, or NULL while the engineer is out of scope (`scope_region`, kept by
     triggers in the writing transaction: migration 0014). One statement reads the
     release's in-scope assignments grouped by region, course, status and due time
-    from assignment_scope_count_idx, and the in-scope engineers grouped by team and
-    region from engineer_scope_idx: both in index order, so PostgreSQL groups them
-    as it reads (no join, no sort, no hash table). Both halves see the same snapshot:
-    the engineers in scope without an assignment are the difference per region."""
+    from assignment_scope_count_idx (in index order, so PostgreSQL groups them as it
+    reads: no join, no sort, no hash table), and the in-scope engineers per region
+    from training_team_region_count (active engineers per team and region, kept by
+    triggers: migration 0020), a few rows. Both halves see the same snapshot: the
+    engineers in scope without an assignment are the difference per region."""
     sql = f"""
         SELECT scope_region, course_id, status, due_at, COUNT(*)
         FROM {Assignment._meta.db_table}
         WHERE release_id = %s AND reason = %s AND mandatory AND scope_region IS NOT NULL
         GROUP BY scope_region, course_id, status, due_at
         UNION ALL
-        SELECT region, NULL, NULL, NULL, COUNT(*)
-        FROM {Engineer._meta.db_table}
-        WHERE active AND team_id = ANY(ARRAY(SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s))
-        GROUP BY team_id, region
+        SELECT region, NULL, NULL, NULL, n
+        FROM training_team_region_count
+        WHERE n > 0 AND team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [release.pk, Assignment.Reason.RELEASE, release.sdk_id])
