@@ -102,12 +102,6 @@ class Engineer(models.Model):
             ),
             # Release fan-out: active engineers of the teams that support an SDK.
             models.Index(fields=["team", "active"], name="engineer_team_active_idx"),
-            # The whole-release readiness count (training.readiness.counts.count_by_region:
-            # a recount, and the gate's fresh count in release_mark_available) counts the
-            # engineers in scope per region from this index alone.
-            models.Index(
-                fields=["team", "region"], condition=Q(active=True), name="engineer_scope_idx"
-            ),
         ]
         constraints = [
             # A shift is all given or all default; never half of one.
