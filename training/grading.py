@@ -277,3 +277,68 @@ def percent(total: float, count: int) -> int:
     if not count:
         return 100
     return min(100, math.floor(total * 100 / count + 1e-9))
+
+
+# The fields of a snapshot question that are its key (what grading reads), per kind.
+_KEY_FIELDS = {
+    Kind.TRUE_FALSE: ("answer",),
+    Kind.SHORT_ANSWER: ("answers", "case_sensitive"),
+    Kind.NUMERIC: ("value", "tolerance", "units"),
+}
+
+
+def rekey_question(old: dict, current: dict) -> dict | None:
+    """`old` (a question as an attempt holds it) with the key of `current` (the same
+    question's latest version, as `snapshot_question` makes it): what a regrade
+    grades the attempt's answer against. Everything the engineer saw stays (texts,
+    the shown order, the keys their answer names); only what is right changes.
+
+    Choices, ordering items and matching options are matched by text, since the
+    keys are each attempt's own shuffle. None when the answer cannot be carried
+    over: the kind changed, a choice or item the attempt showed is gone, or the
+    question is an essay (a person grades it)."""
+    kind = old["kind"]
+    if kind != current["kind"] or kind == Kind.ESSAY:
+        return None
+    new: dict[str, Any] = {**old, "explanation": current.get("explanation", "")}
+    new["key_version"] = current.get("version")
+    if kind in CHOICE_KINDS:
+        by_text = {c["text"]: c for c in current["choices"]}
+        if {c["text"] for c in old["choices"]} != set(by_text):
+            return None
+        new["choices"] = [
+            {
+                **c,
+                "correct": by_text[c["text"]]["correct"],
+                "fraction": by_text[c["text"]]["fraction"],
+            }
+            for c in old["choices"]
+        ]
+        return new
+    if kind == Kind.ORDERING:
+        text_of = {item["key"]: item["text"] for item in current["items"]}
+        old_key = {item["text"]: item["key"] for item in old["items"]}
+        right = [text_of[key] for key in current["order"]]
+        if sorted(right) != sorted(old_key):
+            return None
+        new["order"] = [old_key[text] for text in right]
+        new["partial"] = current.get("partial", False)
+        return new
+    if kind == Kind.MATCHING:
+        item_text = {item["key"]: item["text"] for item in current["items"]}
+        option_text = {option["key"]: option["text"] for option in current["options"]}
+        match = {item_text[key]: option_text[value] for key, value in current["pairs"].items()}
+        old_option = {option["text"]: option["key"] for option in old["options"]}
+        if {item["text"] for item in old["items"]} != set(match) or not set(match.values()) <= set(
+            old_option
+        ):
+            return None
+        new["pairs"] = {item["key"]: old_option[match[item["text"]]] for item in old["items"]}
+        new["partial"] = current.get("partial", True)
+        return new
+    for field in _KEY_FIELDS.get(kind, ()):
+        if field in current:
+            new[field] = current[field]
+        else:
+            new.pop(field, None)
+    return new

@@ -18,6 +18,7 @@ from training.services import (
     notifications,
     nudges,
     recertification,
+    regrade,
     webhooks,
 )
 from training.services import reconcile as reconciling
@@ -67,6 +68,11 @@ def notify_last_failed_attempt(attempt_id: int) -> int:
 @shared_task(**_RETRY)
 def notify_attempt_graded(attempt_id: int) -> int:
     return attempts.notify_engineer_of_grade(attempt_id=attempt_id)
+
+
+@shared_task(**_RETRY)
+def notify_regraded(event_id: int) -> int:
+    return regrade.notify_engineers_of_regrade(event_id=event_id)
 
 
 @shared_task(**_RETRY)

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.actors import SYSTEM, Actor
 from courses.documents import course_to_document
+from courses.models import Question
 from courses.services.playbooks import playbook_put
 from courses.services.releases import release_record
 from tests.factories import CourseFactory, UserFactory
@@ -119,6 +120,14 @@ ROWS = [
         "/api/v1/courses/{course}/",
         (ANON, 403, 200, 403, 403, 200, 403),
         {"document": True},
+        scopes=("catalog",),
+    ),
+    Row(
+        "api-question-regrade",
+        "POST",
+        "/api/v1/courses/{course}/questions/{question}/regrade/",
+        (ANON, 403, 200, 403, 403, 200, 403),
+        {"dry_run": True},
         scopes=("catalog",),
     ),
     # --- API: playbooks (read by any token or person; written with `catalog`)
@@ -416,6 +425,21 @@ ROWS = [
     ),
     Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
     Row("lead_content", "GET", "/lead/content/", LEAD_PAGE),
+    # Authoring: authors (staff, a course's owner) and managers; anyone else 403. A
+    # manager reads the analysis but does not regrade.
+    Row("authoring_home", "GET", "/authoring/", (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200)),
+    Row(
+        "question_regrade",
+        "GET",
+        "/authoring/courses/{course}/questions/{question}/regrade/",
+        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 403),
+    ),
+    Row(
+        "question_regrade",
+        "POST",
+        "/authoring/courses/{course}/questions/{question}/regrade/",
+        (LOGIN, LOGIN, LOGIN, 403, 403, 302, 403),
+    ),
     Row(
         "lead_release_coverage_strip",
         "GET",
@@ -544,6 +568,7 @@ def world(engineer, outsider, staff, lead, manager):
     """alice (engineer of apac-rtm, led by lena) has a release course with a quiz and
     an open attempt; olaf leads emea-web; stella is staff."""
     qc = build_quiz_course(engineer=engineer, max_attempts=3)
+    Question.objects.filter(pk=qc.questions[0].pk).update(uid="q1")
     attempt = attempt_start(engineer=engineer, quiz=qc.quiz)
     release_record(
         sdk=qc.release.sdk,
@@ -569,6 +594,7 @@ def world(engineer, outsider, staff, lead, manager):
     return {
         "playbook": "reconnect-storms",
         "course": qc.course.slug,
+        "question": "q1",
         "skill": qc.questions[0].skill.slug,
         "assignment": qc.assignment.pk,
         "lead_assignment": lead_made.pk,

@@ -28,6 +28,8 @@ class AuditEvent(models.Model):
         COURSE_VERIFIED = "course_verified"
         ENGINEER_SHIFT = "engineer_shift"
         ENGINEER_TIME_OFF = "engineer_time_off"
+        # An author regraded the attempts that answered a question (training.services.regrade).
+        QUESTION_REGRADED = "question_regraded"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(

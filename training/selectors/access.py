@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from courses.models import Release, Sdk
+from courses.models import Course, Release, Sdk
 from training.models import Assignment, Attempt, Engineer, SupportManager, Team
 
 
@@ -115,6 +115,37 @@ def gradable_attempts(user: Any) -> QuerySet[Attempt]:
     if not is_grader(user):
         queryset = queryset.filter(engineer__team__in=led_teams(user).values("pk"))
     return queryset.exclude(engineer__user=user)
+
+
+def is_author(user: Any) -> bool:
+    """Staff (who write courses in the admin and through the API) and the owner of
+    any course: the authoring pages are theirs."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_staff) or Course.objects.filter(owner=user).exists()
+
+
+def may_use_authoring_pages(user: Any) -> bool:
+    """Authors, and support managers (who read the item analysis of every course)."""
+    return is_support_manager(user) or is_author(user)
+
+
+def authoring_courses(user: Any) -> QuerySet[Course]:
+    """The courses whose item analysis `user` may read: every course for staff and
+    support managers, the courses they own for anyone else."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return Course.objects.none()
+    if sees_everything(user):
+        return Course.objects.all()
+    return Course.objects.filter(owner=user)
+
+
+def may_regrade(user: Any, course: Course) -> bool:
+    """Staff and the course's owner: regrading changes engineers' recorded results,
+    so it is the authors' (a support manager reads the analysis, regrades nothing)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_staff) or course.owner_id == user.pk
 
 
 def may_manage_assignments(user: Any) -> bool:

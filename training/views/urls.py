@@ -32,6 +32,8 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     # Leads: readiness console, assigning, overrides (training.views.lead).
     path("lead/", include("training.views.lead_urls")),
+    # Authors and managers: item analysis, regrades (training.views.authoring).
+    path("authoring/", include("training.views.authoring_urls")),
     # Leads: skill matrix, CSV export, expert finder (training.views.matrix).
     path("team/", include("training.views.matrix_urls")),
 ]
