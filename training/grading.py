@@ -56,7 +56,13 @@ def snapshot_question(question: Question, rng: random.Random) -> dict:
     item["prompt"] = prompt
     if kind in CHOICE_KINDS:
         choices = [
-            {"id": c.pk, "text": c.text, "correct": c.correct, "fraction": c.fraction}
+            {
+                "id": c.pk,
+                "position": c.position,
+                "text": c.text,
+                "correct": c.correct,
+                "fraction": c.fraction,
+            }
             for c in question.choices.all()
         ]
         rng.shuffle(choices)
@@ -342,3 +348,61 @@ def rekey_question(old: dict, current: dict) -> dict | None:
         else:
             new.pop(field, None)
     return new
+
+
+def picked_bits(question: dict, answer: list[str]) -> int:
+    """The choices `answer` picks as bits of their place in the author's order (bit
+    0: the first choice), whatever the attempt's shuffle; true/false: bit 0 true,
+    bit 1 false; 0 for other kinds. Snapshots from before choices kept their
+    `position` give it by choice id (choices are written in order)."""
+    kind = question["kind"]
+    if kind == Kind.TRUE_FALSE:
+        return (1 if "true" in answer else 0) | (2 if "false" in answer else 0)
+    if kind not in CHOICE_KINDS:
+        return 0
+    ids = sorted(c["id"] for c in question["choices"])
+    bits = 0
+    for choice in question["choices"]:
+        if choice["key"] in answer:
+            place = choice.get("position") or ids.index(choice["id"]) + 1
+            if place <= 62:
+                bits |= 1 << (place - 1)
+    return bits
+
+
+def answer_rows(
+    *,
+    snapshot: dict,
+    answers: dict,
+    marks: dict,
+    essay_grades: dict,
+    seconds: float | None,
+) -> list[dict]:
+    """Per question of a graded attempt, what item analysis keeps
+    (training.models.AttemptAnswer): uid, version, kind, feature, skill, the mark
+    (an essay's is its grader's score), the rest of the attempt's marks, the
+    choices picked, and the attempt's `seconds` shared equally among its questions."""
+    questions = snapshot.get("questions", [])
+    earned = {}
+    for question in questions:
+        field = str(question["id"])
+        value = marks.get(field)
+        if value is None and field in (essay_grades or {}):
+            value = essay_grades[field]["score"] / 100
+        earned[field] = float(value or 0)
+    total = sum(earned.values())
+    share = seconds / len(questions) if seconds is not None and questions else None
+    return [
+        {
+            "uid": question.get("uid") or f"#{question['id']}",
+            "version": question.get("version") or 1,
+            "kind": question["kind"],
+            "feature": question.get("feature") or "",
+            "skill": question.get("skill") or "",
+            "mark": earned[str(question["id"])],
+            "rest": total - earned[str(question["id"])],
+            "picked": picked_bits(question, answers.get(str(question["id"]), [])),
+            "seconds": share,
+        }
+        for question in questions
+    ]

@@ -429,6 +429,18 @@ ROWS = [
     # manager reads the analysis but does not regrade.
     Row("authoring_home", "GET", "/authoring/", (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200)),
     Row(
+        "item_analysis",
+        "GET",
+        "/authoring/courses/{course}/items/",
+        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+    ),
+    Row(
+        "item_analysis_csv",
+        "GET",
+        "/authoring/courses/{course}/items.csv",
+        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+    ),
+    Row(
         "question_regrade",
         "GET",
         "/authoring/courses/{course}/questions/{question}/regrade/",

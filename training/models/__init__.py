@@ -1,4 +1,4 @@
-from training.models.activity import Attempt, LessonProgress
+from training.models.activity import Attempt, AttemptAnswer, LessonProgress
 from training.models.assignments import Assignment
 from training.models.audit import AuditEvent
 from training.models.notifications import Notification, WebhookDelivery
@@ -20,6 +20,7 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "Attempt",
+    "AttemptAnswer",
     "AuditEvent",
     "Engineer",
     "LessonProgress",

@@ -152,3 +152,56 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.engineer} {self.quiz} #{self.number}"
+
+
+class AttemptAnswer(models.Model):
+    """One question of one graded attempt, a row per question: what item analysis
+    reads (training.selectors.item_analysis), in SQL, instead of every attempt's
+    JSON. Written set-based (one INSERT per attempt) when the attempt is graded —
+    on submission, or when its essays are graded — and rewritten by a regrade; an
+    attempt awaiting its grader has none yet (training.services.attempt_answers).
+
+    `rest` is the attempt's other questions' marks added up: the discrimination of
+    a question is the correlation of `mark` with `rest` over its answers, one
+    aggregate with no self-join. `seconds` is the attempt's duration shared
+    equally among its questions: the quiz page is one form, so no time per question
+    is recorded. `picked` has bit i set when the choice at position i + 1 (the
+    author's order, not the attempt's shuffle) was picked; true/false: bit 0 true,
+    bit 1 false."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answer_rows")
+    quiz = models.ForeignKey(
+        "courses.Quiz", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    engineer = models.ForeignKey(
+        "training.Engineer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    uid = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16)
+    feature = models.CharField(max_length=100, blank=True, default="")
+    skill = models.CharField(max_length=64, blank=True, default="")
+    mark = models.FloatField()
+    rest = models.FloatField()
+    picked = models.BigIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    graded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # A regrade rewrites an attempt's rows: never two of one question.
+            models.UniqueConstraint(fields=["attempt", "uid"], name="answer_unique_attempt_uid"),
+            models.CheckConstraint(condition=Q(mark__gte=0, mark__lte=1), name="answer_mark_range"),
+        ]
+        indexes = [
+            # Item analysis: a quiz's answers grouped by question and version, read
+            # from the index alone on PostgreSQL (the aggregates' columns included).
+            models.Index(
+                fields=["quiz", "uid", "version"],
+                include=["mark", "rest", "picked", "seconds"],
+                name="answer_quiz_question_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.uid} v{self.version}"

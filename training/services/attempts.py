@@ -32,6 +32,7 @@ from training.grading import clean_answer, mark, percent, snapshot_question, tid
 from training.models import Assignment, Attempt, Engineer
 from training.selectors.assignments import attempts_since
 from training.selectors.attempt_limits import attempts_allowed
+from training.services.attempt_answers import attempt_answers_write
 from training.services.mail import paragraphs_message, person_languages, send, site_link
 from training.services.progress import assignment_complete_if_done, assignment_start
 from training.services.skills import skill_records_update_from_attempt
@@ -401,6 +402,8 @@ def _record_grade(
     # The row now holds exactly these values: no need to read them back.
     for field, value in graded.items():
         setattr(attempt, field, value)
+    # Item analysis's rows (training.models.AttemptAnswer): one INSERT.
+    attempt_answers_write(attempts=[attempt], now=now)
 
     assignment = attempt.assignment
     if passed:

@@ -61,6 +61,7 @@ from training.models import (
 )
 from training.readiness.keep import readiness_changed
 from training.selectors.assignments import attempts_since
+from training.services.attempt_answers import attempt_answers_write
 from training.services.attempts import grade
 from training.services.mail import paragraphs_message, send, site_link
 from training.services.progress import counts_as_training
@@ -442,6 +443,12 @@ def _apply(result: RegradeResult, *, actor: Actor, now: datetime) -> None:
         attempt.skill_scores = change.skill_scores
     Attempt.objects.bulk_update(
         attempts, ["snapshot", "marks", "score", "passed", "skill_scores"], batch_size=500
+    )
+    # Item analysis reads the regraded marks: the graded attempts' rows rewritten.
+    attempt_answers_write(
+        attempts=Attempt.objects.filter(pk__in=by_pk, passed__isnull=False),
+        replace=True,
+        now=now,
     )
     course = result.course
     reopened = [
