@@ -1,6 +1,8 @@
 """Question banks: starting an attempt that draws 20 questions from a pool of
 2,000 (queries and time), and submitting a 20-question attempt of mixed kinds
-(statements), both through the services the quiz pages call."""
+(statements), both through the services the quiz pages call; and the item analysis
+of that quiz over 1,000,000 answers (50,000 graded attempts of 20 questions, made
+set-based) through the selector the authors' page calls."""
 
 import statistics
 import time
@@ -11,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import data
 from core.actors import SYSTEM
-from training.models import Attempt, Engineer
+from training.models import Attempt, AttemptAnswer, Engineer
+from training.selectors.item_analysis import item_analysis
 from training.services.attempts import attempt_start, attempt_submit
 from training.services.courses import course_save
 
@@ -20,6 +23,9 @@ DRAW = 20
 START_QUERIES_MAX = 10
 START_MS_MAX = 50.0
 SUBMIT_STATEMENTS_MAX = 15
+ITEM_ATTEMPTS = 50_000
+ITEM_ANSWERS = ITEM_ATTEMPTS * DRAW
+ITEM_MS_MAX = 1000.0
 
 
 @dataclass
@@ -29,6 +35,9 @@ class QuestionsResult:
     start_p95_ms: float
     submit_statements: int
     starts: int
+    item_answers: int = 0
+    item_median_ms: float = 0.0
+    item_queries: int = 0
 
 
 def _pool_question(n: int) -> dict:
@@ -113,3 +122,66 @@ def measure(prep: dict) -> QuestionsResult:
         submit_statements=len(captured.captured_queries),
         starts=len(samples),
     )
+
+
+def prepare_items(prep: dict) -> int:
+    """ITEM_ATTEMPTS graded attempts at the bank's quiz (numbered from 100, after
+    the measured ones) and their DRAW answer rows each: two INSERT … SELECT over
+    generate_series. Each attempt has an "ability" (its id mod 100): it gets a
+    question right with that probability, so marks correlate with the rest of the
+    attempt as real ones do. Returns the answer rows of the quiz."""
+    quiz = prep["quiz"]
+    ids = [engineer.pk for engineer in prep["engineers"]]
+    data.sql(
+        """
+        INSERT INTO training_attempt (engineer_id, quiz_id, number, pass_mark, snapshot,
+            answers, skill_scores, started_at, submitted_at, score, passed)
+        SELECT (%s::bigint[])[1 + g %% cardinality(%s::bigint[])], %s,
+            100 + g / cardinality(%s::bigint[]), 50, '{}', '{}', '{}',
+            now() - interval '1 day',
+            now() - interval '1 day' + (300 + g %% 600) * interval '1 second',
+            g %% 101, g %% 101 >= 50
+        FROM generate_series(0, %s - 1) AS g
+        """,
+        [ids, ids, quiz.pk, ids, ITEM_ATTEMPTS],
+    )
+    data.sql(
+        """
+        INSERT INTO training_attemptanswer (attempt_id, quiz_id, engineer_id, uid, version,
+            kind, feature, skill, mark, rest, picked, seconds, graded_at)
+        SELECT a.id, a.quiz_id, a.engineer_id, 'big#' || (k + 1), 1,
+            (ARRAY['single', 'true_false', 'numeric', 'ordering'])[1 + k %% 4],
+            (ARRAY['edit', 'reconnect', 'push', 'presence'])[1 + (k / 4) %% 4],
+            'bench-q-skill-0', m, (a.id %% 100) / 100.0 * 19 + random(),
+            CASE WHEN k %% 4 = 0 THEN CASE WHEN m = 1 THEN 1 ELSE 2 END
+                 WHEN k %% 4 = 1 THEN CASE WHEN m = 1 THEN 1 ELSE 2 END ELSE 0 END,
+            (300 + a.id %% 600) / 20.0, now()
+        FROM training_attempt a
+        CROSS JOIN generate_series(0, %s - 1) AS q
+        CROSS JOIN LATERAL (SELECT (a.id * 7 + q * 101) %% %s AS k) AS pick
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN random() < (a.id %% 100) / 100.0 THEN 1.0 ELSE 0.0 END AS m
+        ) AS graded
+        WHERE a.quiz_id = %s AND a.number >= 100
+        """,
+        [DRAW, POOL, quiz.pk],
+    )
+    data.analyze()
+    return AttemptAnswer.objects.filter(quiz=quiz).count()
+
+
+def measure_items(prep: dict, result: QuestionsResult, *, runs: int = 5) -> QuestionsResult:
+    """The item analysis of the bank's quiz: median of `runs` after one warm run."""
+    quiz = prep["quiz"]
+    result.item_answers = prepare_items(prep)
+    item_analysis(quiz=quiz)
+    samples = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            analysis = item_analysis(quiz=quiz)
+            samples.append((time.perf_counter() - began) * 1000)
+        result.item_queries = len(captured.captured_queries)
+    assert analysis.answers == result.item_answers
+    result.item_median_ms = statistics.median(samples)
+    return result

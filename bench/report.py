@@ -114,6 +114,15 @@ def render(results: dict) -> str:
                 _verdict(bank.submit_statements <= q.SUBMIT_STATEMENTS_MAX),
             )
         )
+        if bank.item_answers:
+            summary.append(
+                (
+                    f"item analysis over {bank.item_answers:,} answers",
+                    f"< {q.ITEM_MS_MAX:.0f} ms",
+                    f"{bank.item_median_ms:.0f} ms ({bank.item_queries} queries)",
+                    _verdict(bank.item_median_ms < q.ITEM_MS_MAX),
+                )
+            )
     ready = results.get("readiness") or []
     for item in ready:
         summary.append(

@@ -177,6 +177,14 @@ def _questions(results) -> None:
                 f"start: {result.start_queries} queries, median {result.start_median_ms:.1f} ms; "
                 f"submit: {result.submit_statements} statements",
             )
+            step("questions", f"item analysis over {questions.ITEM_ANSWERS:,} answers")
+            items = guarded(results, "item analysis", questions.measure_items, prep, result)
+            if items:
+                step(
+                    "questions",
+                    f"item analysis: {items.item_answers:,} answers, "
+                    f"median {items.item_median_ms:.0f} ms, {items.item_queries} queries",
+                )
 
 
 def _pages(results, plan) -> None:
