@@ -1177,6 +1177,95 @@ QUESTION_BANK_COURSE = {
         ],
     },
 }
+# --- Item analysis and a regrade: a check whose key was wrong ---------------------
+# Twelve of lena's engineers take it; then the key of `edit-window` is corrected
+# (version 2), so /authoring/ shows its item analysis and a regrade to run: those who
+# answered "24 hours" passed on the wrong key, those who answered "15 minutes" failed.
+ITEM_CHECK_WRONG = "24 hours"
+ITEM_CHECK_RIGHT = "15 minutes"
+
+
+def item_check_course(*, right: str = ITEM_CHECK_WRONG) -> dict:
+    return {
+        "slug": "rtm-edits-check",
+        "title": "RTM message edits — quick check",
+        "description": "Four questions on editing sent messages.",
+        "release": None,
+        "owner": "lena",
+        "lessons": [
+            {
+                "title": "Editing sent messages",
+                "body": md(
+                    """
+                    # Editing sent messages
+
+                    The sender can edit a message for **15 minutes** after sending it;
+                    the edit keeps the original server timestamp.
+                    """
+                ),
+            }
+        ],
+        "quiz": {
+            "pass_mark": 75,
+            "max_attempts": 2,
+            "questions": [
+                {
+                    "id": "edit-window",
+                    "prompt": "For how long can a sent message be edited?",
+                    "kind": "single",
+                    "skill": "message-ordering",
+                    "explanation": "15 minutes after it was sent.",
+                    "choices": [
+                        {"text": text, "correct": text == right}
+                        for text in (ITEM_CHECK_RIGHT, "5 minutes", ITEM_CHECK_WRONG)
+                    ],
+                },
+                {
+                    "id": "edit-timestamp",
+                    "prompt": "An edited message keeps its original server timestamp.",
+                    "kind": "true_false",
+                    "answer": True,
+                    "skill": "message-ordering",
+                },
+                {
+                    "id": "edit-who",
+                    "prompt": "Who can edit a sent message?",
+                    "kind": "single",
+                    "skill": "message-ordering",
+                    "choices": [
+                        {"text": "Its sender", "correct": True},
+                        {"text": "Any member of the channel"},
+                        {"text": "The server only"},
+                    ],
+                },
+                {
+                    "id": "edit-order",
+                    "prompt": "Where does an edited message appear in the channel?",
+                    "kind": "single",
+                    "skill": "message-ordering",
+                    "choices": [
+                        {"text": "Where the original was", "correct": True},
+                        {"text": "At the end, as a new message"},
+                    ],
+                },
+            ],
+        },
+    }
+
+
+# Per engineer of the check, in order: the answer to each question (choice text, or
+# "true"/"false").
+ITEM_CHECK_ANSWERS = [
+    {
+        "edit-window": ITEM_CHECK_RIGHT if n % 3 else ITEM_CHECK_WRONG,
+        "edit-timestamp": "false" if n % 4 == 1 else "true",
+        "edit-who": "Any member of the channel" if n % 5 == 2 else "Its sender",
+        "edit-order": "At the end, as a new message" if n in (3, 7) else "Where the original was",
+    }
+    for n in range(12)
+]
+ITEM_CHECK_ENGINEERS = [f"apac{n:02d}" for n in range(12)]
+
 # Who has the drill, and who has already submitted it (an essay for lena to grade).
 QUESTION_BANK_ENGINEERS = ["alice", "priya", "wei"]
 QUESTION_BANK_SUBMITTED = "priya"

@@ -233,3 +233,20 @@ def test_the_demo_has_playbooks_to_find_in_english_and_chinese():
     assert list(playbook_search(PlaybookSearch(q="reconnect")))
     found = list(playbook_search(PlaybookSearch(q="推送")))
     assert found and all(p.language == "zh-hans" for p in found)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_item_analysis_and_a_regrade_to_run():
+    from core.actors import SYSTEM
+    from training.selectors.item_analysis import item_analysis
+    from training.services.regrade import question_regrade
+
+    run_demo()
+    course = Course.objects.get(slug="rtm-edits-check")
+    analysis = item_analysis(quiz=course.quiz)
+    assert {item.uid for item in analysis.items} >= {"edit-window", "edit-who"}
+    assert analysis.answers == 48
+    android = item_analysis(quiz=Course.objects.get(slug="rtm-android-2-4").quiz)
+    assert android.topics  # answers on features, per region
+    dry = question_regrade(course=course, uid="edit-window", actor=SYSTEM)
+    assert dry.flips["pass_to_fail"] > 0 and dry.flips["fail_to_pass"] > 0

@@ -169,3 +169,16 @@ def test_the_page_reads_a_bounded_number_of_queries(
     # Session, user, manager?, course; the analysis's six; the menu's roles.
     with django_assert_max_num_queries(11):
         assert client.get(PAGE).status_code == 200
+
+
+def test_the_migration_backfills_the_rows_grading_writes(answered, course):
+    """0022 fills the table from attempts graded before it: the same rows."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fields = ("attempt_id", "uid", "version", "kind", "feature", "mark", "rest", "picked")
+    written = sorted(AttemptAnswer.objects.values_list(*fields))
+    AttemptAnswer.objects.all().delete()
+    import_module("training.migrations.0022_regrades_item_analysis").backfill(apps, None)
+    assert sorted(AttemptAnswer.objects.values_list(*fields)) == written

@@ -165,6 +165,7 @@ class Command(BaseCommand):
         self._progress()
         self._recertification()
         self._question_bank()
+        self._item_check()
         self._playbooks()
         kept = self._passwords() + self._admin()
         self._report(releases, kept)
@@ -424,6 +425,53 @@ class Command(BaseCommand):
             return
         attempt = attempt_start(engineer=engineer, quiz=course.quiz, now=self.now)
         attempt_submit(attempt=attempt, answers=_all_right(attempt), now=self.now)
+
+    def _item_check(self) -> None:
+        """A check whose key was wrong, taken by twelve of lena's engineers, then
+        corrected: the authoring pages show its item analysis and a regrade to run."""
+        if Course.objects.filter(slug="rtm-edits-check").exists():
+            return
+        document = content.item_check_course()
+        course, created = course_save(slug=document["slug"], document=document, actor=SYSTEM)
+        self._count("courses", created)
+        engineers = {
+            engineer.username: engineer
+            for engineer in Engineer.objects.filter(
+                user__username__in=content.ITEM_CHECK_ENGINEERS
+            ).select_related("user")
+        }
+        assignments_create_manual(
+            course=course,
+            engineer_ids=[engineer.pk for engineer in engineers.values()],
+            due_at=self.now + timedelta(days=10),
+            actor=Actor(user=User.objects.get(username="lena")),
+        )
+        for username, picks in zip(
+            content.ITEM_CHECK_ENGINEERS, content.ITEM_CHECK_ANSWERS, strict=True
+        ):
+            engineer = engineers.get(username)
+            if engineer is None:
+                continue
+            for lesson in Lesson.objects.filter(course=course):
+                assignment = Assignment.objects.get(engineer=engineer, course=course)
+                lesson_mark_read(assignment=assignment, lesson=lesson)
+            attempt = attempt_start(engineer=engineer, quiz=course.quiz)
+            answers = {}
+            for question in attempt.snapshot["questions"]:
+                pick = picks[question["uid"]]
+                if question["kind"] == "true_false":
+                    answers[str(question["id"])] = [pick]
+                else:
+                    answers[str(question["id"])] = [
+                        c["key"] for c in question["choices"] if c["text"] == pick
+                    ]
+            attempt_submit(attempt=attempt, answers=answers)
+        # The key corrected: `edit-window` is now version 2, its attempts await a regrade.
+        course_save(
+            slug=document["slug"],
+            document=content.item_check_course(right=content.ITEM_CHECK_RIGHT),
+            actor=SYSTEM,
+        )
 
     def _recertification(self) -> None:
         self._course(content.RECERTIFICATION_COURSE)
