@@ -411,3 +411,40 @@ def test_two_submissions_racing_are_graded_once(engineer, mailoutbox):
     records = SkillRecord.objects.filter(engineer=engineer).count()
     # Exactly one grade took effect: a pass wrote two skills and no mail, a fail the reverse.
     assert (records, len(mailoutbox)) == ((2, 0) if attempt.passed else (0, 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_racing_make_one_attempt(engineer, monkeypatch):
+    """Two tabs start the quiz at once: both read no attempt and draw, one INSERT
+    wins, the other's transaction rolls back and it returns the winner's attempt."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite's shared in-memory test database locks tables")
+    from training.services import attempts as attempts_module
+
+    qc = build_quiz_course(engineer=engineer, max_attempts=3)
+    barrier = threading.Barrier(2)
+    draw = attempts_module.quiz_snapshot
+
+    def both_read_first(**kwargs):
+        barrier.wait(timeout=5)  # both have read "no attempt yet"
+        return draw(**kwargs)
+
+    monkeypatch.setattr(attempts_module, "quiz_snapshot", both_read_first)
+    started, errors = [], []
+
+    def start() -> None:
+        try:
+            started.append(attempt_start(engineer=engineer, quiz=qc.quiz).pk)
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(started) == 2 and started[0] == started[1]
+    assert Attempt.objects.filter(engineer=engineer, quiz=qc.quiz).count() == 1

@@ -146,7 +146,14 @@ def quiz_snapshot(*, quiz: Quiz, seed: int, seen: set[str] | None = None) -> dic
     }
 
 
-@transaction.atomic
+class _LostRace(Exception):
+    """Another start created attempt `number` first (the unique constraint)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
 def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """Start an attempt, or return the engineer's attempt of this quiz still open.
 
@@ -154,15 +161,25 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     the quiz asks no questions, or every attempt is used: the quiz's
     `max_attempts` plus those a lead granted the engineer's assignment
     (`extra_attempts`). Two starts at once (two tabs) cannot both create attempt
-    N: the (engineer, quiz, number) constraint lets one win and the other returns
-    the winner's attempt. Starts the engineer's assignment of the course.
+    N: the (engineer, quiz, number) constraint lets one win; the other's
+    transaction (a savepoint, when the caller has one open) is rolled back whole and
+    it returns the winner's attempt. Starts the engineer's assignment of the course.
 
     The attempt draws its questions now (`quiz_snapshot`), preferring those the
     engineer has not seen in earlier attempts, and keeps them: a reload shows the
     same questions. One read of the earlier attempts serves the limits and the
-    questions seen.
+    questions seen. Nine statements with BEGIN and COMMIT: the race is caught
+    outside the transaction, so the INSERT needs no savepoint of its own.
     """
-    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _attempt_start(engineer=engineer, quiz=quiz, now=now or timezone.now())
+    except _LostRace as lost:
+        # The winner's attempt is the one to show.
+        return Attempt.objects.get(engineer=engineer, quiz=quiz, number=lost.number)
+
+
+def _attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime) -> Attempt:
     assignment = Assignment.objects.filter(engineer=engineer, course_id=quiz.course_id).first()
     all_attempts = Attempt.objects.filter(engineer=engineer, quiz=quiz)
     earlier = list(
@@ -195,22 +212,20 @@ def attempt_start(*, engineer: Engineer, quiz: Quiz, now: datetime | None = None
     # Numbers run on across recertifications: (engineer, quiz, number) is unique.
     number = (earlier[-1][1] if earlier else 0) + 1
     try:
-        with transaction.atomic():
-            attempt = Attempt.objects.create(
-                engineer=engineer,
-                quiz=quiz,
-                assignment=assignment,
-                number=number,
-                pass_mark=quiz.pass_mark,
-                snapshot=snapshot,
-                drawn=[
-                    question["uid"] for question in snapshot["questions"] if question.get("uid")
-                ],
-                started_at=now,
-            )
-    except IntegrityError:
-        # Lost the race for this number: the winner's attempt is the one to show.
-        return all_attempts.get(number=number)
+        attempt = Attempt.objects.create(
+            engineer=engineer,
+            quiz=quiz,
+            assignment=assignment,
+            number=number,
+            pass_mark=quiz.pass_mark,
+            snapshot=snapshot,
+            drawn=[question["uid"] for question in snapshot["questions"] if question.get("uid")],
+            started_at=now,
+        )
+    except IntegrityError as exc:
+        # Lost the race for this number: the transaction is spoilt on PostgreSQL,
+        # so leave it (attempt_start rolls it back) and read the winner's after.
+        raise _LostRace(number) from exc
     if assignment is not None:
         assignment_start(assignment=assignment, now=now)
     return attempt
