@@ -425,32 +425,33 @@ ROWS = [
     ),
     Row("lead_profile", "GET", "/lead/profile/", LEAD_PAGE),
     Row("lead_content", "GET", "/lead/content/", LEAD_PAGE),
-    # Authoring: authors (staff, a course's owner) and managers; anyone else 403. A
-    # manager reads the analysis but does not regrade.
-    Row("authoring_home", "GET", "/authoring/", (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200)),
+    # Authoring: authors (staff, a course's owner), managers and leads (who see the
+    # courses they own: olaf owns none, so another's course is a 404); an engineer
+    # 403. A manager reads the analysis but does not regrade.
+    Row("authoring_home", "GET", "/authoring/", (LOGIN, LOGIN, LOGIN, 403, 200, 200, 200)),
     Row(
         "item_analysis",
         "GET",
         "/authoring/courses/{course}/items/",
-        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+        (LOGIN, LOGIN, LOGIN, 403, 404, 200, 200),
     ),
     Row(
         "item_analysis_csv",
         "GET",
         "/authoring/courses/{course}/items.csv",
-        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+        (LOGIN, LOGIN, LOGIN, 403, 404, 200, 200),
     ),
     Row(
         "question_regrade",
         "GET",
         "/authoring/courses/{course}/questions/{question}/regrade/",
-        (LOGIN, LOGIN, LOGIN, 403, 403, 200, 403),
+        (LOGIN, LOGIN, LOGIN, 403, 404, 200, 403),
     ),
     Row(
         "question_regrade",
         "POST",
         "/authoring/courses/{course}/questions/{question}/regrade/",
-        (LOGIN, LOGIN, LOGIN, 403, 403, 302, 403),
+        (LOGIN, LOGIN, LOGIN, 403, 404, 302, 403),
     ),
     Row(
         "lead_release_coverage_strip",

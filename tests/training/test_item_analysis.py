@@ -141,10 +141,13 @@ def test_a_manager_reads_it_without_the_regrade_buttons(answered):
     assert _client(manager).get(CSV).status_code == 200
 
 
-def test_an_engineer_or_a_lead_gets_403(answered, engineer, lead):
-    for user in (engineer.user, lead):
-        assert _client(user).get(PAGE).status_code == 403
-        assert _client(user).get(CSV).status_code == 403
+def test_an_engineer_gets_403_and_a_lead_who_owns_no_course_404(answered, engineer, lead):
+    assert _client(engineer.user).get(PAGE).status_code == 403
+    assert _client(engineer.user).get(CSV).status_code == 403
+    assert _client(engineer.user).get(reverse("authoring_home")).status_code == 403
+    assert _client(lead).get(reverse("authoring_home")).status_code == 200
+    assert _client(lead).get(PAGE).status_code == 404
+    assert _client(lead).get(CSV).status_code == 404
 
 
 def test_another_owners_course_is_404(sdk, engineer):

@@ -143,8 +143,10 @@ def test_a_record_held_at_expert_is_never_lowered(course, engineer):
     SkillRecord.objects.filter(engineer=engineer).update(level=SkillLevel.EXPERT)
     _fix_key(course)
     question_regrade(course=course, uid="edits", actor=SYSTEM, dry_run=False)
-    assert SkillRecord.objects.get(engineer=engineer).level == SkillLevel.EXPERT
+    record = SkillRecord.objects.get(engineer=engineer)
     assert Attempt.objects.get(pk=attempt.pk).passed is False
+    # The level stays; the failed attempt is no longer its evidence.
+    assert (record.level, record.evidence_id) == (SkillLevel.EXPERT, None)
 
 
 def test_a_record_another_pass_shows_is_kept(course, engineer):

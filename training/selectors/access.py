@@ -126,8 +126,9 @@ def is_author(user: Any) -> bool:
 
 
 def may_use_authoring_pages(user: Any) -> bool:
-    """Authors, and support managers (who read the item analysis of every course)."""
-    return is_support_manager(user) or is_author(user)
+    """Authors, support managers (who read the item analysis of every course), and
+    leads, whose menu offers the pages: they see the courses they own (often none)."""
+    return is_support_manager(user) or is_author(user) or led_teams(user).exists()
 
 
 def authoring_courses(user: Any) -> QuerySet[Course]:

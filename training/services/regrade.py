@@ -505,13 +505,34 @@ def _apply(result: RegradeResult, *, actor: Actor, now: datetime) -> None:
 
 
 def _apply_skills(changes: list[AttemptChange], *, now: datetime) -> None:
+    """The levels that move, then the records whose level stays but whose evidence
+    is a pass this regrade took away: they point to the pass that shows them now."""
     moves = [(c.engineer_id, s) for c in changes for s in c.skills]
+    failed = [c.attempt_id for c in changes if c.passed_before and not c.passed_after]
+    stale = (
+        list(
+            SkillRecord.objects.filter(evidence_id__in=failed).values_list(
+                "pk", "engineer_id", "skill__slug"
+            )
+        )
+        if failed
+        else []
+    )
+    if not moves and not stale:
+        return
+    wanted = {(e, s["skill"]) for e, s in moves} | {(e, slug) for _, e, slug in stale}
+    evidence = _evidence(wanted)
+    for pk, engineer_id, slug in stale:
+        attempt_id, at = evidence.get((engineer_id, slug), (None, None))
+        if attempt_id is None:
+            SkillRecord.objects.filter(pk=pk).update(evidence_id=None)
+        else:
+            SkillRecord.objects.filter(pk=pk).update(evidence_id=attempt_id, verified_at=at)
     if not moves:
         return
     skill_ids = dict(
         Skill.objects.filter(slug__in={s["skill"] for _, s in moves}).values_list("slug", "pk")
     )
-    evidence = _evidence(changes)
     for engineer_id, move in moves:
         skill_id = skill_ids[move["skill"]]
         records = SkillRecord.objects.filter(engineer_id=engineer_id, skill_id=skill_id)
@@ -531,10 +552,9 @@ def _apply_skills(changes: list[AttemptChange], *, now: datetime) -> None:
             records.update(level=move["after"], evidence_id=attempt_id, verified_at=at)
 
 
-def _evidence(changes: list[AttemptChange]) -> dict[tuple[int, str], tuple[int, datetime]]:
-    """The pass that shows each moved level: the best regraded pass of the engineer
-    in that skill, else their best other pass (looked up again: one query)."""
-    wanted = {(c.engineer_id, s["skill"]) for c in changes for s in c.skills}
+def _evidence(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, datetime]]:
+    """The pass that shows each (engineer, skill)'s level now, the regrade written:
+    their best pass in that skill, the latest of equals (one query)."""
     found: dict[tuple[int, str], tuple[int, int, datetime]] = {}
     rows = Attempt.objects.filter(engineer__in={e for e, _ in wanted}, passed=True).values_list(
         "pk", "engineer_id", "skill_scores", "submitted_at"

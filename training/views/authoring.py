@@ -1,9 +1,10 @@
 """Pages for content authors (staff, a course's owner) and support managers: the
-courses they keep, and regrading a question whose key was wrong.
+courses they keep, their item analysis, and regrading a question whose key was wrong.
 
-Who may do what is training.selectors.access: the pages are for authors and
-managers (anyone else: 403); a course outside what one may read is a 404; a
-manager reads but does not regrade (403).
+Who may do what is training.selectors.access: the pages are for authors, managers
+and leads (the menu offers them; a lead sees the courses they own); anyone else gets
+a 403; a course outside what one may read is a 404; a manager reads but does not
+regrade (403).
 """
 
 import csv
@@ -28,7 +29,8 @@ from training.views.matrix import csv_safe
 
 
 def author_view(view):
-    """Require a session and an author or a support manager; 403 for anyone else."""
+    """Require a session and an author, a support manager or a lead; 403 for anyone
+    else."""
 
     @login_required
     @wraps(view)
