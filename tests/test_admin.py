@@ -43,6 +43,7 @@ from training.models import (
     ApiToken,
     Assignment,
     Attempt,
+    AttemptAnswer,
     AuditEvent,
     Engineer,
     LessonProgress,
@@ -58,6 +59,7 @@ from training.services.tokens import token_issue
 
 READ_ONLY = {
     Attempt,
+    AttemptAnswer,
     LessonProgress,
     AuditEvent,
     Notification,

@@ -32,6 +32,7 @@ from training.models import (
     ApiToken,
     Assignment,
     Attempt,
+    AttemptAnswer,
     AuditEvent,
     Engineer,
     LessonProgress,
@@ -472,6 +473,18 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_fields = ["engineer__user__username", "quiz__course__slug"]
     list_select_related = ["engineer__user", "quiz__course"]
     date_hierarchy = "started_at"
+
+
+@admin.register(AttemptAnswer)
+class AttemptAnswerAdmin(ReadOnlyAdmin):
+    """Item analysis's rows: written by grading and regrades, never by hand."""
+
+    list_display = ["attempt", "uid", "version", "kind", "feature", "mark", "rest", "graded_at"]
+    list_filter = ["kind"]
+    search_fields = ["uid", "feature", "attempt__engineer__user__username"]
+    list_select_related = ["attempt__engineer__user", "attempt__quiz__course"]
+    # A million rows: no COUNT(*) of them all on every page.
+    show_full_result_count = False
 
 
 @admin.register(LessonProgress)
