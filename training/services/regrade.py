@@ -40,8 +40,8 @@ from datetime import UTC, datetime
 from smtplib import SMTPException
 from typing import Any, TypedDict
 
-from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db import transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -54,6 +54,7 @@ from training.grading import mark, rekey_question, snapshot_question
 from training.models import (
     Assignment,
     Attempt,
+    AttemptAnswer,
     AuditEvent,
     LessonProgress,
     SkillLevel,
@@ -209,10 +210,14 @@ def question_regrade(
 def _plan(
     *, course: Course, uid: str, version: int | None, current: dict, lock: bool
 ) -> RegradeResult:
-    attempts = Attempt.objects.filter(quiz__course=course, submitted_at__isnull=False)
-    if connection.features.supports_json_field_contains:
-        # PostgreSQL: only the attempts that drew the question (jsonb containment).
-        attempts = attempts.filter(drawn__contains=[uid])
+    # The graded attempts that answered the question, found by item analysis's rows
+    # (answer_quiz_question_idx), and those awaiting a grader (no rows yet).
+    answered = AttemptAnswer.objects.filter(quiz__course=course, uid=uid)
+    if version is not None:
+        answered = answered.filter(version=version)
+    attempts = Attempt.objects.filter(quiz__course=course, submitted_at__isnull=False).filter(
+        Q(pk__in=answered.values("attempt_id")) | Q(awaiting_grading=True)
+    )
     if lock:
         attempts = attempts.select_for_update(of=("self",))
     rows = attempts.select_related("engineer__user").order_by("pk")
