@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
                 ('seconds', models.FloatField(blank=True, null=True)),
                 ('graded_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answer_rows', to='training.attempt')),
-                ('engineer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='training.engineer')),
+                ('engineer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='training.engineer')),
                 ('quiz', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.quiz')),
             ],
             options={

@@ -173,9 +173,9 @@ class AttemptAnswer(models.Model):
     quiz = models.ForeignKey(
         "courses.Quiz", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    engineer = models.ForeignKey(
-        "training.Engineer", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    # Indexed: the weakest topics join the engineer's region, and deleting an
+    # engineer (the cascade, and PostgreSQL's foreign-key check) finds their rows.
+    engineer = models.ForeignKey("training.Engineer", on_delete=models.CASCADE, related_name="+")
     uid = models.CharField(max_length=200)
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=16)
