@@ -24,13 +24,12 @@ from training.selectors import skill_valid_until
 from training.selectors.access import may_see_engineer
 from training.services.managers import manager_grant, manager_revoke
 from training.services.people import (
-    BULK_MAX,
     engineer_update,
     engineer_upsert,
-    engineers_bulk_upsert,
     team_update,
     team_upsert,
 )
+from training.services.people_bulk import BULK_MAX, engineers_bulk_upsert
 from training.services.shifts import TIME_OFF_MAX
 from training.shifts import DAYS, effective_shift
 
