@@ -31,13 +31,14 @@ refuses is reported with an error: never a 500, never half an engineer.
 """
 
 import logging
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext
 
@@ -237,9 +238,7 @@ def _write(checked: list[_Checked], actor: Actor) -> _Written:
                 continue
             user = users.get(item.username)
             if user is None:
-                # No usable password (SSO and SCIM people sign in with the identity
-                # provider): a random marker, nothing hashed.
-                user = User(username=item.username, password=make_password(None))
+                user = User(username=item.username, password=_unusable_password())
                 plan.new_users.append(user)
             engineer = Engineer(user=user, region=item.fields["region"])
             plan.new_engineers.append(engineer)
@@ -268,6 +267,14 @@ def _write(checked: list[_Checked], actor: Actor) -> _Written:
             "training.tasks.assign_engineers_backlog", [engineer.pk for engineer in plan.backlog]
         )
     return written
+
+
+def _unusable_password() -> str:
+    """What set_unusable_password stores (SSO and SCIM people sign in with the
+    identity provider): the unusable marker and random text, nothing hashed. Made
+    with one call to the OS's random source instead of make_password(None)'s forty
+    (a tenth of a 1,000-engineer batch's time)."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _plan_item(
