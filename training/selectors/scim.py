@@ -53,6 +53,6 @@ def scim_page(queryset: QuerySet[M], *, offset: int, limit: int) -> tuple[int, l
 
 def _order_columns(queryset: QuerySet) -> list[str]:
     # A DISTINCT query (a filter across a join) must select what it orders by.
-    return (
-        [field.lstrip("-") for field in queryset.query.order_by] if queryset.query.distinct else []
-    )
+    if not queryset.query.distinct:
+        return []
+    return [field.lstrip("-") for field in queryset.query.order_by if isinstance(field, str)]
