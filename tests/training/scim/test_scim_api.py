@@ -306,3 +306,19 @@ def test_the_list_fast_path_answers_what_scim2_models_would(scim, android):
     listed = scim("get", "/Users").json()["Resources"]
     assert listed[0]["userName"] == "bjensen@example.com"
     assert listed[0]["displayName"] == "B"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the index is PostgreSQL's (migration 0023)"
+)
+def test_a_case_insensitive_username_lookup_reads_the_index_not_the_table(android):
+    from training.selectors.scim import scim_engineers
+
+    query, params = (
+        scim_engineers().filter(user__username__iexact="BJensen").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        cursor.execute("EXPLAIN " + query, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "auth_user_username_upper_idx" in plan, plan
