@@ -247,9 +247,11 @@ def _write(checked: list[_Checked], actor: Actor) -> _Written:
             written.updated += 1
         _plan_item(plan, item, engineer, created, time_off_now.get(engineer.pk, []), actor)
 
-    # Users in username order: two batches inserting the same new names wait on each
-    # other's unique-index entries in one order, never in a cycle.
+    # In username order: two batches inserting the same new names (or engineers of
+    # the same existing users) wait on each other's unique-index entries in one
+    # order, never in a cycle.
     plan.new_users.sort(key=lambda user: user.username)
+    plan.new_engineers.sort(key=lambda engineer: engineer.user.username)
     User.objects.bulk_create(plan.new_users)
     Engineer.objects.bulk_create(plan.new_engineers)
     _bulk_update(User, plan.changed_users.values())
