@@ -362,6 +362,13 @@ ROWS = [
         (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200),
     ),
     Row("playbook", "GET", "/playbooks/{playbook}/", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
+    # Verified by its owner (none here), a manager or staff; a 404 for anyone else.
+    Row(
+        "playbook_verify",
+        "POST",
+        "/playbooks/{playbook}/verify/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302, 302),
+    ),
     Row("my_shift", "GET", "/shift/", ENGINEER_PAGE),
     # An empty form: nothing to save (400); only engineers have a shift.
     Row("my_shift", "POST", "/shift/", (LOGIN, LOGIN, LOGIN, 400, 404, 404, 404)),
