@@ -20,15 +20,18 @@ def may_verify(user: Any, content: Course | Playbook) -> bool:
 
 
 @dataclass(frozen=True)
-class CourseReview:
-    course: Course
-    stale: list[StaleMark]
+class Review:
+    """A course or a playbook to review: its marks, and whether verification is due."""
+
+    content: Course | Playbook
+    stale: list[StaleMark] | list[PlaybookStaleMark]
     overdue: bool
 
     @property
     def since(self) -> str:
         """The first release that made it stale: "rtm-android 2.5.0"."""
-        first = min(self.stale, key=lambda mark: mark.release.sort_key, default=None)
+        marks: list[StaleMark | PlaybookStaleMark] = list(self.stale)
+        first = min(marks, key=lambda mark: mark.release.sort_key, default=None)
         return f"{first.release.sdk.slug} {first.release.version}" if first else ""
 
 
@@ -39,7 +42,7 @@ def _with_marks():
     )
 
 
-def courses_to_review(user: Any, *, now: datetime) -> list[CourseReview]:
+def courses_to_review(user: Any, *, now: datetime) -> list[Review]:
     """The published courses `user` keeps (all of them for managers and staff)
     that are stale or overdue for verification, stale first, then the most overdue.
     Three queries whatever the number of courses."""
@@ -49,29 +52,16 @@ def courses_to_review(user: Any, *, now: datetime) -> list[CourseReview]:
     if not sees_everything(user):
         courses = courses.filter(owner_id=getattr(user, "pk", None))
     reviews = [
-        CourseReview(
-            course=course, stale=list(course.stale_marks.all()), overdue=course.verify_by <= now
+        Review(
+            content=course, stale=list(course.stale_marks.all()), overdue=course.verify_by <= now
         )
         for course in courses.prefetch_related(_with_marks())
     ]
     due = [review for review in reviews if review.stale or review.overdue]
-    return sorted(due, key=lambda r: (not r.stale, r.course.verify_by, r.course.slug))
+    return sorted(due, key=lambda r: (not r.stale, r.content.verify_by, r.content.slug))
 
 
-@dataclass(frozen=True)
-class PlaybookReview:
-    playbook: Playbook
-    stale: list[PlaybookStaleMark]
-    overdue: bool
-
-    @property
-    def since(self) -> str:
-        """The first release that made it stale: "rtm-android 2.5.0"."""
-        first = min(self.stale, key=lambda mark: mark.release.sort_key, default=None)
-        return f"{first.release.sdk.slug} {first.release.version}" if first else ""
-
-
-def playbooks_to_review(user: Any, *, now: datetime) -> list[PlaybookReview]:
+def playbooks_to_review(user: Any, *, now: datetime) -> list[Review]:
     """The playbooks `user` owns (all of them for managers and staff) that are stale
     or overdue for verification, stale first, then the most overdue. Two queries."""
     # Every interval is a day or more: what was verified (or written) within the
@@ -89,15 +79,15 @@ def playbooks_to_review(user: Any, *, now: datetime) -> list[PlaybookReview]:
         "stale_marks", queryset=PlaybookStaleMark.objects.select_related("release__sdk")
     )
     reviews = [
-        PlaybookReview(
-            playbook=playbook,
+        Review(
+            content=playbook,
             stale=list(playbook.stale_marks.all()),
             overdue=playbook.verify_by <= now,
         )
         for playbook in playbooks.prefetch_related(marks)
     ]
     due = [review for review in reviews if review.stale or review.overdue]
-    return sorted(due, key=lambda r: (not r.stale, r.playbook.verify_by, r.playbook.slug))
+    return sorted(due, key=lambda r: (not r.stale, r.content.verify_by, r.content.slug))
 
 
 def course_stale_marks(course: Course) -> list[StaleMark]:

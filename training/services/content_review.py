@@ -8,6 +8,7 @@ release, and a verification is an audit row naming who confirmed the content.
 """
 
 import logging
+from collections.abc import Callable
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -103,34 +104,49 @@ def course_verify(*, course: Course, actor: Actor) -> int:
     neither its owner, a support manager nor staff (as for a course they cannot see)."""
     if course.status != Course.Status.PUBLISHED:
         raise NotFound(gettext("Only a published course is verified."))
-    if actor.user is None or not may_verify(actor.user, course):
-        raise NotFound(gettext("Not found."))
-    with transaction.atomic():
-        now = timezone.now()
-        cleared = course_mark_verified(course, now=now)
-        AuditEvent.objects.create(
-            kind=AuditEvent.Kind.COURSE_VERIFIED,
-            course=course,
-            details={"by": actor.label, "stale_marks_cleared": cleared},
-            created_at=now,
-            **actor.audit_fields(),
-        )
-    return cleared
+    return _verify(
+        course,
+        actor=actor,
+        clear=course_mark_verified,
+        kind=AuditEvent.Kind.COURSE_VERIFIED,
+        details={},
+        course=course,
+    )
 
 
 def playbook_verify(*, playbook: Playbook, actor: Actor) -> int:
-    """`actor` confirms `playbook` is still true: its stale marks are cleared, its
-    verification interval restarts, and an audit row says who. Returns the marks
-    cleared. Raises NotFound for someone who is neither its owner, a support manager
+    """`actor` confirms `playbook` is still true, as `course_verify` does for a
+    course. Raises NotFound for someone who is neither its owner, a support manager
     nor staff."""
-    if actor.user is None or not may_verify(actor.user, playbook):
+    return _verify(
+        playbook,
+        actor=actor,
+        clear=playbook_mark_verified,
+        kind=AuditEvent.Kind.PLAYBOOK_VERIFIED,
+        details={"playbook": playbook.slug},
+    )
+
+
+def _verify(
+    content: Course | Playbook,
+    *,
+    actor: Actor,
+    clear: Callable[..., int],
+    kind: str,
+    details: dict,
+    course: Course | None = None,
+) -> int:
+    """Clear `content`'s marks with `clear` and write the `kind` audit row, in one
+    transaction, if `actor` may verify it."""
+    if actor.user is None or not may_verify(actor.user, content):
         raise NotFound(gettext("Not found."))
     with transaction.atomic():
         now = timezone.now()
-        cleared = playbook_mark_verified(playbook, now=now)
+        cleared = clear(content, now=now)
         AuditEvent.objects.create(
-            kind=AuditEvent.Kind.PLAYBOOK_VERIFIED,
-            details={"playbook": playbook.slug, "by": actor.label, "stale_marks_cleared": cleared},
+            kind=kind,
+            course=course,
+            details={**details, "by": actor.label, "stale_marks_cleared": cleared},
             created_at=now,
             **actor.audit_fields(),
         )
