@@ -25,6 +25,15 @@ GIFT_TYPES = ("text/plain",)
 XML_TYPES = ("application/xml", "text/xml")
 
 
+# The body of the one error path (training.api.schema's "Error"), for the answers
+# this view documents itself.
+ERROR_BODY = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+
+
 class FileTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The file is too large."
@@ -113,9 +122,13 @@ class QuestionImportView(QuestionsView):
             "application/xml": OpenApiTypes.STR,
         },
         responses={
-            201: ImportResultSerializer,
-            409: OpenApiResponse(description="The course has no quiz to hold pools."),
-            413: OpenApiResponse(description="The file is larger than 5 MB."),
+            201: OpenApiResponse(ImportResultSerializer, description="Imported."),
+            409: OpenApiResponse(ERROR_BODY, description="The course has no quiz to hold pools."),
+            413: OpenApiResponse(ERROR_BODY, description="The file is larger than 5 MB."),
+            415: OpenApiResponse(
+                ERROR_BODY,
+                description="The body is neither text/plain (GIFT) nor application/xml.",
+            ),
         },
         examples=[
             OpenApiExample(

@@ -15,7 +15,12 @@ from django.utils.translation import gettext, ngettext
 
 from core.actors import Actor
 from core.errors import Conflict, InvalidInput, NotFound
-from courses.documents import QuestionDocumentSerializer, course_to_document, quiz_to_document
+from courses.documents import (
+    MAX_POOL_QUESTIONS,
+    QuestionDocumentSerializer,
+    course_to_document,
+    quiz_to_document,
+)
 from courses.models import Course, Quiz, Release
 from courses.moodle import DEFAULT_POOL, MoodleError, Parsed
 from courses.moodle.gift import parse_gift, write_gift
@@ -60,6 +65,14 @@ def questions_parse(*, data: bytes | str, file_format: FileFormat) -> Parsed:
 def _check_questions(parsed: Parsed) -> None:
     """Each question by the course document's own validator, so the errors name
     the line or element of the file rather than a place in the course."""
+    if len(parsed.questions) > MAX_POOL_QUESTIONS:
+        # Checked before each question is validated: that is the costly part.
+        raise InvalidInput(
+            {
+                "detail": gettext("A file may hold at most %(max)d questions; this one has %(n)d.")
+                % {"max": MAX_POOL_QUESTIONS, "n": len(parsed.questions)}
+            }
+        )
     errors = []
     seen: set[str] = set()
     for imported in parsed.questions:

@@ -563,3 +563,12 @@ def test_export_then_import_gives_the_same_questions(db):
     result = questions_import(slug="copy", data=text, file_format="gift", pool=None, actor=SYSTEM)
     assert result["imported"] == len(EXPRESSIBLE)
     assert _pools(Course.objects.get(slug="copy")) == _pools(source)
+
+
+def test_a_file_of_too_many_questions_is_refused_before_they_are_checked(catalog, course):
+    body = "Ok?{T}\n\n" * 5001
+    response = catalog.post(URL, body, content_type="text/plain")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "A file may hold at most 5000 questions; this one has 5001."
+    }
