@@ -175,7 +175,8 @@ def _multichoice(element: Element, where: str):
     answers = _answers(element, where)
     if len(answers) < 2:
         raise MoodleError(where, "a multichoice question needs at least two <answer>s")
-    single = _flag(element, "single")
+    # Moodle reads a missing <single> as true.
+    single = (element.findtext("single") or "true").strip().lower() not in ("false", "0")
     partial = any(f not in (0.0, 1.0) for f, *_ in answers)
     choices: list[dict[str, Any]] = []
     for fraction, text, _, _ in answers:

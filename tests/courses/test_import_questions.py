@@ -13,6 +13,7 @@ from courses.documents import quiz_to_document
 from courses.models import Course, Question, QuestionPool, QuizSlot
 from courses.services.courses import course_put
 from courses.services.questions import questions_export_gift, questions_import
+from tests.factories import FeatureFactory, ReleaseFactory, UserFactory
 
 FILES = Path(__file__).parent / "moodle"
 URL = "/api/v1/courses/onboarding/questions/import/"
@@ -572,3 +573,32 @@ def test_a_file_of_too_many_questions_is_refused_before_they_are_checked(catalog
     assert response.json() == {
         "detail": "A file may hold at most 5000 questions; this one has 5001."
     }
+
+
+def test_a_release_course_keeps_its_release_owner_and_lessons(db, sdk):
+    release = ReleaseFactory(sdk=sdk, version="2.4.0")
+    FeatureFactory(release=release, key="message-edit")
+    owner = UserFactory(username="olga")
+    course_put(
+        slug="rtm",
+        document={
+            "title": "RTM 2.4",
+            "release": {"sdk": sdk.slug, "version": "2.4.0"},
+            "owner": "olga",
+            "lessons": [{"title": "Edit", "body": "Edits.", "feature": "message-edit"}],
+            "quiz": {"questions": [{**OWN_QUESTION, "feature": "message-edit"}]},
+        },
+        actor=SYSTEM,
+    )
+    # An owner who has left does not stop an import (the document keeps the owner).
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    questions_import(slug="rtm", data="Ok?{T}", file_format="gift", pool=None, actor=SYSTEM)
+    course = Course.objects.get(slug="rtm")
+    assert (course.release, course.owner, course.lessons.get().feature.key) == (
+        release,
+        owner,
+        "message-edit",
+    )
+    assert Question.objects.get(quiz=course.quiz, pool=None).feature.key == "message-edit"
+    assert list(_pools(course)) == ["imported"]
