@@ -1,16 +1,22 @@
 """Moodle question files into a course's pools (GIFT and Moodle XML), and back out
 as GIFT: `import_questions`, `export_questions` and their API endpoints."""
 
+import contextlib
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.actors import SYSTEM
 from core.errors import InvalidInput
-from courses.documents import quiz_to_document
+from courses.documents import QuestionDocumentSerializer, quiz_to_document
 from courses.models import Course, Question, QuestionPool, QuizSlot
+from courses.moodle import MoodleError
+from courses.moodle.gift import parse_gift
+from courses.moodle.xml import parse_moodle_xml
 from courses.services.courses import course_put
 from courses.services.questions import questions_export_gift, questions_import
 from tests.factories import FeatureFactory, ReleaseFactory, UserFactory
@@ -602,3 +608,45 @@ def test_a_release_course_keeps_its_release_owner_and_lessons(db, sdk):
     )
     assert Question.objects.get(quiz=course.quiz, pool=None).feature.key == "message-edit"
     assert list(_pools(course)) == ["imported"]
+
+
+# --- any text: read, or refused naming where; never anything else -------------------
+
+XML_PIECES = [
+    b"<quiz>",
+    b"</quiz>",
+    b'<question type="multichoice">',
+    b'<question type="numerical">',
+    b'<question type="truefalse">',
+    b'<question type="category">',
+    b"</question>",
+    b"<questiontext><text>Q</text></questiontext>",
+    b'<answer fraction="100"><text>a</text><tolerance>x</tolerance></answer>',
+    b'<answer fraction="-5e9"><text>b</text></answer>',
+    b"<single>false</single>",
+    b"<unit><multiplier>0</multiplier></unit>",
+    b"<category><text>$course$/top/x</text></category>",
+    b"<!DOCTYPE quiz>",
+    b"&amp;",
+    b"&x;",
+]
+GIFT_ALPHABET = st.sampled_from([*"{}~=#:%->.\\/$[]*_`\n \t", "T", "1", "a", "::", "####"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(GIFT_ALPHABET, max_size=80).map("".join))
+def test_any_gift_text_is_read_or_refused_with_a_line(text):
+    try:
+        parsed = parse_gift(text)
+    except MoodleError as exc:
+        assert exc.where.startswith("line ")
+        return
+    for imported in parsed.questions:
+        QuestionDocumentSerializer(data=imported.question).is_valid()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=200) | st.lists(st.sampled_from(XML_PIECES), max_size=30).map(b"".join))
+def test_any_bytes_are_read_as_xml_or_refused(data):
+    with contextlib.suppress(MoodleError):
+        parse_moodle_xml(data)
