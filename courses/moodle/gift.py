@@ -181,7 +181,8 @@ def _weight(answer: str, default: float, where: str) -> tuple[float, str]:
     weight = float(match.group(1))
     if not -100 <= weight <= 100:
         raise MoodleError(where, f"the weight %{match.group(1)}% is not between -100 and 100")
-    return weight / 100, answer[match.end() :]
+    # Rounded: 33.33333 % is 0.3333333, not 0.33333329999999994.
+    return round(weight / 100, 9), answer[match.end() :]
 
 
 def _split_feedback(answer: str, text_format: str) -> tuple[str, str, str]:

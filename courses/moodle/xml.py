@@ -93,7 +93,7 @@ def _fraction(answer: Element, where: str) -> float:
         raise MoodleError(where, f"fraction {raw!r} is not a number") from None
     if not math.isfinite(value) or not -100 <= value <= 100:
         raise MoodleError(where, f"fraction {raw!r} is not between -100 and 100")
-    return value / 100
+    return round(value / 100, 9)
 
 
 def _number(raw: str | None, where: str) -> float:

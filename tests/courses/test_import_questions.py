@@ -69,12 +69,12 @@ def run(*args) -> str:
 def test_a_gift_file_of_every_construct_imports_all_but_what_preflight_lacks(course):
     output = run("import_questions", str(FILES / "every_construct.gift"), "--course", "onboarding")
 
-    assert "Imported 22 question(s) into 'Connection states', 'Push'" in output
+    assert "Imported 23 question(s) into 'Connection states', 'Push'" in output
     assert "Skipped cloze: embedded answers" in output
     assert "Skipped num-partial: numeric answers with partial credit" in output
     assert "Skipped about: a description" in output
     pools = _pools(course)
-    assert [len(pools["Connection states"]), len(pools["Push"])] == [21, 1]
+    assert [len(pools["Connection states"]), len(pools["Push"])] == [22, 1]
     questions = _by_prompt(pools["Connection states"])
 
     named = questions["Which state follows DISCONNECTED when the network returns?"]
@@ -139,6 +139,9 @@ def test_a_gift_file_of_every_construct_imports_all_but_what_preflight_lacks(cou
     assert [c.get("correct", False) for c in multiple["choices"]] == [True, True, False]
     assert multiple["explanation"] == "Push depends on the platform credentials."  # ####
 
+    thirds = questions["Which three are push providers?"]
+    assert [c["fraction"] for c in thirds["choices"]] == [0.3333333, 0.3333333, 0.3333333, -1.0]
+
     weighted = questions["Which log line shows the token expired?"]
     assert weighted["kind"] == "single"
     assert [c["fraction"] for c in weighted["choices"]] == [1.0, 0.25, 0.0]
@@ -157,7 +160,7 @@ def test_a_gift_file_of_every_construct_imports_all_but_what_preflight_lacks(cou
     assert questions["Which method leaves a channel?"]["choices"][1] == {"text": "exit"}
 
     scenario = questions["A customer sends this log."]
-    assert scenario["kind"] == "scenario"
+    assert (scenario["kind"], scenario["id"]) == ("scenario", "log-1")
     assert scenario["scenario"].startswith("```text\n12:00:01 CONNECTED")
     assert scenario["scenario"].endswith("reason=kicked\n```")
     assert scenario["question"]["prompt"] == "What happened?"
@@ -185,7 +188,7 @@ def test_the_pool_option_puts_every_question_in_one_pool(course):
     )
     assert "into 'moodle'" in output
     assert list(_pools(course)) == ["moodle"]
-    assert len(_pools(course)["moodle"]) == 22
+    assert len(_pools(course)["moodle"]) == 23
 
 
 def test_a_file_without_category_goes_to_the_imported_pool(course):
