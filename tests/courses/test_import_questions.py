@@ -653,3 +653,16 @@ def test_any_gift_text_is_read_or_refused_with_a_line(text):
 def test_any_bytes_are_read_as_xml_or_refused(data):
     with contextlib.suppress(MoodleError):
         parse_moodle_xml(data)
+
+
+def test_import_questions_reads_xml_by_its_suffix_or_format(tmp_path, course):
+    output = run("import_questions", str(FILES / "every_type.xml"), "--course", "onboarding")
+    assert "Imported 9 question(s) into 'Reconnection'" in output
+    assert "Skipped Capitals: embedded answers (cloze)" in output
+    file = tmp_path / "bank.txt"
+    file.write_bytes((FILES / "every_type.xml").read_bytes())
+    with pytest.raises(CommandError, match="no question Preflight can import"):
+        run("import_questions", str(file), "--course", "onboarding")  # read as GIFT
+    output = run("import_questions", str(file), "--course", "onboarding", "--format", "xml")
+    assert "Imported 9 question(s) into 'Reconnection' of course 'onboarding' (1 replaced" in output
+    assert len(_pools(course)["Reconnection"]) == 17
