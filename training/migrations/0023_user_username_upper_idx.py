@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("training", "0021_drop_engineer_scope_idx"),
+        ("training", "0022_playbook_verified_audit"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]
