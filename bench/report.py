@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bench import questions as q
+from bench.sync import SCIM_RATE
 
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
 MB = 1_000_000
@@ -16,6 +17,7 @@ COVERAGE_QUERIES_MAX = 5
 PAGE_QUERIES_MAX = 15
 PAGE_MEDIAN_MAX_MS = 100
 SYNC_MAX_S = 60
+SCIM_LAG_MAX_S = 10  # the last backlog at most this long after the last SCIM POST
 PLAYBOOK_SEARCH_MEDIAN_MAX_MS = 50
 
 
@@ -25,6 +27,32 @@ def _verdict(ok: bool | None) -> str:
 
 def _mib(value: int) -> str:
     return f"{value / MIB:.0f} MiB"
+
+
+def _scim_sync_summary(item) -> tuple[str, str, str, str]:
+    figures = (
+        f"{item.achieved_rate:.1f} POST/s, answer median {item.median_ms:.1f} ms "
+        f"(p95 {item.p95_ms:.1f} ms); last backlog {item.backlog_lag_s:.1f} s after the "
+        f"last POST; 20,000 at this pace: {20_000 / item.achieved_rate:.0f} s"
+    )
+    if item.rate:
+        return (
+            f"SCIM: {item.size:,} new users POSTed one by one at {item.rate:.0f}/s "
+            "(Entra ID's rate) with backlog",
+            f"keeps pace: median < {1000 / item.rate:.0f} ms, backlog ≤ {SCIM_LAG_MAX_S} s behind",
+            figures,
+            _verdict(
+                item.median_ms < 1000 / item.rate
+                and item.achieved_rate >= 0.95 * item.rate
+                and item.backlog_lag_s <= SCIM_LAG_MAX_S
+            ),
+        )
+    return (
+        f"SCIM: {item.size:,} new users POSTed one by one as fast as answered, with backlog",
+        f"≥ {SCIM_RATE:.0f} POST/s on one connection",
+        figures,
+        _verdict(item.achieved_rate >= SCIM_RATE),
+    )
 
 
 def render(results: dict) -> str:
@@ -85,6 +113,28 @@ def render(results: dict) -> str:
                 f"{synced.total_s:.1f} s ({synced.posts_s:.1f} s posting, slowest call "
                 f"{synced.slowest_call_s:.1f} s; {synced.assignments:,} assignments)",
                 _verdict(synced.total_s < SYNC_MAX_S),
+            )
+        )
+    for scim_sync in results.get("scim_sync") or []:
+        summary.append(_scim_sync_summary(scim_sync))
+    for page in results.get("scim") or []:
+        if page.gap:
+            summary.append((page.name, "measured", f"not measured: {page.gap}", "**GAP**"))
+            continue
+        summary.append(
+            (
+                f"{page.name}: queries",
+                f"≤ {PAGE_QUERIES_MAX}",
+                str(page.queries),
+                _verdict(page.queries <= PAGE_QUERIES_MAX),
+            )
+        )
+        summary.append(
+            (
+                f"{page.name}: median",
+                f"< {PAGE_MEDIAN_MAX_MS} ms",
+                f"{page.median_ms:.1f} ms (p90 {page.p90_ms:.1f} ms)",
+                _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
             )
         )
     bank = results.get("questions")
@@ -344,6 +394,61 @@ def render(results: dict) -> str:
                 budget = "yes" if page.within_budget else "**no**"
                 add(
                     f"| {page.name} | `{page.url}` | {page.renders} | {page.median_ms:.1f} ms "
+                    f"| {page.p90_ms:.1f} ms | {page.queries} | {budget} |"
+                )
+        add("")
+
+    if synced or results.get("scim_sync"):
+        add("## People sync: the bulk endpoint and SCIM\n")
+        add(
+            "New engineers of one team (an onboarding course, a published release with a "
+            "course), each needing both as their backlog, with a Celery worker (solo pool) "
+            "assigning it. Bulk: `POST /api/v1/engineers/bulk/`, 1,000 bodies a call, one "
+            "call after another; one backlog task per call. SCIM: `POST /scim/v2/Users`, one "
+            "user a request, one after another, first at the rate an identity provider "
+            f"sends ({SCIM_RATE:.0f}/s: what Microsoft Entra ID requires an app to take per "
+            "tenant), then each as soon as the last was answered (what one connection can "
+            "get through); one backlog task per user. Timed through Django's test client "
+            "from the first request until every new engineer holds both assignments.\n"
+        )
+        add(
+            "| path | engineers | sent | requests | answer median / p95 / max | "
+            "all sent in | backlog done | 20,000 at this pace |"
+        )
+        add("| --- | ---: | --- | ---: | --- | ---: | ---: | ---: |")
+        if synced:
+            add(
+                f"| bulk endpoint | {synced.size:,} | one call after another | {synced.calls} "
+                f"| slowest call {synced.slowest_call_s:.2f} s | {synced.posts_s:.1f} s "
+                f"| {synced.total_s:.1f} s | {synced.total_s * 20_000 / synced.size:.0f} s |"
+            )
+        for item in results.get("scim_sync") or []:
+            pace = f"{item.rate:.0f}/s" if item.rate else "as answered"
+            add(
+                f"| SCIM POST | {item.size:,} | {pace} ({item.achieved_rate:.1f}/s) | "
+                f"{item.size:,} | {item.median_ms:.1f} / {item.p95_ms:.1f} / {item.max_ms:.0f} ms "
+                f"| {item.posts_s:.1f} s | {item.total_s:.1f} s "
+                f"| {20_000 / item.achieved_rate:.0f} s |"
+            )
+        add("")
+
+    if results.get("scim"):
+        add("## SCIM: an identity provider reading its users\n")
+        add(
+            "`GET /scim/v2/Users?count=100&startIndex=…` through Django's test client with a "
+            "`scim` token, every page of the list once, first over exactly 10,000 provisioned "
+            "engineers (the section runs before any other adds engineers), then, when the "
+            "run made many more, over all of them. Queries: one page in the middle.\n"
+        )
+        add("| list | pages | median | p90 | SQL queries | within budget |")
+        add("| --- | ---: | ---: | ---: | ---: | --- |")
+        for page in results["scim"]:
+            if page.gap:
+                add(f"| {page.name} | — | — | — | not measured: {page.gap} | — |")
+            else:
+                budget = "yes" if page.within_budget else "**no**"
+                add(
+                    f"| {page.name} | {page.renders} | {page.median_ms:.1f} ms "
                     f"| {page.p90_ms:.1f} ms | {page.queries} | {budget} |"
                 )
         add("")

@@ -31,6 +31,7 @@ FULL = {
     "coverage_engineers": 5_000,
     "coverage_calls": 50,
     "sync_size": 20_000,
+    "scim_sync_size": 2_000,
     "playbook_searches": 50,
 }
 QUICK = {
@@ -43,6 +44,7 @@ QUICK = {
     "coverage_engineers": 5_000,
     "coverage_calls": 10,
     "sync_size": 2_000,
+    "scim_sync_size": 200,
     "playbook_searches": 10,
 }
 
@@ -57,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="fanout,readiness,coverage,pages,questions,content,playbooks,http,sync",
-        help="comma-separated sections to run (default: all): fanout, readiness, coverage, "
-        "pages, questions, content, playbooks, http, sync",
+        default="scim,fanout,readiness,coverage,pages,questions,content,playbooks,http,sync",
+        help="comma-separated sections to run (default: all): scim, fanout, readiness, "
+        "coverage, pages, questions, content, playbooks, http, sync",
     )
     args = parser.parse_args(argv)
     sections = {name.strip() for name in args.only.split(",") if name.strip()}
     known = {
+        "scim",
         "fanout",
         "readiness",
         "coverage",

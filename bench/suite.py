@@ -31,6 +31,10 @@ def run(
     fanout.route_every_task(to={"*": {"queue": HOME_QUEUE}})
     token = token_issue(name="bench-pipeline", scopes=["releases"])[1]
     releases = []
+    scim_token = None
+    if "scim" in sections:
+        # First: the directory is then exactly the 10,000 users the target is about.
+        scim_token = _scim(results)
     if "fanout" in sections:
         _fanout(results, plan, env, token, database_url, workdir)
     if "readiness" in sections or "http" in sections:
@@ -54,6 +58,24 @@ def run(
             results["http_skipped"] = "wrk is not installed (apt-get install wrk)"
         else:
             guarded(results, "http", _http, results, plan, env, token, workdir, releases)
+    if scim_token and (guarded(results, "scim size", scim.directory_size) or 0) >= 2 * scim.USERS:
+        step("scim", "the same walk over every engineer the run made")
+        row = guarded(results, "scim (whole run)", scim.measure, scim_token)
+        if row is not None:
+            results["scim"].append(row)
+            step("scim", f"{row.name}: {row.gap or f'{row.median_ms:.1f} ms'}")
+
+
+def _scim(results) -> str | None:
+    step("scim", f"building {scim.USERS:,} provisioned engineers, walking every page")
+    results["scim"] = []
+    scim_token = guarded(results, "scim data", scim.prepare)
+    if scim_token:
+        row = guarded(results, "scim", scim.measure, scim_token)
+        if row is not None:
+            results["scim"].append(row)
+            step("scim", f"{row.name}: {row.gap or f'{row.median_ms:.1f} ms'}")
+    return scim_token
 
 
 def _fanout(results, plan, env, token, database_url, workdir) -> None:
@@ -192,9 +214,6 @@ def _pages(results, plan) -> None:
     prep = guarded(results, "pages data", pages.prepare)
     if prep:
         results["pages"] = guarded(results, "pages", pages.measure, prep, plan["page_renders"])
-        scim_row = guarded(results, "scim", scim.measure)
-        if scim_row is not None and results.get("pages") is not None:
-            results["pages"].append(scim_row)
         for page in results.get("pages") or []:
             step("pages", f"{page.name}: {page.gap or f'{page.median_ms:.1f} ms'}")
 
@@ -221,6 +240,30 @@ def _sync(results, plan, env, workdir: Path) -> None:
                 f"{size:,} in {result.calls} calls: {result.posts_s:.1f} s posting, "
                 f"{result.total_s:.1f} s until every backlog was assigned",
             )
+        results["scim_sync"] = []
+        scim_size = plan["scim_sync_size"]
+        for rate in (sync.SCIM_RATE, None):
+            pace = f"{rate:.0f}/s" if rate else "as fast as answered"
+            step("sync", f"{scim_size:,} new users POSTed to SCIM one by one, {pace}")
+            scim_result = guarded(
+                results,
+                f"scim sync {pace}",
+                sync.measure_scim,
+                size=scim_size,
+                rate=rate,
+                prep=prep,
+                env=env,
+                logs=workdir,
+                home_queue=HOME_QUEUE,
+            )
+            if scim_result:
+                results["scim_sync"].append(scim_result)
+                step(
+                    "sync",
+                    f"SCIM {pace}: {scim_result.achieved_rate:.1f} POST/s, median "
+                    f"{scim_result.median_ms:.1f} ms (p95 {scim_result.p95_ms:.1f} ms), last "
+                    f"backlog {scim_result.backlog_lag_s:.1f} s after the last POST",
+                )
 
 
 def _playbooks(results, plan) -> None:

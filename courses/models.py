@@ -546,6 +546,35 @@ class Playbook(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    @property
+    def verify_by(self) -> datetime:
+        """When it next needs verifying: from its last verification, else its creation."""
+        return (self.verified_at or self.created_at) + timedelta(days=self.verify_every_days)
+
+
+class PlaybookStaleMark(models.Model):
+    """A playbook that names API symbols a later release of one of its SDKs removed,
+    deprecated or changed (courses.services.stale), as StaleMark is for a lesson.
+    Verifying the playbook clears its marks."""
+
+    playbook = models.ForeignKey("Playbook", on_delete=models.CASCADE, related_name="stale_marks")
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="playbook_stale_marks"
+    )
+    symbols = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["playbook", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "release"], name="playbook_stale_mark_unique_release"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id}: stale since release {self.release_id}"
+
 
 class PlaybookScenario(models.Model):
     """One scenario a playbook is filed under (a row, not a JSON list, so the

@@ -1303,6 +1303,27 @@ PLAYBOOKS = [
         ),
     },
     {
+        "slug": "android-token-expired",
+        "title": "Android: kicked out with TOKEN_EXPIRED",
+        "language": "en",
+        "scenarios": ["social-chat", "customer-service"],
+        "sdks": ["rtm-android"],
+        "skills": ["reconnection"],
+        "owner": "lena",
+        "body": md(
+            """
+            ## Symptom
+            After about 24 hours the user is signed out and `onConnectionStateChanged`
+            reports `TOKEN_EXPIRED`.
+
+            ## Answer
+            The app must fetch a fresh token from its server and call
+            `RtmClient.login(token, userId)` again; renewing before expiry (the
+            `onTokenPrivilegeWillExpire` callback) avoids the sign-out altogether.
+            """
+        ),
+    },
+    {
         "slug": "reconnect-loop-on-weak-networks",
         "title": "Reconnect loop on weak networks",
         "language": "en",

@@ -50,6 +50,8 @@ class HasScope(permissions.BasePermission):
             return True
         if not reading and getattr(view, "session_write", False):
             return True
+        if reading:
+            raise exceptions.PermissionDenied(gettext("Only staff may read this through the API."))
         raise exceptions.PermissionDenied(gettext("Only staff may change this through the API."))
 
 

@@ -24,6 +24,12 @@ class FeatureRefOutSerializer(serializers.Serializer):
     key = serializers.CharField(read_only=True)
 
 
+class StaleMarkOutSerializer(serializers.Serializer):
+    sdk = serializers.CharField(read_only=True)
+    version = serializers.CharField(read_only=True)
+    symbols = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
 class PlaybookSerializer(serializers.Serializer):
     """A playbook as its document reads, plus verification and timestamps."""
 
@@ -40,16 +46,35 @@ class PlaybookSerializer(serializers.Serializer):
     owner = serializers.CharField(read_only=True, allow_null=True)
     verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
     verify_every_days = serializers.IntegerField(read_only=True)
+    verify_by = serializers.DateTimeField(
+        read_only=True, help_text="When it next needs verifying by its owner."
+    )
+    stale = StaleMarkOutSerializer(
+        many=True,
+        read_only=True,
+        help_text="Releases that removed, deprecated or changed API this playbook names, "
+        "first first; empty once it is verified.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance: Playbook):
+        marks = sorted(instance.stale_marks.all(), key=lambda mark: mark.release.sort_key)
         return {
             **playbook_to_document(instance),
             "verified_at": serializers.DateTimeField().to_representation(instance.verified_at)
             if instance.verified_at
             else None,
             "verify_every_days": instance.verify_every_days,
+            "verify_by": serializers.DateTimeField().to_representation(instance.verify_by),
+            "stale": [
+                {
+                    "sdk": mark.release.sdk.slug,
+                    "version": mark.release.version,
+                    "symbols": mark.symbols,
+                }
+                for mark in marks
+            ],
             "created_at": serializers.DateTimeField().to_representation(instance.created_at),
             "updated_at": serializers.DateTimeField().to_representation(instance.updated_at),
         }

@@ -1,3 +1,3 @@
-from courses.api import catalog, playbooks
+from courses.api import catalog, playbooks, questions
 
-urlpatterns = [*catalog.urlpatterns, *playbooks.urlpatterns]
+urlpatterns = [*catalog.urlpatterns, *questions.urlpatterns, *playbooks.urlpatterns]

@@ -29,11 +29,22 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext
 
 from core.errors import NotFound
-from courses.models import Feature, Playbook, Scenario
+from courses.models import Feature, Playbook, PlaybookStaleMark, Scenario
 from courses.playbooks import cjk_bigrams, has_cjk, query_terms, snippet
 
 # ts_headline's markers: control characters, which a playbook never contains (the
@@ -185,7 +196,11 @@ def playbook_highlight(playbook: Playbook, search: PlaybookSearch) -> str:
 
 
 def playbook_get(*, slug: str) -> Playbook:
-    playbook = _playbooks().filter(slug=slug).first()
+    """One playbook with its links and its stale marks (their releases too)."""
+    marks = Prefetch(
+        "stale_marks", queryset=PlaybookStaleMark.objects.select_related("release__sdk")
+    )
+    playbook = _playbooks().prefetch_related(marks).filter(slug=slug).first()
     if playbook is None:
         raise NotFound(gettext("No playbook '%(slug)s'.") % {"slug": slug})
     return playbook

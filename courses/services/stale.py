@@ -5,7 +5,9 @@ lesson and question of the SDK's other published courses that names them suspect
 they are marked (StaleMark, with the release and the symbols), the course shows
 "needs review since <version>", engineers see a notice on the lesson, and the
 authors are told (training, which owns mail). A release that only fixes a symbol
-marks nothing. Verifying a course (its owner or a manager, audited by training)
+marks nothing. Playbooks of the SDK (linked to it, to one of its features, or to
+no SDK at all) that name those symbols are marked the same way (PlaybookStaleMark).
+Verifying a course or a playbook (its owner or a manager, audited by training)
 clears its marks and restarts its verification interval.
 """
 
@@ -15,9 +17,20 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from courses.models import Choice, Course, Feature, Lesson, Question, Release, StaleMark
+from courses.models import (
+    Choice,
+    Course,
+    Feature,
+    Lesson,
+    Playbook,
+    PlaybookStaleMark,
+    Question,
+    Release,
+    StaleMark,
+)
 
 # The kinds of change that can make what a lesson teaches wrong.
 _STALE_KINDS = (Feature.Kind.REMOVED, Feature.Kind.DEPRECATED)
@@ -133,4 +146,45 @@ def course_mark_verified(course: Course, *, now: datetime | None = None) -> int:
     cleared, _ = StaleMark.objects.filter(course=course).delete()
     course.verified_at = now or timezone.now()
     course.save(update_fields=["verified_at"])
+    return cleared
+
+
+@transaction.atomic
+def release_mark_stale_playbooks(
+    release: Release, *, now: datetime | None = None
+) -> list[Playbook]:
+    """Mark the playbooks about `release`'s SDK (linked to it or to one of its
+    features, or to no SDK at all) that name what `release` removes, deprecates or
+    breaks; returns the playbooks newly marked. Idempotent: once per release."""
+    symbols = release_stale_symbols(release)
+    pattern = symbol_pattern(symbols)
+    if pattern is None:
+        return []
+    now = now or timezone.now()
+    about_sdk = (
+        Q(sdks=release.sdk_id) | Q(features__release__sdk_id=release.sdk_id) | Q(sdks__isnull=True)
+    )
+    candidates = (
+        Playbook.objects.filter(about_sdk)
+        .exclude(stale_marks__release=release)
+        .values_list("id", "title", "body")
+        .distinct()
+    )
+    marks = [
+        PlaybookStaleMark(playbook_id=playbook_id, release=release, symbols=found, created_at=now)
+        for playbook_id, title, body in candidates
+        if (found := _names_found(pattern, symbols, f"{title}\n{body}"))
+    ]
+    PlaybookStaleMark.objects.bulk_create(marks, ignore_conflicts=True)
+    return list(Playbook.objects.filter(pk__in=[mark.playbook_id for mark in marks]))
+
+
+@transaction.atomic
+def playbook_mark_verified(playbook: Playbook, *, now: datetime | None = None) -> int:
+    """The playbook is true again: its stale marks are cleared and its verification
+    interval restarts. Returns how many marks were cleared."""
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    cleared, _ = PlaybookStaleMark.objects.filter(playbook=playbook).delete()
+    playbook.verified_at = now or timezone.now()
+    playbook.save(update_fields=["verified_at"])
     return cleared

@@ -59,6 +59,9 @@ class Row:
     body: dict | list = field(default_factory=dict)
     # Tokens with any of these may call it; "token without" gets every other scope.
     scopes: tuple[str, ...] = ()
+    # A body that is not JSON (a file), sent as this content type.
+    text: str | None = None
+    content_type: str = "application/json"
 
     @property
     def id(self) -> str:
@@ -128,6 +131,23 @@ ROWS = [
         "/api/v1/courses/{course}/questions/{question}/regrade/",
         (ANON, 403, 200, 403, 403, 200, 403),
         {"dry_run": True},
+        scopes=("catalog",),
+    ),
+    # --- API: a course's questions from and to Moodle files (the answer key: catalog)
+    Row(
+        "api-course-questions-import",
+        "POST",
+        "/api/v1/courses/{course}/questions/import/",
+        CATALOG_WRITE,
+        scopes=("catalog",),
+        text="::imported::Is a retry idempotent?{T}",
+        content_type="text/plain",
+    ),
+    Row(
+        "api-course-questions-export",
+        "GET",
+        "/api/v1/courses/{course}/questions/export/",
+        (ANON, 403, 200, 403, 403, 200, 403),
         scopes=("catalog",),
     ),
     # --- API: playbooks (read by any token or person; written with `catalog`)
@@ -371,6 +391,13 @@ ROWS = [
         (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200),
     ),
     Row("playbook", "GET", "/playbooks/{playbook}/", (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)),
+    # Verified by its owner (none here), a manager or staff; a 404 for anyone else.
+    Row(
+        "playbook_verify",
+        "POST",
+        "/playbooks/{playbook}/verify/",
+        (LOGIN, LOGIN, LOGIN, 404, 404, 302, 302),
+    ),
     Row("my_shift", "GET", "/shift/", ENGINEER_PAGE),
     # An empty form: nothing to save (400); only engineers have a shift.
     Row("my_shift", "POST", "/shift/", (LOGIN, LOGIN, LOGIN, 400, 404, 404, 404)),
@@ -662,6 +689,8 @@ def test_access(caller, row, world):
         body = {**body, "course": world["course"]}
     if row.method == "GET":
         response = client.get(path)
+    elif row.text is not None:
+        response = client.generic(row.method, path, data=row.text, content_type=row.content_type)
     else:
         response = client.generic(
             row.method,

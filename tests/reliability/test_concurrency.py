@@ -148,6 +148,37 @@ def test_the_same_engineer_posted_by_concurrent_hr_syncs_is_one_user(team, eager
     assert (engineer.team.slug, engineer.region, engineer.name) == ("apac-rtm", "APAC", "Zhang Wei")
 
 
+def test_overlapping_bulk_batches_at_once_make_each_engineer_once(team, eager):
+    # Four HR syncs post batches that share half their usernames, at once: every
+    # username ends as one user and one engineer, every item is answered (created,
+    # updated or, if the database refused it even item by item, an error: no 500).
+    syncs = [_token_client("people") for _ in range(4)]
+
+    def batch(n: int) -> list[dict]:
+        shared = [f"shared{i:03d}" for i in range(60)]
+        own = [f"own{n}-{i:03d}" for i in range(60)]
+        return [
+            {"username": name, "team": "apac-rtm", "region": "APAC", "tier": f"L{n % 3 + 1}"}
+            for name in (shared if n % 2 else shared[::-1]) + own
+        ]
+
+    responses = race(
+        *(
+            lambda c=client, n=n: c.post("/api/v1/engineers/bulk/", batch(n), format="json")
+            for n, client in enumerate(syncs)
+        )
+    )
+
+    assert [r.status_code for r in responses] == [200] * 4, [r.content[:300] for r in responses]
+    answers = [r.json() for r in responses]
+    assert all(a["created"] + a["updated"] + len(a["errors"]) == 120 for a in answers), answers
+    assert sum(a["created"] for a in answers) == 60 + 4 * 60
+    users = get_user_model().objects.filter(username__startswith="shared")
+    assert users.count() == 60
+    assert Engineer.objects.filter(user__in=users).count() == 60
+    assert Assignment.objects.filter(engineer__user__in=users).count() == 0  # no course yet
+
+
 # --- a course PUT racing a publish -------------------------------------------------------
 
 ROUNDS = 6

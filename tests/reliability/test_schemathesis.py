@@ -129,6 +129,9 @@ def test_real_objects_are_served_as_the_schema_describes_them(api_schema, client
         "/api/v1/sdks/{slug}/": Sdk.objects.first().slug,
         "/api/v1/skills/{slug}/": Skill.objects.first().slug,
         "/api/v1/courses/{slug}/": Course.objects.filter(quiz__isnull=False).first().slug,
+        "/api/v1/courses/{slug}/questions/export/": Course.objects.filter(quiz__isnull=False)
+        .first()
+        .slug,
         "/api/v1/teams/{slug}/": Team.objects.first().slug,
         "/api/v1/playbooks/{slug}/": Playbook.objects.first().slug,
     }

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.actors import SYSTEM, Actor
 from core.errors import NotFound
-from courses.models import Course, Release, StaleMark
+from courses.models import Course, PlaybookStaleMark, Release, StaleMark
 from courses.services.releases import release_record
 from courses.services.stale import symbol_pattern
 from tests.factories import (
@@ -19,10 +19,11 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
     ReleaseFactory,
+    SdkFactory,
     UserFactory,
 )
 from training.models import AuditEvent
-from training.services.content_review import course_verify
+from training.services.content_review import course_verify, playbook_verify
 from training.services.managers import manager_grant
 from training.services.releases import release_publish
 
@@ -237,3 +238,154 @@ def test_engineers_see_the_notice_on_a_stale_lesson(
     assert "This lesson may be out of date: rtm-android 2.5.0" in stale
     assert "out of date" not in fine
     assert "Needs review since rtm-android 2.5.0" in overview
+
+
+@pytest.fixture
+def playbook(sdk, owner):
+    from courses.services.playbooks import playbook_put
+
+    document = {
+        "title": "Messages lost after reconnect",
+        "body": "Resend with `client.sendMessage(msg)` once the state is CONNECTED.",
+        "sdks": [sdk.slug],
+        "scenarios": ["social-chat"],
+        "owner": owner.username,
+    }
+    return playbook_put(slug="lost-after-reconnect", document=document, actor=SYSTEM)[0]
+
+
+def playbook_marks(playbook):
+    return [
+        (mark.release.version, mark.symbols)
+        for mark in PlaybookStaleMark.objects.filter(playbook=playbook).select_related("release")
+    ]
+
+
+def test_a_release_removing_a_symbol_marks_the_playbooks_naming_it_and_tells_their_owner(
+    playbook, sdk, django_capture_on_commit_callbacks
+):
+    from courses.services.playbooks import playbook_put
+
+    elsewhere = SdkFactory(slug="rtc-web")
+    other = playbook_put(
+        slug="web-send",
+        document={"title": "Web", "body": "Use `sendMessage()`.", "sdks": [elsewhere.slug]},
+        actor=SYSTEM,
+    )[0]
+
+    publish(
+        sdk,
+        "2.5.0",
+        "### Removed\n- Remove `RtmClient.sendMessage()`\n",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert playbook_marks(playbook) == [("2.5.0", ["RtmClient.sendMessage"])]
+    assert playbook_marks(other) == []  # another SDK's playbook names another API
+    told = [m for m in mail.outbox if "stale" in m.subject]
+    assert [m.to for m in told] == [["olga@example.com"]]
+    assert "lost-after-reconnect" in told[0].body
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.CONTENT_STALE)
+    assert event.details["playbooks"] == ["lost-after-reconnect"]
+
+
+def test_a_release_that_only_fixes_it_marks_no_playbook(
+    playbook, sdk, django_capture_on_commit_callbacks
+):
+    publish(
+        sdk,
+        "2.4.1",
+        "### Fixed\n- Fix `sendMessage()` crashing offline\n",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert playbook_marks(playbook) == []
+
+
+def test_verifying_a_playbook_clears_its_marks_and_is_audited(
+    playbook, sdk, owner, django_capture_on_commit_callbacks
+):
+    publish(
+        sdk, "2.5.0", "### Removed\n- Remove `sendMessage()`\n", django_capture_on_commit_callbacks
+    )
+    stranger = UserFactory(username="sam")
+
+    with pytest.raises(NotFound):
+        playbook_verify(playbook=playbook, actor=Actor(user=stranger))
+    assert playbook_verify(playbook=playbook, actor=Actor(user=owner)) == 1
+
+    playbook.refresh_from_db()
+    assert playbook_marks(playbook) == []
+    assert playbook.verified_at is not None
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PLAYBOOK_VERIFIED)
+    assert (event.actor, event.details) == (
+        owner,
+        {"playbook": "lost-after-reconnect", "by": "olga", "stale_marks_cleared": 1},
+    )
+
+
+def test_the_playbook_page_says_since_when_and_its_owner_verifies_it_there(
+    client, playbook, sdk, owner, engineer, django_capture_on_commit_callbacks
+):
+    publish(
+        sdk, "2.5.0", "### Removed\n- Remove `sendMessage()`\n", django_capture_on_commit_callbacks
+    )
+    client.force_login(engineer.user)
+    html = client.get("/playbooks/lost-after-reconnect/").content.decode()
+    assert "Needs review since rtm-android 2.5.0" in html
+    assert "Verify: still true" not in html  # a reader, not its owner
+    assert client.post("/playbooks/lost-after-reconnect/verify/").status_code == 404
+
+    client.force_login(owner)
+    response = client.post("/playbooks/lost-after-reconnect/verify/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/playbooks/lost-after-reconnect/"
+    html = client.get("/playbooks/lost-after-reconnect/").content.decode()
+    assert "Needs review since" not in html
+    assert "is verified; 1 stale marks cleared" in html
+
+
+def test_the_content_review_page_lists_stale_and_overdue_playbooks(
+    client, playbook, sdk, lead, team, django_capture_on_commit_callbacks
+):
+    from courses.models import Playbook
+
+    Playbook.objects.filter(pk=playbook.pk).update(owner=lead)
+    overdue = Playbook.objects.create(
+        slug="old-news",
+        title="Old news",
+        body="Nothing named.",
+        owner=lead,
+        created_at=timezone.now() - timezone.timedelta(days=200),
+    )
+    fresh = Playbook.objects.create(slug="fresh", title="Fresh", body="New.", owner=lead)
+    publish(
+        sdk, "2.5.0", "### Removed\n- Remove `sendMessage()`\n", django_capture_on_commit_callbacks
+    )
+    client.force_login(lead)
+
+    html = client.get("/lead/content/").content.decode()
+
+    assert "Messages lost after reconnect" in html and "Old news" in html
+    assert fresh.title not in html
+    assert html.index("Messages lost after reconnect") < html.index("Old news")  # stale first
+    response = client.post(f"/playbooks/{overdue.slug}/verify/", {"next": "content-review"})
+    assert response["Location"] == "/lead/content/"
+    after = client.get("/lead/content/").content.decode()
+    assert "Old news is verified" in after
+    assert 'id="review-playbook-old-news"' not in after
+    assert 'id="review-playbook-lost-after-reconnect"' in after
+
+
+def test_the_playbook_api_says_what_is_stale(
+    playbook, sdk, token_client, django_capture_on_commit_callbacks
+):
+    publish(
+        sdk, "2.5.0", "### Removed\n- Remove `sendMessage()`\n", django_capture_on_commit_callbacks
+    )
+
+    body = token_client("catalog").get("/api/v1/playbooks/lost-after-reconnect/").json()
+
+    assert body["stale"] == [{"sdk": "rtm-android", "version": "2.5.0", "symbols": ["sendMessage"]}]
+    assert body["verify_by"]

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from courses.models import Course, Release, StaleMark
+from courses.models import Course, PlaybookStaleMark, Release, StaleMark
 from courses.selectors.playbooks import PlaybookSearch, playbook_search
 from training import demo_content
 from training.models import (
@@ -204,7 +204,7 @@ def test_the_output_names_the_address_make_run_really_serves_on():
 @pytest.mark.django_db
 def test_the_release_history_shows_a_draft_and_a_release_made_available_over_the_gate(client):
     run_demo()
-    client.force_login(User.objects.get(username="lena"))
+    client.force_login(get_user_model().objects.get(username="lena"))
     history = client.get("/lead/releases/").text
     assert "rtm-web 1.8.0-rc.1" in history and "rtm-android 2.3.1" in history
     assert "Gate overridden" in history
@@ -250,3 +250,15 @@ def test_the_demo_has_an_item_analysis_and_a_regrade_to_run():
     assert android.topics  # answers on features, per region
     dry = question_regrade(course=course, uid="edit-window", actor=SYSTEM)
     assert dry.flips == {"pass_to_fail": 2, "fail_to_pass": 3}
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_playbook_for_lena_to_review(client):
+    run_demo()
+    marked = PlaybookStaleMark.objects.select_related("playbook", "release").get()
+    assert (marked.playbook.slug, marked.release.version) == ("android-token-expired", "2.6.0")
+    client.force_login(get_user_model().objects.get(username="lena"))
+    assert (
+        'id="review-playbook-android-token-expired"'
+        in client.get("/lead/content/").content.decode()
+    )

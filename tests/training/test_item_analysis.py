@@ -175,7 +175,7 @@ def test_the_page_reads_a_bounded_number_of_queries(
 
 
 def test_the_migration_backfills_the_rows_grading_writes(answered, course):
-    """0022 fills the table from attempts graded before it: the same rows."""
+    """0024 fills the table from attempts graded before it: the same rows."""
     from importlib import import_module
 
     from django.apps import apps
@@ -183,5 +183,5 @@ def test_the_migration_backfills_the_rows_grading_writes(answered, course):
     fields = ("attempt_id", "uid", "version", "kind", "feature", "mark", "rest", "picked")
     written = sorted(AttemptAnswer.objects.values_list(*fields))
     AttemptAnswer.objects.all().delete()
-    import_module("training.migrations.0022_regrades_item_analysis").backfill(apps, None)
+    import_module("training.migrations.0024_regrades_item_analysis").backfill(apps, None)
     assert sorted(AttemptAnswer.objects.values_list(*fields)) == written

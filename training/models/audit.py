@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         MANAGER_REVOKED = "manager_revoked"
         CONTENT_STALE = "content_stale"
         COURSE_VERIFIED = "course_verified"
+        PLAYBOOK_VERIFIED = "playbook_verified"
         ENGINEER_SHIFT = "engineer_shift"
         ENGINEER_TIME_OFF = "engineer_time_off"
         # An author regraded the attempts that answered a question (training.services.regrade).

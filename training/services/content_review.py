@@ -1,13 +1,14 @@
-"""Keeping courses true: marking what a release made stale, telling the people who
-own it, and verifying a course again.
+"""Keeping courses and playbooks true: marking what a release made stale, telling
+the people who own it, and verifying a course or a playbook again.
 
-The content side (which lessons and questions name what a release removed or
-deprecated; clearing the marks) is courses.services.stale. Training adds who: the
-course's owner (else the authors, staff with an address) is mailed once per
-release, and a verification is an audit row naming who confirmed the course.
+The content side (which lessons, questions and playbooks name what a release
+removed or deprecated; clearing the marks) is courses.services.stale. Training adds
+who: the owners (else the authors, staff with an address) are mailed once per
+release, and a verification is an audit row naming who confirmed the content.
 """
 
 import logging
+from collections.abc import Callable
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -19,8 +20,13 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import NotFound
-from courses.models import Course, Release
-from courses.services.stale import course_mark_verified, release_mark_stale_content
+from courses.models import Course, Playbook, Release
+from courses.services.stale import (
+    course_mark_verified,
+    playbook_mark_verified,
+    release_mark_stale_content,
+    release_mark_stale_playbooks,
+)
 from training.models import AuditEvent
 from training.selectors.content_review import may_verify
 
@@ -43,35 +49,43 @@ def release_flag_stale_content(*, release_id: int) -> int:
         if AuditEvent.objects.filter(release=release, kind=AuditEvent.Kind.CONTENT_STALE).exists():
             return 0
         courses = release_mark_stale_content(release)
-        if not courses:
+        playbooks = release_mark_stale_playbooks(release)
+        if not courses and not playbooks:
             return 0
-        owners = {course.owner_id for course in courses if course.owner_id}
+        owner_ids = [course.owner_id for course in courses] + [p.owner_id for p in playbooks]
+        owners = {owner for owner in owner_ids if owner}
         users = get_user_model().objects.filter(is_active=True).exclude(email="")
         recipients = sorted(
             set(users.filter(pk__in=owners).values_list("email", flat=True))
             | (
                 set()
-                if all(course.owner_id for course in courses)
+                if all(owner_ids)
                 else set(users.filter(is_staff=True).values_list("email", flat=True))
             )
         )
         slugs = [course.slug for course in courses]
+        playbook_slugs = [playbook.slug for playbook in playbooks]
         AuditEvent.objects.create(
             kind=AuditEvent.Kind.CONTENT_STALE,
             release=release,
-            details={"courses": slugs, "recipients": recipients},
+            details={"courses": slugs, "playbooks": playbook_slugs, "recipients": recipients},
             created_at=timezone.now(),
         )
     if not recipients:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
-        facts = {"release": f"{release.sdk.slug} {release.version}", "courses": ", ".join(slugs)}
+        facts = {
+            "release": f"{release.sdk.slug} {release.version}",
+            "courses": ", ".join(slugs) or "-",
+            "playbooks": ", ".join(playbook_slugs) or "-",
+        }
         subject = gettext("[Preflight] %(release)s made course content stale") % facts
         body = (
             gettext(
-                "%(release)s removes or changes API that these courses still teach: "
-                "%(courses)s. Review the marked lessons and questions, then verify each "
-                "course on the content review page."
+                "%(release)s removes or changes API that this content still teaches. "
+                "Courses: %(courses)s. Playbooks: %(playbooks)s. Review the marked "
+                "lessons, questions and playbooks, then verify each on the content "
+                "review page."
             )
             % facts
             + "\n"
@@ -90,15 +104,49 @@ def course_verify(*, course: Course, actor: Actor) -> int:
     neither its owner, a support manager nor staff (as for a course they cannot see)."""
     if course.status != Course.Status.PUBLISHED:
         raise NotFound(gettext("Only a published course is verified."))
-    if actor.user is None or not may_verify(actor.user, course):
+    return _verify(
+        course,
+        actor=actor,
+        clear=course_mark_verified,
+        kind=AuditEvent.Kind.COURSE_VERIFIED,
+        details={},
+        course=course,
+    )
+
+
+def playbook_verify(*, playbook: Playbook, actor: Actor) -> int:
+    """`actor` confirms `playbook` is still true, as `course_verify` does for a
+    course. Raises NotFound for someone who is neither its owner, a support manager
+    nor staff."""
+    return _verify(
+        playbook,
+        actor=actor,
+        clear=playbook_mark_verified,
+        kind=AuditEvent.Kind.PLAYBOOK_VERIFIED,
+        details={"playbook": playbook.slug},
+    )
+
+
+def _verify(
+    content: Course | Playbook,
+    *,
+    actor: Actor,
+    clear: Callable[..., int],
+    kind: str,
+    details: dict,
+    course: Course | None = None,
+) -> int:
+    """Clear `content`'s marks with `clear` and write the `kind` audit row, in one
+    transaction, if `actor` may verify it."""
+    if actor.user is None or not may_verify(actor.user, content):
         raise NotFound(gettext("Not found."))
     with transaction.atomic():
         now = timezone.now()
-        cleared = course_mark_verified(course, now=now)
+        cleared = clear(content, now=now)
         AuditEvent.objects.create(
-            kind=AuditEvent.Kind.COURSE_VERIFIED,
+            kind=kind,
             course=course,
-            details={"by": actor.label, "stale_marks_cleared": cleared},
+            details={**details, "by": actor.label, "stale_marks_cleared": cleared},
             created_at=now,
             **actor.audit_fields(),
         )

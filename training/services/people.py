@@ -7,14 +7,16 @@ locked, so the two updates apply one after the other.
 
 Side effects (queued after commit, see core.queue):
 - an engineer who becomes active in a team (created so, moved to another team, or
-  re-activated) gets the team's backlog: `assign_engineers_backlog`, one task per batch;
+  re-activated) gets the team's backlog: `assign_engineers_backlog` (one task per
+  engineer here; one per batch for an HR sync's batch, training.services.people_bulk);
 - a team that starts supporting an SDK gets the training of that SDK's published
   releases: `assign_release_training` per such release.
 """
 
 import zoneinfo
+from collections.abc import Collection, Mapping
 from functools import lru_cache
-from typing import Any, NoReturn, TypedDict
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -51,6 +53,7 @@ ENGINEER_FIELDS = frozenset(
 )
 _EXTERNAL_ID_MAX = 255
 _NAME_PART_MAX = 150  # auth.User first_name / last_name
+_EMAIL_MAX = field_max_length(User, "email")
 
 
 @lru_cache(maxsize=1)
@@ -215,15 +218,21 @@ def _team_apply(
 # --- engineers --------------------------------------------------------------------
 
 
-def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Validate and normalize the given engineer fields; every error names its field."""
+def _check_engineer_fields(
+    fields: dict[str, Any], *, teams: Mapping[str, Team] | None = None
+) -> dict[str, Any]:
+    """Validate and normalize the given engineer fields; every error names its field.
+    `teams` (by slug) saves the team lookup when the caller read a batch's teams."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     languages = [code for code, _ in settings.LANGUAGES]
     for field, value in fields.items():
         if field == "email":
             value = (value or "").strip()
-            if value:
+            if len(value) > _EMAIL_MAX:
+                # The validator allows 320 characters; the column holds 254.
+                errors[field] = [_too_long(_EMAIL_MAX)]
+            elif value:
                 try:
                     EmailValidator()(value)
                 except ValidationError as exc:
@@ -237,7 +246,12 @@ def _check_engineer_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 ]
         elif field == "team":
             if value is not None:
-                value = Team.objects.filter(slug=value).first() if isinstance(value, str) else None
+                if not isinstance(value, str):
+                    value = None
+                elif teams is not None:
+                    value = teams.get(value)
+                else:
+                    value = Team.objects.filter(slug=value).first()
                 if value is None:
                     errors[field] = [gettext("Unknown team '%(team)s'.") % {"team": fields["team"]}]
         elif field == "tier":
@@ -381,71 +395,6 @@ def _engineer_upsert(
     return engineer, created, backlog
 
 
-class BulkError(TypedDict):
-    index: int
-    username: str
-    errors: dict[str, list[str]]
-
-
-class BulkResult(TypedDict):
-    created: int
-    updated: int
-    errors: list[BulkError]
-
-
-BULK_MAX = 1000
-
-
-def engineers_bulk_upsert(
-    *, items: list[tuple[int, Any, dict[str, Any] | InvalidInput]], actor: Actor
-) -> BulkResult:
-    """engineer_upsert for each (index, username, fields) of an HR sync's batch, or
-    record the InvalidInput its caller already found for that item instead of fields.
-    Each item is all or nothing (a savepoint): an invalid one is reported with its
-    fields' errors and leaves no trace, the others are written. A username given
-    twice in one batch is an error on every later occurrence. Each item commits on
-    its own (or is a savepoint of the caller's transaction): a thousand savepoints
-    in one PostgreSQL transaction overflow its subtransaction cache and slow every
-    query of it a hundredfold. Queues one backlog task for every engineer of the
-    batch that needs theirs (set-based), after commit. Returns the counts and the
-    errors, by index."""
-    result: BulkResult = {"created": 0, "updated": 0, "errors": []}
-    first_seen: dict[str, int] = {}
-    backlog: list[int] = []
-
-    def fail(index: int, username: Any, detail: Any) -> None:
-        errors = detail if isinstance(detail, dict) else {"non_field_errors": [str(detail)]}
-        name = username if isinstance(username, str) else ""
-        result["errors"].append({"index": index, "username": name, "errors": errors})
-
-    for index, username, given in items:
-        if isinstance(given, InvalidInput):
-            fail(index, username, given.detail)
-            continue
-        fields = {k: v for k, v in given.items() if k != "username"}
-        key = username.strip() if isinstance(username, str) else username
-        if isinstance(key, str) and key in first_seen:
-            message = gettext("This username is already in this batch, at index %(index)d.")
-            fail(index, username, {"username": [message % {"index": first_seen[key]}]})
-            continue
-        if isinstance(key, str):
-            first_seen[key] = index
-        try:
-            with transaction.atomic():
-                engineer, created, needs = _engineer_upsert(
-                    username=username, given=fields, actor=actor
-                )
-        except InvalidInput as error:
-            fail(index, username, error.detail)
-            continue
-        result["created" if created else "updated"] += 1
-        if needs:
-            backlog.append(engineer.pk)
-    if backlog:
-        enqueue_on_commit("training.tasks.assign_engineers_backlog", backlog)
-    return result
-
-
 def _shift_apply(*, engineer: Engineer, pattern: Any, ranges: Any, actor: Actor) -> None:
     if pattern is not UNSET:
         engineer_shift_set(engineer=engineer, shift=pattern, actor=actor)
@@ -542,12 +491,19 @@ def _user_active_set(*, user: Any, active: bool) -> None:
 
 
 def sessions_end(*, user_id: int) -> int:
-    """Delete every open Django session of one user; how many there were.
+    """Delete every open Django session of one user; how many there were."""
+    return sessions_end_for(user_ids=[user_id])
+
+
+def sessions_end_for(*, user_ids: Collection[int]) -> int:
+    """Delete every open Django session of these users; how many there were.
 
     Sessions do not index their user (the id sits in the encoded data), so this
-    reads the unexpired sessions in batches: rare (a leaver) and bounded by how
-    many people are signed in, not by the size of the company."""
-    user_key = str(user_id)
+    reads the unexpired sessions in batches, once for all the users: rare (leavers)
+    and bounded by how many people are signed in, not by the size of the company."""
+    user_keys = {str(pk) for pk in user_ids}
+    if not user_keys:
+        return 0
     ended: list[str] = []
     for key, data in (
         Session.objects.filter(expire_date__gt=dj_timezone.now())
@@ -555,7 +511,7 @@ def sessions_end(*, user_id: int) -> int:
         .iterator(chunk_size=2000)
     ):
         decoded = SessionStore().decode(data)
-        if str(decoded.get(SESSION_KEY, "")) == user_key:
+        if str(decoded.get(SESSION_KEY, "")) in user_keys:
             ended.append(key)
     if ended:
         Session.objects.filter(session_key__in=ended).delete()

@@ -3,7 +3,7 @@ release's engineer table, and the per-region readiness chart drawn as inline SVG
 the server (no chart library, no script)."""
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from training.models import Engineer
 from training.selectors.access import has_lead_pages_expression
+from training.selectors.coverage import Cell
 from training.selectors.leads import EngineerRow, EngineerStatus
 
 register = template.Library()
@@ -270,3 +271,54 @@ def page_query(context, number, param: str = "page") -> str:
     query = context["request"].GET.copy()
     query[param] = str(number)
     return "?" + query.urlencode()
+
+
+_COVERAGE_CELL = (
+    '<td class="cov cov-{level}{gap}" data-hour="{iso}"><details>'
+    '<summary title="{title}">{ready}</summary><div class="cov-who">'
+    "<p><strong>{region} · {when}</strong><br>{figures}</p>{names}</div></details></td>"
+)
+
+
+@register.simple_tag
+def coverage_heat_rows(rows: list[tuple[str, list[Cell]]], hours: list[datetime]) -> str:
+    """The <tr>s of the coverage heat map (training/partials/coverage.html), as its
+    template would write them: each hour formatted once ("D j M H:i" in the active
+    time zone, and UTC ISO for `data-hour`), not once per region and cell; a cell
+    opens on who is ready and who is not."""
+    when_format = "D j M H:i"
+    when = {hour: dateformat.format(timezone.localtime(hour), when_format) for hour in hours}
+    iso = {hour: escape(hour.astimezone(UTC).isoformat()) for hour in hours}
+    title = gettext("%(when)s: %(ready)s ready of %(on)s on shift, %(experts)s experts")
+    figures = gettext("%(ready)s ready of %(on)s on shift, %(experts)s experts")
+    ready_label, not_ready_label = escape(gettext("Ready:")), escape(gettext("Not ready:"))
+    more = gettext("and %(n)s more")
+
+    html = []
+    for region, cells in rows:
+        region_text = escape(region)
+        html.append(f'<tr data-region="{region_text}"><th scope="row">{region_text}</th>')
+        for cell in cells:
+            counts = {"ready": cell.ready, "on": cell.on_shift, "experts": cell.experts}
+            names = ""
+            if cell.ready_names:
+                names += f"<p>{ready_label} {escape(', '.join(cell.ready_names))}</p>"
+            if cell.not_ready_names:
+                names += f"<p>{not_ready_label} {escape(', '.join(cell.not_ready_names))}</p>"
+            if cell.more:
+                names += f'<p class="muted">{escape(more % {"n": cell.more})}</p>'
+            html.append(
+                _COVERAGE_CELL.format(
+                    level=int(cell.level),
+                    gap=" cov-gap" if cell.gap else "",
+                    iso=iso[cell.start],
+                    title=escape(title % {"when": when[cell.start], **counts}),
+                    ready=int(cell.ready),
+                    region=region_text,
+                    when=escape(when[cell.start]),
+                    figures=escape(figures % counts),
+                    names=names,
+                )
+            )
+        html.append("</tr>")
+    return mark_safe("".join(html))

@@ -1,5 +1,6 @@
-"""Content review for course owners and managers: the courses a release made stale
-or whose verification is due, and verifying one (training.services.content_review)."""
+"""Content review for owners and managers: the courses and playbooks a release made
+stale or whose verification is due, and verifying one
+(training.services.content_review)."""
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.actors import Actor
 from core.errors import NotFound
 from courses.models import Course
-from training.selectors.content_review import courses_to_review
+from training.selectors.content_review import courses_to_review, playbooks_to_review
 from training.services.content_review import course_verify
 from training.views.access import lead_view
 
@@ -19,8 +20,14 @@ from training.views.access import lead_view
 @require_GET
 @lead_view
 def lead_content(request: HttpRequest) -> HttpResponse:
-    reviews = courses_to_review(request.user, now=timezone.now())
-    return render(request, "training/lead/content.html", {"reviews": reviews})
+    now = timezone.now()
+    reviews = courses_to_review(request.user, now=now)
+    playbook_reviews = playbooks_to_review(request.user, now=now)
+    return render(
+        request,
+        "training/lead/content.html",
+        {"reviews": reviews, "playbook_reviews": playbook_reviews},
+    )
 
 
 @require_POST

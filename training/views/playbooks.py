@@ -6,16 +6,19 @@ the query string into a search and the results into a page.
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from core.actors import Actor
 from core.errors import NotFound
-from courses.models import Scenario
+from courses.models import Playbook, Scenario
 from courses.playbooks import MAX_QUERY
 from courses.selectors.playbooks import (
     PlaybookSearch,
@@ -23,6 +26,8 @@ from courses.selectors.playbooks import (
     playbook_highlight,
     playbook_search,
 )
+from training.selectors.content_review import may_verify
+from training.services.content_review import playbook_verify
 
 RESULTS_PER_PAGE = 20
 
@@ -64,4 +69,34 @@ def playbook_page(request: HttpRequest, slug: str) -> HttpResponse:
         playbook = playbook_get(slug=slug)
     except NotFound as exc:
         raise Http404(str(exc.detail)) from exc
-    return render(request, "training/playbooks/detail.html", {"playbook": playbook})
+    stale = sorted(playbook.stale_marks.all(), key=lambda mark: mark.release.sort_key)
+    return render(
+        request,
+        "training/playbooks/detail.html",
+        {
+            "playbook": playbook,
+            "stale": stale,
+            "since": f"{stale[0].release.sdk.slug} {stale[0].release.version}" if stale else "",
+            "may_verify": may_verify(request.user, playbook),
+        },
+    )
+
+
+@require_POST
+@login_required
+def playbook_verify_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Its owner, a manager or staff confirm the playbook is still true (from its page
+    or from content review, where `next` sends them back); anyone else gets a 404."""
+    playbook = get_object_or_404(Playbook, slug=slug)
+    try:
+        cleared = playbook_verify(playbook=playbook, actor=Actor.from_request(request))
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    messages.success(
+        request,
+        _("%(playbook)s is verified; %(count)s stale marks cleared.")
+        % {"playbook": playbook.title, "count": cleared},
+    )
+    if request.POST.get("next") == "content-review":
+        return redirect("lead_content")
+    return redirect("playbook", slug=playbook.slug)

@@ -27,6 +27,7 @@ urlpatterns = [
     # Playbooks: search from the header of every page, and one playbook.
     path("playbooks/", playbooks.playbook_search_page, name="playbook_search"),
     path("playbooks/<slug:slug>/", playbooks.playbook_page, name="playbook"),
+    path("playbooks/<slug:slug>/verify/", playbooks.playbook_verify_page, name="playbook_verify"),
     path("language/", language.language_set, name="language_set"),
     path("calendar/reset/", engineer.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -6,7 +6,10 @@ import json
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import EngineerFactory, TeamFactory, UserFactory
 from training.models import Engineer
@@ -93,6 +96,32 @@ def test_pages_with_start_index_and_count(scim, android):
     page = scim("get", "/Users?startIndex=2&count=2").json()
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (5, 2, 2)
     assert [r["userName"] for r in page["Resources"]] == ["user1", "user2"]
+
+
+def test_walking_every_page_lists_each_user_once_in_order_in_flat_queries(scim, android):
+    engineers = [
+        EngineerFactory(user=UserFactory(username=f"walk{n:02d}"), team=android if n % 2 else None)
+        for n in range(23)
+    ]
+    Engineer.objects.filter(pk=engineers[5].pk).update(deprovisioned_at=timezone.now())
+    listed, queries = [], set()
+    for start in range(1, 30, 5):
+        with CaptureQueriesContext(connection) as captured:
+            page = scim("get", f"/Users?startIndex={start}&count=5").json()
+        queries.add(len(captured))
+        assert page["totalResults"] == 22
+        listed += [r["userName"] for r in page["Resources"]]
+    assert listed == [f"walk{n:02d}" for n in range(23) if n != 5]
+    assert max(queries) <= 4  # token, count, the page's keys, its rows
+
+
+def test_a_filtered_list_pages_too(scim, android):
+    for n in range(6):
+        EngineerFactory(user=UserFactory(username=f"f{n}"), team=android)
+    page = scim("get", '/Users?filter=userName sw "f" and active eq true&startIndex=3&count=2')
+    assert page.status_code == 200, page.content
+    assert [r["userName"] for r in page.json()["Resources"]] == ["f2", "f3"]
+    assert page.json()["totalResults"] == 6
 
 
 def test_entra_id_deactivation_ends_the_engineer_at_once(scim, android):
@@ -277,3 +306,19 @@ def test_the_list_fast_path_answers_what_scim2_models_would(scim, android):
     listed = scim("get", "/Users").json()["Resources"]
     assert listed[0]["userName"] == "bjensen@example.com"
     assert listed[0]["displayName"] == "B"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the index is PostgreSQL's (migration 0023)"
+)
+def test_a_case_insensitive_username_lookup_reads_the_index_not_the_table(android):
+    from training.selectors.scim import scim_engineers
+
+    query, params = (
+        scim_engineers().filter(user__username__iexact="BJensen").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        cursor.execute("EXPLAIN " + query, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "auth_user_username_upper_idx" in plan, plan

@@ -55,7 +55,7 @@ from training.api.scim.resources import (
     ScimUser,
 )
 from training.models import Engineer, Team
-from training.selectors.scim import scim_engineers, scim_teams
+from training.selectors.scim import scim_engineers, scim_page, scim_teams
 from training.services.people import language_for_tag
 from training.services.scim import (
     ScimUserFields,
@@ -255,8 +255,7 @@ def _page(request: Request, queryset, to_resource, model, to_document=None) -> R
 def _page_of(
     request: Request, queryset, to_resource, model, start: int, count: int, to_document=None
 ) -> Response:
-    total = queryset.count()
-    rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+    total, rows = scim_page(queryset, offset=start - 1, limit=count)
     if to_document is not None and not _attribute_params(request, model):
         return Response(
             {

@@ -26,6 +26,7 @@ from courses.models import Course, Lesson, Quiz, Release, Sdk, Skill
 from courses.services.catalog import sdk_skill_rules_set, sdk_upsert, skill_upsert
 from courses.services.playbooks import playbook_put
 from courses.services.releases import release_record
+from courses.services.stale import release_mark_stale_playbooks
 from training import demo_content as content
 from training.models import Assignment, Attempt, Engineer, SkillRecord, Team
 from training.readiness import reason_text, release_readiness
@@ -229,6 +230,12 @@ class Command(BaseCommand):
         for document in content.PLAYBOOKS:
             _, created = playbook_put(slug=document["slug"], document=document, actor=SYSTEM)
             self._count("playbooks", created)
+        # Written after the releases they link to, so the releases' stale check (run
+        # when each was published) has not seen them: mark them now, as it would
+        # have (idempotent). lena's content review lists the one teaching the login
+        # 2.6.0 removed.
+        for release in Release.objects.filter(status=Release.Status.PUBLISHED):
+            release_mark_stale_playbooks(release)
 
     def _teams(self) -> None:
         onboarding = [content.ONBOARDING_COURSE["slug"]]

@@ -99,14 +99,14 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0009_playbooks'),
-        ('training', '0021_drop_engineer_scope_idx'),
+        ('training', '0023_user_username_upper_idx'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='auditevent',
             name='kind',
-            field=models.CharField(choices=[('release_override', 'Release Override'), ('assignment_manual', 'Assignment Manual'), ('assignment_cancelled', 'Assignment Cancelled'), ('assignment_exempt', 'Assignment Exempt'), ('release_published', 'Release Published'), ('release_available', 'Release Available'), ('authors_told', 'Authors Told'), ('assignment_attempts_granted', 'Assignment Attempts Granted'), ('assignment_extended', 'Assignment Extended'), ('assignment_nudged', 'Assignment Nudged'), ('manager_granted', 'Manager Granted'), ('manager_revoked', 'Manager Revoked'), ('content_stale', 'Content Stale'), ('course_verified', 'Course Verified'), ('engineer_shift', 'Engineer Shift'), ('engineer_time_off', 'Engineer Time Off'), ('question_regraded', 'Question Regraded')], max_length=32),
+            field=models.CharField(choices=[('release_override', 'Release Override'), ('assignment_manual', 'Assignment Manual'), ('assignment_cancelled', 'Assignment Cancelled'), ('assignment_exempt', 'Assignment Exempt'), ('release_published', 'Release Published'), ('release_available', 'Release Available'), ('authors_told', 'Authors Told'), ('assignment_attempts_granted', 'Assignment Attempts Granted'), ('assignment_extended', 'Assignment Extended'), ('assignment_nudged', 'Assignment Nudged'), ('manager_granted', 'Manager Granted'), ('manager_revoked', 'Manager Revoked'), ('content_stale', 'Content Stale'), ('course_verified', 'Course Verified'), ('playbook_verified', 'Playbook Verified'), ('engineer_shift', 'Engineer Shift'), ('engineer_time_off', 'Engineer Time Off'), ('question_regraded', 'Question Regraded')], max_length=32),
         ),
         migrations.CreateModel(
             name='AttemptAnswer',
