@@ -46,6 +46,7 @@ from courses.models import (
     Lesson,
     Playbook,
     PlaybookScenario,
+    PlaybookStaleMark,
     Question,
     QuestionPool,
     Quiz,
@@ -532,6 +533,23 @@ class StaleMarkAdmin(admin.ModelAdmin):
     list_filter = [("release", ReleaseFilter)]
     list_select_related = ["course", "lesson", "question", "release__sdk"]
     search_fields = ["course__slug", "release__version"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlaybookStaleMark)
+class PlaybookStaleMarkAdmin(admin.ModelAdmin):
+    """Playbooks releases made stale: read-only here (verifying the playbook clears
+    them)."""
+
+    list_display = ["playbook", "release", "created_at"]
+    list_filter = [("release", ReleaseFilter)]
+    list_select_related = ["playbook", "release__sdk"]
+    search_fields = ["playbook__slug", "release__version"]
 
     def has_add_permission(self, request):
         return False

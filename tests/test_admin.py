@@ -16,6 +16,7 @@ from courses.models import (
     Course,
     Feature,
     Lesson,
+    PlaybookStaleMark,
     Question,
     Quiz,
     Release,
@@ -66,6 +67,7 @@ READ_ONLY = {
     ReadinessSnapshot,
     WebhookDelivery,
     StaleMark,
+    PlaybookStaleMark,
 }
 OURS = ("courses", "training")
 
