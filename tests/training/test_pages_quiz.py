@@ -275,8 +275,9 @@ def test_a_submission_that_completes_the_course_folds_it_into_kept_readiness(
         LessonProgress.objects.create(engineer=engineer, lesson=lesson, read_at=timezone.now())
     assert release_readiness(qc.release)["complete"] == 0  # counted and kept
     attempt = start(signed_in, qc)
-    # The statements above (and the savepoint), then the assignment completed and folded into the kept counts
-    # (the snapshot locked with the release's SDK, the engineer's row, the snapshot).
+    # The statements above (and the savepoint), then the assignment completed and
+    # folded into the kept counts (the snapshot locked with the release's SDK, the
+    # engineer's row, the snapshot).
     with django_assert_max_num_queries(16):
         response = signed_in.post(reverse("attempt", args=[attempt.pk]), form_data(attempt))
     assert response.status_code == 302
