@@ -206,3 +206,43 @@ def test_the_console_query_count_does_not_grow_with_engineers(
         response = client.get(reverse("lead_home"))
     assert response.status_code == 200
     assert response.text.count('<li class="sun-region') == 6
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("releases", [1, 8])
+def test_the_console_query_count_does_not_grow_with_releases(
+    client, team, sdk, course, releases, django_assert_max_num_queries
+):
+    manager = UserFactory(username="maya")
+    manager_grant(user=manager, actor=Actor())
+    client.force_login(manager)
+    for minor in range(5, 5 + releases):
+        ReleaseFactory(sdk=sdk, status=Release.Status.PUBLISHED, version=f"2.{minor}.0")
+    _bulk_engineers(team, 5, course)
+    assert client.get(reverse("lead_home")).status_code == 200  # counts kept
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("lead_home"))
+
+    assert response.status_code == 200
+    assert response.text.count('<li class="sun-region') == 3 * (releases + 1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_managers_region_figures_are_the_whole_release_counts(team, sdk, course):
+    from tests.factories import EngineerFactory, TeamFactory
+    from training.models import Team
+    from training.readiness import releases_readiness
+    from training.selectors.leads import region_figures, release_team_regions
+
+    TeamFactory(slug="emea-rtm", sdks=[sdk])
+    EngineerFactory(team=Team.objects.get(slug="emea-rtm"), region="EMEA")
+    _bulk_engineers(team, 7, course)
+    release = course.release
+
+    counted = releases_readiness([release])[release.pk]
+
+    every_team = list(Team.objects.values_list("pk", flat=True))
+    assert region_figures(counted.counts) == release_team_regions(
+        release=release, team_ids=every_team
+    )

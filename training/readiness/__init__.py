@@ -4,6 +4,9 @@
   It serves the kept counts while they hold; otherwise it counts and *keeps* the
   new count (training.readiness.keep.readiness_keep): a read that calls a write,
   explicitly, here and nowhere else.
+- `releases_readiness(releases)`: `release_readiness` of many releases (the
+  managers' console), with the counts it was evaluated on, in a fixed number of
+  queries while their kept counts hold.
 - `release_readiness_fresh(release)`: counted anew, kept nowhere: the gate, which
   holds the release's row lock and must not trust or wait on the kept counts.
 - `team_readiness(...)`: a lead's own teams, counted anew (never kept).
@@ -13,23 +16,34 @@
 Modules: `counts` reads (selectors), `policy` decides, `keep` writes.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from django.utils import timezone
 
 from courses.models import Release
-from training.readiness.counts import Counts, count_by_region, kept_counts, release_state
+from training.readiness.counts import (
+    Counts,
+    ReleaseState,
+    count_by_region,
+    kept_counts,
+    kept_counts_many,
+    release_state,
+    releases_state,
+)
 from training.readiness.coverage import coverage_policy_on, policy_gaps, release_coverage
 from training.readiness.keep import readiness_keep
 from training.readiness.policy import Readiness, Reason, evaluate, reason_text
 
 __all__ = [
+    "CountedReadiness",
     "Readiness",
     "Reason",
     "reason_text",
     "release_readiness",
     "release_readiness_fresh",
+    "releases_readiness",
     "team_readiness",
 ]
 
@@ -47,6 +61,40 @@ def release_readiness(release: Release, *, now: datetime | None = None) -> Readi
     return _evaluate(release, counts, now=now)
 
 
+class CountedReadiness(NamedTuple):
+    readiness: Readiness
+    # The whole release's counts per region that `readiness` was evaluated on.
+    counts: Counts
+
+
+def releases_readiness(
+    releases: Sequence[Release], *, now: datetime | None = None
+) -> dict[int, CountedReadiness]:
+    """`release_readiness` of each of `releases` (by id), with its counts. Two
+    queries whatever their number while their kept counts hold (the snapshots, the
+    releases' state); a release whose counts do not hold is counted and kept, as
+    `release_readiness` does (and the coverage policy, when set, costs one query a
+    release)."""
+    now = now or timezone.now()
+    kept = kept_counts_many(releases, now=now)
+    states = releases_state(releases)
+    counted = {}
+    for release in releases:
+        counts = kept[release.pk].counts
+        if counts is None:
+            counts, next_due = count_by_region(release, now=now)
+            readiness_keep(
+                release=release,
+                version=kept[release.pk].version,
+                counts=counts,
+                next_due=next_due,
+                now=now,
+            )
+        readiness = _evaluate(release, counts, now=now, state=states[release.pk])
+        counted[release.pk] = CountedReadiness(readiness=readiness, counts=counts)
+    return counted
+
+
 def _evaluate(
     release: Release,
     counts: Counts,
@@ -54,12 +102,14 @@ def _evaluate(
     now: datetime,
     team_ids: list[int] | None = None,
     scope: Literal["all", "teams"] = "all",
+    state: ReleaseState | None = None,
 ) -> Readiness:
     """The policy applied to `counts` and to what else the release's state says (its
-    unfinished courses, its locked-out engineers: one query) and, when the coverage
-    policy is set, to the launch window's coverage (one query, never kept:
-    training.readiness.coverage)."""
-    state = release_state(release, team_ids=team_ids)
+    unfinished courses, its locked-out engineers: one query, unless `state` is
+    given) and, when the coverage policy is set, to the launch window's coverage (one
+    query, never kept: training.readiness.coverage)."""
+    if state is None:
+        state = release_state(release, team_ids=team_ids)
     gaps = (
         policy_gaps(release_coverage(release, now=now, team_ids=team_ids))
         if coverage_policy_on()

@@ -9,6 +9,7 @@ ReadinessSnapshot, and says whether they still hold (see that module for why a
 kept count is never wrong).
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
@@ -243,20 +244,26 @@ def kept_counts(release: Release, *, now: datetime) -> KeptCounts:
     """The counts kept for `release` if they still hold at `now`, else None, with
     the snapshot's version as read *before* any count the caller makes (the order
     is what makes keeping safe: training.readiness.keep.readiness_keep)."""
-    snapshot = (
-        ReadinessSnapshot.objects.filter(release_id=release.pk)
-        .only("version", "counted_version", "counts", "counted_at", "valid_until")
-        .first()
-    )
-    if snapshot is None:
-        return KeptCounts(counts=None, version=0)
-    holds = (
-        snapshot.counted_version == snapshot.version
-        and snapshot.counted_at is not None
-        and snapshot.valid_until is not None
-        and snapshot.counted_at <= now < snapshot.valid_until
-    )
-    return KeptCounts(counts=snapshot.counts if holds else None, version=snapshot.version)
+    return kept_counts_many([release], now=now)[release.pk]
+
+
+def kept_counts_many(releases: Sequence[Release], *, now: datetime) -> dict[int, KeptCounts]:
+    """`kept_counts` of each of `releases`, in one query."""
+    snapshots = ReadinessSnapshot.objects.filter(
+        release_id__in=[release.pk for release in releases]
+    ).only("release_id", "version", "counted_version", "counts", "counted_at", "valid_until")
+    kept = {release.pk: KeptCounts(counts=None, version=0) for release in releases}
+    for snapshot in snapshots:
+        holds = (
+            snapshot.counted_version == snapshot.version
+            and snapshot.counted_at is not None
+            and snapshot.valid_until is not None
+            and snapshot.counted_at <= now < snapshot.valid_until
+        )
+        kept[snapshot.release_id] = KeptCounts(
+            counts=snapshot.counts if holds else None, version=snapshot.version
+        )
+    return kept
 
 
 class ReleaseState(NamedTuple):
@@ -268,16 +275,28 @@ def release_state(release: Release, *, team_ids: list[int] | None = None) -> Rel
     """What readiness needs besides the counts, in one query: the release's courses
     that cannot show anyone knows it (drafts, and courses without a quiz), and how
     many required engineers are locked out (an open mandatory assignment whose quiz
-    attempts are all used and failed; only `team_ids`' engineers when given).
+    attempts are all used and failed; only `team_ids`' engineers when given)."""
+    return releases_state([release], team_ids=team_ids)[release.pk]
 
-    Driven by the failed attempts at the release's quizzes, a handful beside the
-    release's assignments."""
+
+def releases_state(
+    releases: Sequence[Release], *, team_ids: list[int] | None = None
+) -> dict[int, ReleaseState]:
+    """`release_state` of each of `releases`, in one query whatever their number.
+
+    Driven by the failed attempts at the releases' quizzes, a handful beside the
+    releases' assignments."""
+    if not releases:
+        return {}
     course, quiz = Course._meta.db_table, Quiz._meta.db_table
     attempt, assignment = Attempt._meta.db_table, Assignment._meta.db_table
+    release_table, engineer = Release._meta.db_table, Engineer._meta.db_table
+    ids = sorted({release.pk for release in releases})
+    in_ids = f"IN ({', '.join(['%s'] * len(ids))})"
     teams = ""
-    params: list[int | str | bool] = [release.pk, Course.Status.DRAFT]
-    params += [False, release.pk]
-    params += [release.pk, Assignment.Reason.RELEASE, *Assignment.DONE, release.sdk_id]
+    params: list[int | str | bool] = [*ids, Course.Status.DRAFT]
+    params += [False, *ids]
+    params += [*ids, Assignment.Reason.RELEASE, *Assignment.DONE]
     if team_ids is not None:
         if not team_ids:
             teams = " AND FALSE"
@@ -285,45 +304,57 @@ def release_state(release: Release, *, team_ids: list[int] | None = None) -> Rel
             teams = f" AND e.team_id IN ({', '.join(['%s'] * len(team_ids))})"
             params += sorted(team_ids)
     sql = f"""
-        SELECT c.slug,
+        SELECT c.release_id, c.slug,
                CASE WHEN EXISTS (SELECT 1 FROM {quiz} q WHERE q.course_id = c.id)
                     THEN 1 ELSE 0 END,
                NULL
         FROM {course} c
-        WHERE c.release_id = %s
+        WHERE c.release_id {in_ids}
           AND (c.status = %s OR NOT EXISTS (SELECT 1 FROM {quiz} q WHERE q.course_id = c.id))
         UNION ALL
-        SELECT NULL, NULL, COUNT(*)
+        SELECT a.release_id, NULL, NULL, COUNT(*)
         FROM (
             -- The engineers who failed at least as often as the quiz allows: from the
-            -- failed attempts at this release's quizzes alone (attempt_failed_idx), a
-            -- few beside its assignments; then their assignment, by its key.
+            -- failed attempts at these releases' quizzes alone (attempt_failed_idx), a
+            -- few beside their assignments; then their assignment, by its key.
             SELECT t.engineer_id, t.quiz_id, q.course_id, q.max_attempts, COUNT(*) AS fails
             FROM {attempt} t
             JOIN {quiz} q ON q.id = t.quiz_id
             WHERE t.passed = %s
-              AND q.course_id IN (SELECT c2.id FROM {course} c2 WHERE c2.release_id = %s)
+              AND q.course_id IN (SELECT c2.id FROM {course} c2 WHERE c2.release_id {in_ids})
             GROUP BY t.engineer_id, t.quiz_id, q.course_id, q.max_attempts
             HAVING COUNT(*) >= q.max_attempts
         ) f
+        JOIN {course} fc ON fc.id = f.course_id
         JOIN {assignment} a ON a.engineer_id = f.engineer_id AND a.course_id = f.course_id
-        JOIN {Engineer._meta.db_table} e ON e.id = a.engineer_id
+        JOIN {release_table} r ON r.id = a.release_id
+        JOIN {engineer} e ON e.id = a.engineer_id
         WHERE f.fails >= f.max_attempts + a.extra_attempts
           AND NOT EXISTS (
               SELECT 1 FROM {attempt} p
               WHERE p.engineer_id = f.engineer_id AND p.quiz_id = f.quiz_id AND p.passed
           )
-          AND a.release_id = %s AND a.reason = %s AND a.mandatory
+          AND a.release_id {in_ids} AND a.release_id = fc.release_id
+          AND a.reason = %s AND a.mandatory
           AND a.status NOT IN (%s, %s)
           AND e.active
-          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = %s){teams}
+          AND e.team_id IN (SELECT team_id FROM {_TEAM_SDKS} WHERE sdk_id = r.sdk_id){teams}
+        GROUP BY a.release_id
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    unfinished: list[UnfinishedCourse] = sorted(
-        ({"slug": slug, "has_quiz": bool(has_quiz)} for slug, has_quiz, _ in rows if slug),
-        key=lambda item: item["slug"],
-    )
-    locked_out = sum(int(n or 0) for slug, _, n in rows if slug is None)
-    return ReleaseState(unfinished_courses=unfinished, locked_out=locked_out)
+    unfinished: dict[int, list[UnfinishedCourse]] = {pk: [] for pk in ids}
+    locked_out = dict.fromkeys(ids, 0)
+    for release_id, slug, has_quiz, number in rows:
+        if slug is not None:
+            unfinished[release_id].append({"slug": slug, "has_quiz": bool(has_quiz)})
+        else:
+            locked_out[release_id] += int(number or 0)
+    return {
+        pk: ReleaseState(
+            unfinished_courses=sorted(unfinished[pk], key=lambda item: item["slug"]),
+            locked_out=locked_out[pk],
+        )
+        for pk in ids
+    }

@@ -44,7 +44,7 @@ from training.models import (
     Region,
 )
 from training.models.people import display_name
-from training.readiness.counts import count_by_region
+from training.readiness.counts import Counts, count_by_region
 from training.selectors import progress_percent, raw_datetime
 from training.selectors.access import LeadScope
 from training.selectors.attempt_limits import with_attempt_figures
@@ -143,6 +143,13 @@ def release_team_regions(
     if not team_ids:
         return {}
     counts, _ = count_by_region(release, now=now or timezone.now(), team_ids=team_ids)
+    return region_figures(counts)
+
+
+def region_figures(counts: Counts) -> dict[str, dict[str, int]]:
+    """Counts per region as the lead pages chart them: {region: {required, complete,
+    overdue, percent}} in follow-the-sun order, `complete` including the exempt. For
+    someone who sees every team, the whole release's counts are theirs: no query."""
     regions = {}
     for region in Region.values:
         if region not in counts:

@@ -32,7 +32,7 @@ from training.forms import (
     OverrideForm,
 )
 from training.models import Assignment
-from training.readiness import release_readiness
+from training.readiness import release_readiness, releases_readiness
 from training.readiness.policy import COURSE_DRAFT, blocking_words, reason_text
 from training.selectors.access import cancellable_assignments, manageable_assignments
 from training.selectors.coverage import coverage_map, coverage_person_in_scope, coverage_strip
@@ -44,6 +44,7 @@ from training.selectors.leads import (
     lead_assignments_open,
     lead_release_get,
     lead_releases_open,
+    region_figures,
     regions_outside,
     release_engineer_page,
     release_overrides,
@@ -83,9 +84,16 @@ def lead_home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     on_shift, next_shift = shifts_now(now)
     items = []
-    for release in lead_releases_open(scope=scope):  # a handful, never one per engineer
-        readiness = release_readiness(release, now=now)
-        regions = release_team_regions(release=release, team_ids=scope.team_ids, now=now)
+    releases = list(lead_releases_open(scope=scope))
+    counted = releases_readiness(releases, now=now)  # two queries for them all
+    for release in releases:
+        readiness = counted[release.pk].readiness
+        regions = (
+            # Every team is theirs: the whole release's counts, already read.
+            region_figures(counted[release.pk].counts)
+            if scope.everything
+            else release_team_regions(release=release, team_ids=scope.team_ids, now=now)
+        )
         items.append(
             {
                 "release": release,
