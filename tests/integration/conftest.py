@@ -1,9 +1,12 @@
 """A real Celery worker for `services` tests: Redis as the broker, the test database.
 
 The worker is a separate process, as in production, so it sees only what the tests
-commit: tests that use it need `transactional_db`. It consumes a queue of its own
-(every task this session sends is routed there), so a stray message from another
-run or another worker on the same Redis can neither reach it nor be taken from it.
+commit: tests that use it need `transactional_db`. It consumes a queue of its own,
+so a stray message from another run or another worker on the same Redis can neither
+reach it nor be taken from it. It lives for the session, but only the tests that ask
+for `celery_worker` route their tasks to it: a task another test queues (a publish's
+mail to the authors) must not run during a later test, nor beside the flush that
+ends one (TRUNCATE against the task's transaction is a deadlock).
 """
 
 import os
@@ -64,8 +67,20 @@ class Worker:
         pytest.fail(f"{what} did not happen within {timeout:.0f}s. Worker log:\n{self.log()}")
 
 
+@pytest.fixture
+def celery_worker(_celery_worker_process):
+    """The session's worker, with every task this test sends routed to its queue
+    while the test runs (and only then)."""
+    previous_routes = celery_app.conf.task_routes
+    _route_every_task(to={"*": {"queue": _celery_worker_process.queue}})
+    try:
+        yield _celery_worker_process
+    finally:
+        _route_every_task(to=previous_routes)
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, tmp_path_factory):
+def _celery_worker_process(django_db_setup, tmp_path_factory):
     missing = services_missing()
     if missing:
         if os.environ.get("REQUIRE_SERVICES") == "1":
@@ -90,8 +105,6 @@ def celery_worker(django_db_setup, tmp_path_factory):
         [*celery, "purge", "-f", "-Q", queue], env=env, cwd=ROOT, check=False, capture_output=True
     )
 
-    previous_routes = celery_app.conf.task_routes
-    _route_every_task(to={"*": {"queue": queue}})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -122,7 +135,6 @@ def celery_worker(django_db_setup, tmp_path_factory):
             time.sleep(0.2)
         yield worker
     finally:
-        _route_every_task(to=previous_routes)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
