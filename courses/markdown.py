@@ -137,7 +137,12 @@ def render_markdown(text: str, *, heading_offset: int = 0) -> str:
     """
     if not text:
         return ""
-    html = _parser(heading_offset).render(text)
+    return sanitize_html(_parser(heading_offset).render(text))
+
+
+def sanitize_html(html: str) -> str:
+    """`html` with only what a lesson may show: the tags, attributes, classes and URL
+    schemes above (the rules every rendered lesson and imported question obey)."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

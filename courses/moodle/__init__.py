@@ -19,14 +19,7 @@ from typing import Any
 
 import nh3
 
-from courses.markdown import (
-    ALLOWED_ATTRIBUTES,
-    ALLOWED_CLASSES,
-    ALLOWED_TAGS,
-    CLEAN_CONTENT_TAGS,
-    INPUT_ATTRIBUTES,
-    URL_SCHEMES,
-)
+from courses.markdown import CLEAN_CONTENT_TAGS, sanitize_html
 
 DEFAULT_POOL = "imported"
 POOL_NAME_MAX = 100  # QuestionPool.name
@@ -70,17 +63,7 @@ def pool_from_category(path: str) -> str | None:
 def clean_html(text: str) -> str:
     """HTML from a Moodle file, sanitised with the lessons' rules (courses.markdown),
     so what is stored is already what a page may show."""
-    return nh3.clean(
-        text,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(CLEAN_CONTENT_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        set_tag_attribute_values={tag: dict(values) for tag, values in INPUT_ATTRIBUTES.items()},
-        allowed_classes={tag: set(classes) for tag, classes in ALLOWED_CLASSES.items()},
-        filter_style_properties={"text-align"},
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer",
-    ).strip()
+    return sanitize_html(text).strip()
 
 
 def html_to_text(text: str) -> str:
