@@ -438,19 +438,26 @@ def _user_get_or_create(*, username: str):
         return User.objects.get(username=username)
 
 
-def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool) -> bool:
-    """Write the checked fields. True when the engineer now needs their team's backlog
-    (created active in a team, moved to another team, or re-activated)."""
-    user = engineer.user
-    user_changed = []
+def user_fields_apply(user: Any, fields: dict[str, Any]) -> list[str]:
+    """Set `user`'s e-mail and name from an engineer's checked `fields` (in memory);
+    the user fields that changed. The single path and the bulk one both use it."""
+    changed = []
     if "email" in fields and user.email != fields["email"]:
         user.email = fields["email"]
-        user_changed.append("email")
+        changed.append("email")
     if "name" in fields:
         first, _, last = fields["name"].partition(" ")
         if (user.first_name, user.last_name) != (first, last):
             user.first_name, user.last_name = first, last
-            user_changed += ["first_name", "last_name"]
+            changed += ["first_name", "last_name"]
+    return changed
+
+
+def _engineer_apply(*, engineer: Engineer, fields: dict[str, Any], created: bool) -> bool:
+    """Write the checked fields. True when the engineer now needs their team's backlog
+    (created active in a team, moved to another team, or re-activated)."""
+    user = engineer.user
+    user_changed = user_fields_apply(user, fields)
     if user_changed:
         user.save(update_fields=user_changed)
 

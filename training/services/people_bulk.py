@@ -53,6 +53,7 @@ from training.services.people import (
     _check_username,
     _engineer_upsert,
     sessions_end_for,
+    user_fields_apply,
 )
 from training.services.shifts import shift_parse, time_off_parse
 
@@ -291,15 +292,7 @@ def _plan_item(
     item, applied to the objects in memory and noted in the plan."""
     fields = item.fields
     user = engineer.user
-    user_changed: set[str] = set()
-    if "email" in fields and user.email != fields["email"]:
-        user.email = fields["email"]
-        user_changed.add("email")
-    if "name" in fields:
-        first, _, last = fields["name"].partition(" ")
-        if (user.first_name, user.last_name) != (first, last):
-            user.first_name, user.last_name = first, last
-            user_changed |= {"first_name", "last_name"}
+    user_changed = set(user_fields_apply(user, fields))
 
     was_team_id, was_active = engineer.team_id, engineer.active
     changed: set[str] = set()
