@@ -21,6 +21,27 @@ SCIM_LAG_MAX_S = 10  # the last backlog at most this long after the last SCIM PO
 PLAYBOOK_SEARCH_MEDIAN_MAX_MS = 50
 
 
+def _page_summary(page, *, p90: bool = False) -> list[tuple[str, str, str, str]]:
+    """A measured page's two summary rows (queries, median), or its gap."""
+    if page.gap:
+        return [(page.name, "measured", f"not measured: {page.gap}", "**GAP**")]
+    median = f"{page.median_ms:.1f} ms" + (f" (p90 {page.p90_ms:.1f} ms)" if p90 else "")
+    return [
+        (
+            f"{page.name}: queries",
+            f"≤ {PAGE_QUERIES_MAX}",
+            str(page.queries),
+            _verdict(page.queries <= PAGE_QUERIES_MAX),
+        ),
+        (
+            f"{page.name}: median",
+            f"< {PAGE_MEDIAN_MAX_MS} ms",
+            median,
+            _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
+        ),
+    ]
+
+
 def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "**MISS**")
 
@@ -118,25 +139,7 @@ def render(results: dict) -> str:
     for scim_sync in results.get("scim_sync") or []:
         summary.append(_scim_sync_summary(scim_sync))
     for page in results.get("scim") or []:
-        if page.gap:
-            summary.append((page.name, "measured", f"not measured: {page.gap}", "**GAP**"))
-            continue
-        summary.append(
-            (
-                f"{page.name}: queries",
-                f"≤ {PAGE_QUERIES_MAX}",
-                str(page.queries),
-                _verdict(page.queries <= PAGE_QUERIES_MAX),
-            )
-        )
-        summary.append(
-            (
-                f"{page.name}: median",
-                f"< {PAGE_MEDIAN_MAX_MS} ms",
-                f"{page.median_ms:.1f} ms (p90 {page.p90_ms:.1f} ms)",
-                _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
-            )
-        )
+        summary += _page_summary(page, p90=True)
     bank = results.get("questions")
     if bank:
         summary.append(
@@ -227,25 +230,7 @@ def render(results: dict) -> str:
             )
         )
     for page in results.get("pages") or []:
-        if page.gap:
-            summary.append((page.name, "measured", f"not measured: {page.gap}", "**GAP**"))
-            continue
-        summary.append(
-            (
-                f"{page.name}: queries",
-                f"≤ {PAGE_QUERIES_MAX}",
-                str(page.queries),
-                _verdict(page.queries <= PAGE_QUERIES_MAX),
-            )
-        )
-        summary.append(
-            (
-                f"{page.name}: median",
-                f"< {PAGE_MEDIAN_MAX_MS} ms",
-                f"{page.median_ms:.1f} ms",
-                _verdict(page.median_ms < PAGE_MEDIAN_MAX_MS),
-            )
-        )
+        summary += _page_summary(page)
     content = results.get("content") or {}
     if content.get("changelog"):
         parsed = content["changelog"]

@@ -7,7 +7,6 @@ mid-request. What was written before the cut must be gone; a retry once the
 database is back succeeds as if the first call had never happened.
 """
 
-import time
 from unittest import mock
 
 import psycopg
@@ -79,7 +78,6 @@ def proxied_db(transactional_db):
         return direct.execute(f"SELECT count(*) FROM {model._meta.db_table}").fetchone()[0]
 
     connection.close()
-    before = _backends(direct)
     settings_dict["PORT"] = str(proxy.port)
     try:
         yield proxy, rows
@@ -87,27 +85,7 @@ def proxied_db(transactional_db):
         connection.close()
         settings_dict["PORT"] = original_port
         proxy.close()
-        _await_backends_gone(direct, keep=before)
         direct.close()
-
-
-def _backends(direct) -> set[int]:
-    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-    return {pid for (pid,) in direct.execute(query).fetchall()}
-
-
-def _await_backends_gone(direct, *, keep: set[int]) -> None:
-    """A server process whose client the proxy cut ends when it next reads from the
-    socket; until then it may hold the locks of its open transaction. Wait for the
-    cut ones to end (ending them after a few seconds), so the flush that follows the
-    test never meets them."""
-    deadline = time.monotonic() + 5
-    while (left := _backends(direct) - keep - {direct.info.backend_pid}) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.05)
-    for pid in left:
-        direct.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 @pytest.fixture

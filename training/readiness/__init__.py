@@ -27,7 +27,6 @@ from training.readiness.counts import (
     Counts,
     ReleaseState,
     count_by_region,
-    kept_counts,
     kept_counts_many,
     release_state,
     releases_state,
@@ -50,15 +49,7 @@ __all__ = [
 
 def release_readiness(release: Release, *, now: datetime | None = None) -> Readiness:
     """Readiness from the kept counts, or counted and kept when they do not hold."""
-    now = now or timezone.now()
-    kept = kept_counts(release, now=now)  # its version is read before counting
-    counts = kept.counts
-    if counts is None:
-        counts, next_due = count_by_region(release, now=now)
-        readiness_keep(
-            release=release, version=kept.version, counts=counts, next_due=next_due, now=now
-        )
-    return _evaluate(release, counts, now=now)
+    return releases_readiness([release], now=now)[release.pk].readiness
 
 
 class CountedReadiness(NamedTuple):

@@ -4,7 +4,7 @@ Counted in one SQL query whatever the team's size (two for a release with severa
 courses), grouped in SQL to at most a few dozen rows that Python adds up
 (count_by_region says how; on PostgreSQL a whole release needs no join).
 
-`kept_counts` reads the counts training.readiness.keep stored in the release's
+`kept_counts_many` reads the counts training.readiness.keep stored in the release's
 ReadinessSnapshot, and says whether they still hold (see that module for why a
 kept count is never wrong).
 """
@@ -240,15 +240,11 @@ def engineer_counts(*, n: int, n_done: int, n_exempt: int, n_overdue: int) -> di
     }
 
 
-def kept_counts(release: Release, *, now: datetime) -> KeptCounts:
-    """The counts kept for `release` if they still hold at `now`, else None, with
-    the snapshot's version as read *before* any count the caller makes (the order
-    is what makes keeping safe: training.readiness.keep.readiness_keep)."""
-    return kept_counts_many([release], now=now)[release.pk]
-
-
 def kept_counts_many(releases: Sequence[Release], *, now: datetime) -> dict[int, KeptCounts]:
-    """`kept_counts` of each of `releases`, in one query."""
+    """For each of `releases` (by id), the counts kept for it if they still hold at
+    `now`, else None, with the snapshot's version as read *before* any count the
+    caller makes (the order is what makes keeping safe:
+    training.readiness.keep.readiness_keep). One query."""
     snapshots = ReadinessSnapshot.objects.filter(
         release_id__in=[release.pk for release in releases]
     ).only("release_id", "version", "counted_version", "counts", "counted_at", "valid_until")

@@ -6,7 +6,7 @@ changed. Why a kept count is never wrong:
 
 1. every write that can change the counts raises the snapshot's `version` in its
    own transaction, as its last statement (`readiness_changed`: invalidate);
-2. a read takes the version *before* it counts (training.readiness.counts.kept_counts),
+2. a read takes the version *before* it counts (training.readiness.counts.kept_counts_many),
    and `readiness_keep` stores its count only if the version is still that one
    (a conditional UPDATE);
 3. so a count that missed a write is stored, if at all, under a version that write
